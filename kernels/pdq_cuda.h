@@ -1,0 +1,53 @@
+// The only door to the CUDA PDQ kernels: a plain C++ facade that compiles and links
+// without CUDA, where it reports "no GPU". Frames given to hash_device_batch live in
+// device memory (RGB24 or 8-bit luminance planes of any size and pitch); results come
+// back to the host, 32 bytes of hash and a quality per frame (plus the 16x16 DCT when
+// asked for, from which dihedral variants are derived on the host).
+//
+// Bit-identical to the CPU reference path: the kernels run the very element helpers
+// of src/hash/pdq_core.h, compiled with -fmad=false.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/status.h"
+#include "hash/pdq.h"
+
+namespace vhm::gpu {
+
+// Whether this binary was built with the CUDA kernels.
+bool built_with_cuda();
+
+// Whether a CUDA device is usable now. When not, `why` (if given) says why in one line:
+// "built without CUDA", "no CUDA device: <runtime error>", ...
+bool cuda_available(std::string* why = nullptr);
+
+// Name and memory of device `device`, for benchmark headers ("" when unavailable).
+std::string device_description(int device = 0);
+
+class PdqCudaHasher {
+ public:
+  // Fails with kUnavailable (and the reason) where there is no usable GPU.
+  static Result<std::unique_ptr<PdqCudaHasher>> create(int device = 0);
+  ~PdqCudaHasher();
+  PdqCudaHasher(const PdqCudaHasher&) = delete;
+  PdqCudaHasher& operator=(const PdqCudaHasher&) = delete;
+
+  // Frames whose `data` points to device memory. `out` has one entry per frame;
+  // `dcts`, when not empty, receives each frame's DCT and quality as well.
+  Status hash_device_batch(std::span<const ImageView> frames, std::span<PdqHash> out,
+                           std::span<PdqDct> dcts = {});
+
+  // Frames in host memory: uploaded, then hashed as above (tests and benchmarks).
+  Status hash_host_batch(std::span<const ImageView> frames, std::span<PdqHash> out,
+                         std::span<PdqDct> dcts = {});
+
+ private:
+  struct Impl;
+  explicit PdqCudaHasher(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vhm::gpu

@@ -1,0 +1,31 @@
+// The facade in a build without CUDA: every entry point says there is no GPU.
+#include "pdq_cuda.h"
+
+namespace vhm::gpu {
+
+struct PdqCudaHasher::Impl {};
+
+bool built_with_cuda() { return false; }
+
+bool cuda_available(std::string* why) {
+  if (why) *why = "built without CUDA (nvcc was not found when vhm was configured)";
+  return false;
+}
+
+std::string device_description(int) { return ""; }
+
+Result<std::unique_ptr<PdqCudaHasher>> PdqCudaHasher::create(int) {
+  return Status(StatusCode::kUnavailable, "no GPU: built without CUDA");
+}
+
+PdqCudaHasher::PdqCudaHasher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PdqCudaHasher::~PdqCudaHasher() = default;
+
+Status PdqCudaHasher::hash_device_batch(std::span<const ImageView>, std::span<PdqHash>, std::span<PdqDct>) {
+  return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
+}
+Status PdqCudaHasher::hash_host_batch(std::span<const ImageView>, std::span<PdqHash>, std::span<PdqDct>) {
+  return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
+}
+
+}  // namespace vhm::gpu

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of vhm from Debian 12 packages.
+# Idempotent: packages already present are skipped, so a second run is a no-op.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  # FFmpeg's libraries (decode) and the ffmpeg CLI (demo videos, benchmarks)
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
+  # Still images: the same decoders the reference photo hasher uses
+  libjpeg62-turbo-dev libpng-dev
+  # Search, CLI, storage, logging, JSON
+  libfaiss-dev libopenblas-dev libboost-program-options-dev libsqlite3-dev
+  libspdlog-dev nlohmann-json3-dev
+  # Tests and micro-benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,35 @@
+// vhm bench: dispatches to the benchmark workloads in bench/.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "bench.h"
+#include "cli/commands.h"
+
+namespace vhm::cli {
+
+int cmd_bench(int argc, char** argv) {
+  constexpr const char* kUsage = R"(Usage: vhm bench WORKLOAD [OPTIONS]
+
+Workloads:
+  hash    PDQ time per frame at 480p/720p/1080p: reference, CPU (1 and all threads), GPU
+
+Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg); --json
+and --markdown print machine- and docs-ready output. 'vhm bench WORKLOAD --help' for
+each workload's flags.
+
+Examples:
+  vhm bench hash
+  vhm bench hash --sizes 720p --threads 1 --markdown
+)";
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string workload = argv[1];
+  if (workload == "hash") return bench::run_hash(argc - 1, argv + 1);
+  std::fprintf(stderr, "vhm bench: unknown workload '%s' (try 'vhm bench --help')\n", workload.c_str());
+  return kExitUsage;
+}
+
+}  // namespace vhm::cli

@@ -1,0 +1,15 @@
+// One function per subcommand; main.cpp only dispatches. Each returns the process
+// exit code (see docs/CLI.md): 0 all good, 1 some input failed, 2 usage error.
+#pragma once
+
+namespace vhm::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInputFailed = 1;  // at least one input could not be processed
+inline constexpr int kExitUsage = 2;        // bad flags or arguments: nothing was done
+inline constexpr int kExitInternal = 3;     // an unexpected failure inside vhm
+
+int cmd_hash(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
+
+}  // namespace vhm::cli

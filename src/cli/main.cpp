@@ -1,0 +1,53 @@
+// vhm: video-hash matching. This file only dispatches to the subcommands.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "cli/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(vhm - perceptual hashes (PDQ, vPDQ) of images and videos, matched against hash banks
+
+Usage: vhm COMMAND [OPTIONS] [ARGS...]
+
+Commands:
+  hash    PDQ hashes of images, printed as the reference tool prints them
+  bench   benchmarks: hash (PDQ time per frame, CPU and GPU)
+
+Run 'vhm COMMAND --help' for a command's options and examples.
+
+Examples:
+  vhm hash photo.jpg other.png           # pdq_hex,quality,path per line
+  vhm hash --format jsonl images/*.jpg   # one JSON object per image
+  vhm hash --dihedral photo.jpg          # the eight rotations and flips
+  vhm bench hash --sizes 720p            # PDQ time per 720p frame
+
+Exit codes: 0 success, 1 some input failed (the rest were processed), 2 usage error,
+3 internal error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? vhm::cli::kExitUsage : vhm::cli::kExitOk;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    std::puts("vhm " VHM_VERSION);
+    return 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "hash") return vhm::cli::cmd_hash(argc - 1, argv + 1);
+    if (command == "bench") return vhm::cli::cmd_bench(argc - 1, argv + 1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vhm %s: internal error: %s\n", command.c_str(), e.what());
+    return vhm::cli::kExitInternal;
+  }
+  std::fprintf(stderr, "vhm: unknown command '%s' (try 'vhm --help')\n", command.c_str());
+  return vhm::cli::kExitUsage;
+}
