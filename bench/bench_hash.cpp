@@ -141,6 +141,7 @@ Options)");
   if (!json) std::cerr << to_text(env);
   std::vector<Row> rows;
   bool all_equal = true;
+  bool gpu_skip_reported = false;
   for (const Size& size : sizes) {
     const auto pixels = make_frames(size, frames);
     std::vector<ImageView> views;
@@ -158,7 +159,8 @@ Options)");
         auto hasher = make_pdq_hasher({impl, threads});
         if (!hasher) {
           if (impl == "gpu") {
-            if (!json) std::cerr << "gpu: skipped (" << hasher.status().message() << ")\n";
+            if (!json && !gpu_skip_reported) std::cerr << "gpu: skipped (" << hasher.status().message() << ")\n";
+            gpu_skip_reported = true;
             continue;
           }
           std::fprintf(stderr, "vhm bench hash: --impl: %s\n", hasher.status().to_string().c_str());
