@@ -1,7 +1,7 @@
 // The arithmetic of PDQ, one element at a time, shared by every implementation:
 // the reference-order CPU path (pdq_reference.cpp), the optimised CPU path
 // (pdq_fast_*.cpp, tested bit for bit against the reference) and the CUDA kernels
-// (kernels/pdq_kernels.cu), which include this header as __host__ __device__ code.
+// (kernels/pdq_cuda.cu), which include this header as __host__ __device__ code.
 //
 // Every function follows Meta's reference (ThreatExchange pdq/cpp) operation by
 // operation: same types, same evaluation order. The file must be compiled without
