@@ -1,0 +1,424 @@
+#include "decode/video_decoder.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+extern "C" {
+#include <libavutil/avutil.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace vhm {
+namespace {
+
+constexpr int kMaxConsecutiveErrors = 1000;
+
+// FFmpeg's demuxers for single still images: a still image is not a video (vhm hashes
+// those on its image path), so a PNG renamed .mp4 is refused rather than hashed.
+bool is_still_image_demuxer(const char* name) {
+  const std::string n = name ? name : "";
+  return n.ends_with("_pipe") || n == "image2";
+}
+
+bool is_frame_key(const AVFrame* f) {
+#if LIBAVUTIL_VERSION_INT >= AV_VERSION_INT(58, 7, 100)
+  return (f->flags & AV_FRAME_FLAG_KEY) != 0;
+#else
+  return f->key_frame != 0;
+#endif
+}
+
+// Checks a local path before FFmpeg sees it, for errors that say what is wrong.
+Status check_local_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) return {StatusCode::kNotFound, "no such file"};
+  if (fs::is_directory(st)) return {StatusCode::kInvalidArgument, "is a directory, not a video file"};
+  std::ifstream probe(path, std::ios::binary);
+  if (!probe) return {StatusCode::kIoError, std::string("cannot read: ") + std::strerror(errno)};
+  if (fs::is_regular_file(st) && fs::file_size(path, ec) == 0 && !ec)
+    return {StatusCode::kCorrupt, "empty file (0 bytes)"};
+  return Status::ok();
+}
+
+// "no decoder for codec X", naming the container's tag when FFmpeg does not know the codec.
+Status no_decoder(const AVCodecParameters* p, const std::string& url) {
+  std::string what = std::string("no decoder for codec ") + avcodec_get_name(p->codec_id);
+  if (p->codec_tag != 0) {
+    char tag[AV_FOURCC_MAX_STRING_SIZE] = {0};
+    av_fourcc_make_string(tag, p->codec_tag);
+    what += std::string(" (tag '") + tag + "')";
+  }
+  return {StatusCode::kUnsupported, what, url};
+}
+
+double to_seconds(int64_t ts, AVRational tb) { return static_cast<double>(ts) * av_q2d(tb); }
+
+}  // namespace
+
+struct VideoDecoder::MemorySource {
+  std::span<const uint8_t> bytes;
+  size_t offset = 0;
+
+  static int read(void* opaque, uint8_t* buf, int size) {
+    auto* r = static_cast<MemorySource*>(opaque);
+    const size_t left = r->bytes.size() - r->offset;
+    if (left == 0) return AVERROR_EOF;
+    const size_t n = std::min(left, static_cast<size_t>(size));
+    std::memcpy(buf, r->bytes.data() + r->offset, n);
+    r->offset += n;
+    return static_cast<int>(n);
+  }
+  static int64_t seek(void* opaque, int64_t offset, int whence) {
+    auto* r = static_cast<MemorySource*>(opaque);
+    if (whence == AVSEEK_SIZE) return static_cast<int64_t>(r->bytes.size());
+    int64_t base = 0;
+    if ((whence & ~AVSEEK_FORCE) == SEEK_CUR) base = static_cast<int64_t>(r->offset);
+    else if ((whence & ~AVSEEK_FORCE) == SEEK_END) base = static_cast<int64_t>(r->bytes.size());
+    const int64_t pos = base + offset;
+    if (pos < 0 || pos > static_cast<int64_t>(r->bytes.size())) return AVERROR(EINVAL);
+    r->offset = static_cast<size_t>(pos);
+    return pos;
+  }
+};
+
+VideoDecoder::~VideoDecoder() = default;
+
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open(const std::string& url, const VideoDecoderOptions& options) {
+  const std::string target = url == "-" ? "pipe:0" : url;
+  if (target.empty()) return Status(StatusCode::kInvalidArgument, "empty input name", url);
+  const char* protocol = avio_find_protocol_name(target.c_str());
+  if (protocol && std::strcmp(protocol, "file") == 0) {
+    const std::string path = target.starts_with("file:") ? target.substr(5) : target;
+    if (Status s = check_local_file(path); !s.is_ok()) return s.with_subject(url);
+  }
+  std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
+  AVFormatContext* raw = nullptr;
+  if (int rc = avformat_open_input(&raw, target.c_str(), nullptr, nullptr); rc < 0) {
+    if (rc == AVERROR(ENOENT)) return Status(StatusCode::kNotFound, "no such file", url);
+    if (rc == AVERROR_INVALIDDATA)
+      return Status(StatusCode::kUnsupported,
+                    "not a recognised video format (or a damaged or truncated file): " +
+                        av::error_text("opening", rc),
+                    url);
+    if (rc == AVERROR_PROTOCOL_NOT_FOUND)
+      return Status(StatusCode::kUnsupported, av::error_text("opening", rc), url);
+    return Status(StatusCode::kIoError, av::error_text("opening", rc), url);
+  }
+  dec->format_.reset(raw);
+  return open_impl(std::move(dec), url, options);
+}
+
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_memory(std::span<const uint8_t> bytes, const std::string& name,
+                                                                const VideoDecoderOptions& options) {
+  if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty input (0 bytes)", name);
+  std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
+  dec->memory_ = std::make_unique<MemorySource>();
+  dec->memory_->bytes = bytes;
+  constexpr int kIoBufferSize = 1 << 16;
+  auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
+  if (!io_buffer) return Status(StatusCode::kInternal, "out of memory", name);
+  dec->io_.reset(avio_alloc_context(io_buffer, kIoBufferSize, 0, dec->memory_.get(), &MemorySource::read, nullptr,
+                                    &MemorySource::seek));
+  if (!dec->io_) {
+    av_free(io_buffer);
+    return Status(StatusCode::kInternal, "avio_alloc_context failed", name);
+  }
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) return Status(StatusCode::kInternal, "out of memory", name);
+  raw->pb = dec->io_.get();
+  raw->flags |= AVFMT_FLAG_CUSTOM_IO;
+  if (int rc = avformat_open_input(&raw, nullptr, nullptr, nullptr); rc < 0)  // frees raw on failure
+    return Status(StatusCode::kUnsupported,
+                  "not a recognised video format (or a damaged or truncated file): " + av::error_text("opening", rc),
+                  name);
+  dec->format_.reset(raw);
+  return open_impl(std::move(dec), name, options);
+}
+
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
+                                                              const VideoDecoderOptions& options) {
+  dec->options_ = options;
+  AVFormatContext* fmt = dec->format_.get();
+  VideoStreamInfo& info = dec->info_;
+  info.url = url;
+  info.container = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "";
+  if (is_still_image_demuxer(info.container.c_str()))
+    return Status(StatusCode::kUnsupported, "not a video: FFmpeg reads it as a still image (" + info.container + ")",
+                  url);
+  if (int rc = avformat_find_stream_info(fmt, nullptr); rc < 0)
+    return Status(StatusCode::kCorrupt, av::error_text("reading stream info", rc), url);
+
+  const AVCodec* codec = nullptr;
+  const int stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
+  if (stream == AVERROR_STREAM_NOT_FOUND || stream < 0) {
+    if (stream == AVERROR_DECODER_NOT_FOUND) {
+      // A video stream exists but nothing here decodes it: name the codec.
+      for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+        const AVCodecParameters* p = fmt->streams[i]->codecpar;
+        if (p->codec_type == AVMEDIA_TYPE_VIDEO) return no_decoder(p, url);
+      }
+    }
+    return Status(StatusCode::kUnsupported, "no video stream (the file holds " +
+                                                std::to_string(fmt->nb_streams) + " other stream" +
+                                                (fmt->nb_streams == 1 ? "" : "s") + ")",
+                  url);
+  }
+  AVStream* st = fmt->streams[stream];
+  if (!codec) return no_decoder(st->codecpar, url);
+  // Let the demuxer drop every other stream's packets unread where it can.
+  for (unsigned i = 0; i < fmt->nb_streams; ++i)
+    if (static_cast<int>(i) != stream) fmt->streams[i]->discard = AVDISCARD_ALL;
+
+  info.stream_index = stream;
+  info.codec = codec->name;
+  info.width = st->codecpar->width;
+  info.height = st->codecpar->height;
+  if (info.width <= 0 || info.height <= 0)
+    return Status(StatusCode::kCorrupt,
+                  "video stream has no frame size (" + std::to_string(info.width) + "x" +
+                      std::to_string(info.height) + ")",
+                  url);
+  if (info.width > options.max_side || info.height > options.max_side ||
+      static_cast<int64_t>(info.width) * info.height > options.max_pixels)
+    return Status(StatusCode::kUnsupported,
+                  "absurd frame size " + std::to_string(info.width) + "x" + std::to_string(info.height), url);
+  if (const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(st->codecpar->format))) info.pixel_format = pf;
+
+  // The reference's frame rate: avg_frame_rate, or r_frame_rate when that is 0.
+  AVRational rate = st->avg_frame_rate;
+  if (rate.num == 0 || rate.den == 0) rate = st->r_frame_rate;
+  if (rate.num > 0 && rate.den > 0) {
+    info.fps_num = rate.num;
+    info.fps_den = rate.den;
+    info.fps = static_cast<double>(rate.num) / static_cast<double>(rate.den);
+  }
+  dec->time_base_ = st->time_base;
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0) info.duration_seconds = to_seconds(st->duration, st->time_base);
+  else if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0)
+    info.duration_seconds = static_cast<double>(fmt->duration) / AV_TIME_BASE;
+  if (st->nb_frames > 0) {
+    info.frame_count = st->nb_frames;
+    info.frame_count_exact = true;
+    dec->listed_frames_ = st->nb_frames;
+  } else if (info.duration_seconds > 0 && info.fps > 0) {
+    info.frame_count = std::llround(info.duration_seconds * info.fps);
+  }
+
+  dec->codec_.reset(avcodec_alloc_context3(codec));
+  if (!dec->codec_) return Status(StatusCode::kInternal, "out of memory", url);
+  AVCodecContext* ctx = dec->codec_.get();
+  if (int rc = avcodec_parameters_to_context(ctx, st->codecpar); rc < 0)
+    return Status(StatusCode::kInternal, av::error_text("avcodec_parameters_to_context", rc), url);
+  ctx->pkt_timebase = st->time_base;
+  ctx->thread_count = std::max(options.threads, 0);
+  ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  if (options.keyframes_only) ctx->skip_frame = AVDISCARD_NONKEY;
+  if (int rc = avcodec_open2(ctx, codec, nullptr); rc < 0)
+    return Status(StatusCode::kUnsupported, av::error_text((std::string("opening the ") + codec->name + " decoder").c_str(), rc),
+                  url);
+  dec->packet_.reset(av_packet_alloc());
+  dec->frame_.reset(av_frame_alloc());
+  if (!dec->packet_ || !dec->frame_) return Status(StatusCode::kInternal, "out of memory", url);
+  return dec;
+}
+
+// Reads packets until one of the video stream has been sent to the decoder, or sends
+// the end-of-stream (flush) packet when the input ends. Other streams' packets are
+// dropped. The flush happens whichever stream the video is; the reference flushes
+// only when the video is stream 0 (see hash/video_hasher.h).
+Status VideoDecoder::read_and_send() {
+  AVFormatContext* fmt = format_.get();
+  AVPacket* pkt = packet_.get();
+  while (true) {
+    const int rc = av_read_frame(fmt, pkt);
+    if (rc < 0) {
+      if (rc != AVERROR_EOF)
+        read_error_ = Status(StatusCode::kCorrupt,
+                             av::error_text(("reading after " + std::to_string(packets_read_) + " video packets").c_str(), rc),
+                             info_.url);
+      avcodec_send_packet(codec_.get(), nullptr);
+      flushed_ = true;
+      return Status::ok();
+    }
+    if (pkt->stream_index != info_.stream_index) {
+      av_packet_unref(pkt);
+      continue;
+    }
+    ++packets_read_;
+    // Keyframes mode: what numbering each key frame as every-frame mode would needs
+    // (see keyframe_index). Packets the demuxer marks discard (e.g. before the start of
+    // an edit list) never become visible frames and are left out.
+    if (options_.keyframes_only && !(pkt->flags & AV_PKT_FLAG_DISCARD)) {
+      if (pkt->pts == AV_NOPTS_VALUE) {
+        packet_pts_complete_ = false;
+      } else {
+        // Packets arrive in decode order: pts is nearly sorted, so this inserts near the end.
+        packet_pts_.insert(std::upper_bound(packet_pts_.begin(), packet_pts_.end(), pkt->pts), pkt->pts);
+      }
+      if (pkt->dts != AV_NOPTS_VALUE && (packet_dts_.empty() || pkt->dts > packet_dts_.back().first))
+        packet_dts_.emplace_back(pkt->dts, visible_packets_);
+      ++visible_packets_;
+    }
+    const int sent = avcodec_send_packet(codec_.get(), pkt);
+    av_packet_unref(pkt);
+    // A packet the decoder refuses (damaged data) is counted and skipped, as players do.
+    if (sent < 0 && sent != AVERROR(EAGAIN)) ++decode_errors_;
+    return Status::ok();
+  }
+}
+
+// The index a key frame has in every-frame mode, which counts the frames shown before it:
+//  1. when every packet carries a pts: the number of packets whose pts is smaller
+//     (exact, open GOPs included);
+//  2. else, from the packet the frame came from (frame->pkt_dts): the number of packets
+//     before it in decode order (exact for closed GOPs, where nothing decoded after a
+//     key frame is shown before it);
+//  3. else from its timestamp: (ts - ts of the first frame out) * fps, rounded.
+int64_t VideoDecoder::keyframe_index(const AVFrame* f, int64_t ts) {
+  if (packet_pts_complete_ && f->pts != AV_NOPTS_VALUE && !packet_pts_.empty())
+    return std::lower_bound(packet_pts_.begin(), packet_pts_.end(), f->pts) - packet_pts_.begin();
+  if (f->pkt_dts != AV_NOPTS_VALUE) {
+    auto it = std::lower_bound(packet_dts_.begin(), packet_dts_.end(), std::make_pair(f->pkt_dts, int64_t{INT64_MIN}));
+    if (it != packet_dts_.end() && it->first == f->pkt_dts) return it->second;
+  }
+  if (ts != AV_NOPTS_VALUE && info_.fps > 0) {
+    if (first_frame_ts_ == AV_NOPTS_VALUE) first_frame_ts_ = ts;
+    return std::max<int64_t>(0, std::llround(to_seconds(ts - first_frame_ts_, time_base_) * info_.fps));
+  }
+  return frames_decoded_ - 1;
+}
+
+Status VideoDecoder::convert(DecodedFrame& out) {
+  AVFrame* f = frame_.get();
+  const int w = f->width, h = f->height;
+  if (w <= 0 || h <= 0 || w > options_.max_side || h > options_.max_side ||
+      static_cast<int64_t>(w) * h > options_.max_pixels)
+    return {StatusCode::kCorrupt, "decoded frame " + std::to_string(out.index) + " has an absurd size " +
+                                      std::to_string(w) + "x" + std::to_string(h),
+            info_.url};
+  if (!sws_ || sws_width_ != w || sws_height_ != h || sws_format_ != f->format) {
+    // Exactly the reference's converter: source size and format, same size out, RGB24,
+    // SWS_AREA and no other flag, default (unset) colour details.
+    sws_.reset(sws_getContext(w, h, static_cast<AVPixelFormat>(f->format), w, h, AV_PIX_FMT_RGB24, SWS_AREA, nullptr,
+                              nullptr, nullptr));
+    if (!sws_) {
+      const char* name = av_get_pix_fmt_name(static_cast<AVPixelFormat>(f->format));
+      return {StatusCode::kUnsupported, std::string("cannot convert pixel format ") + (name ? name : "?") + " to RGB",
+              info_.url};
+    }
+    sws_width_ = w;
+    sws_height_ = h;
+    sws_format_ = f->format;
+  }
+  // The destination is laid out as the reference's (av_frame_get_buffer, default
+  // alignment); a buffer of the right size that nobody else holds is reused.
+  if (!out.rgb || out.rgb->width != w || out.rgb->height != h || !av_frame_is_writable(out.rgb.get())) {
+    out.rgb.reset(av_frame_alloc());
+    if (!out.rgb) return {StatusCode::kInternal, "out of memory", info_.url};
+    out.rgb->format = AV_PIX_FMT_RGB24;
+    out.rgb->width = w;
+    out.rgb->height = h;
+    if (int rc = av_frame_get_buffer(out.rgb.get(), 0); rc < 0) {
+      out.rgb.reset();
+      return {StatusCode::kInternal, av::error_text("av_frame_get_buffer", rc), info_.url};
+    }
+  }
+  sws_scale(sws_.get(), f->data, f->linesize, 0, h, out.rgb->data, out.rgb->linesize);
+  out.width = w;
+  out.height = h;
+  return Status::ok();
+}
+
+Status VideoDecoder::finish_status() const {
+  if (!read_error_.is_ok()) return read_error_;
+  if (listed_frames_ > 0 && packets_read_ < listed_frames_)
+    return {StatusCode::kCorrupt,
+            "truncated or damaged: the container lists " + std::to_string(listed_frames_) +
+                " video frames but only " + std::to_string(packets_read_) + " could be read",
+            info_.url};
+  if (frames_decoded_ == 0) {
+    if (packets_read_ == 0) return {StatusCode::kCorrupt, "the video stream holds no data", info_.url};
+    return {StatusCode::kCorrupt,
+            "no frame could be decoded from " + std::to_string(packets_read_) + " packets (" +
+                std::to_string(decode_errors_) + " decoding errors from the " + info_.codec + " decoder)",
+            info_.url};
+  }
+  return Status::ok();
+}
+
+Result<bool> VideoDecoder::next(DecodedFrame& out) {
+  if (finished_) return false;
+  AVCodecContext* ctx = codec_.get();
+  AVFrame* f = frame_.get();
+  while (true) {
+    const int rc = avcodec_receive_frame(ctx, f);
+    if (rc == AVERROR(EAGAIN)) {
+      if (flushed_) {  // cannot happen with a conforming decoder; end rather than spin
+        finished_ = true;
+        if (Status s = finish_status(); !s.is_ok()) return s;
+        return false;
+      }
+      VHM_RETURN_IF_ERROR(read_and_send());
+      continue;
+    }
+    if (rc == AVERROR_EOF) {
+      finished_ = true;
+      if (Status s = finish_status(); !s.is_ok()) return s;
+      return false;
+    }
+    if (rc < 0) {
+      // A damaged frame (with frame threads the decoder reports it here rather than
+      // from avcodec_send_packet): counted and skipped, as players do. A decoder that
+      // only fails ends the stream.
+      ++decode_errors_;
+      if (++consecutive_errors_ > kMaxConsecutiveErrors) {
+        finished_ = true;
+        return Status(StatusCode::kCorrupt,
+                      av::error_text(("decoding after frame " + std::to_string(frames_decoded_)).c_str(), rc),
+                      info_.url);
+      }
+      continue;
+    }
+    consecutive_errors_ = 0;
+    // The reference's frame number: the count of frames the decoder has output so far.
+    const int64_t ordinal = frames_decoded_++;
+    const int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
+    if (options_.keyframes_only && first_frame_ts_ == AV_NOPTS_VALUE) first_frame_ts_ = ts;
+    // Decoders that ignore skip_frame (VP9, AV1, ...) still give every frame: keyframes
+    // mode returns the key frames only either way.
+    if (options_.keyframes_only && !is_frame_key(f)) {
+      av_frame_unref(f);
+      continue;
+    }
+    const int64_t index = options_.keyframes_only ? keyframe_index(f, ts) : ordinal;
+    if (options_.want && !options_.want(index)) {
+      av_frame_unref(f);
+      continue;
+    }
+    out.index = index;
+    out.key_frame = is_frame_key(f);
+    if (ts != AV_NOPTS_VALUE) {
+      out.pts = ts;
+      out.pts_seconds = to_seconds(ts, time_base_);
+    } else {
+      out.pts = AV_NOPTS_VALUE;
+      out.pts_seconds = info_.fps > 0 ? static_cast<double>(index) / info_.fps : 0.0;
+    }
+    Status s = convert(out);
+    av_frame_unref(f);
+    if (!s.is_ok()) {
+      finished_ = true;
+      return s;
+    }
+    return true;
+  }
+}
+
+}  // namespace vhm

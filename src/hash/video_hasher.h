@@ -1,0 +1,98 @@
+// Video -> vPDQ: the PDQ hash of sampled frames of a video, as Meta's reference vPDQ
+// hasher (vpdq-hash-video) computes them.
+//
+// Exactness. With the defaults (sampling every frame or every N seconds, reference
+// timestamps) the lines equal the reference's byte for byte on the same FFmpeg:
+//   - the frame number is the count of frames the decoder output before this one;
+//   - frames are converted to RGB24 at their own size with swscale SWS_AREA (see
+//     decode/video_decoder.h) and hashed with PDQ at full resolution;
+//   - the timestamp is NOT the frame's pts: the reference prints
+//     float(frame_number) / float(fps), fps being avg_frame_rate (or r_frame_rate when
+//     that is 0) as a double, narrowed to float, the quotient widened to double and
+//     printed "%.3f". TimestampMode::kReference reproduces that; kPresentation gives
+//     the frame's own best_effort_timestamp * time_base instead;
+//   - "every N seconds" hashes frame n when n % int(N * fps) == 0 (the product in
+//     double, truncated; an interval of 0 becomes 1), N first narrowed to float since
+//     the reference tool parses -r with std::stof (so N = 0.7 at 30 fps gives 20).
+//
+// Where vhm deliberately differs from the reference:
+//   - the reference flushes the decoder only when the video is stream 0 (its flush
+//     reuses the blank packet av_read_frame leaves, whose stream_index is 0), so with
+//     the video in another stream it loses the frames held for reordering at the end;
+//     vhm always flushes. It also picks the first video stream, vhm the best one;
+//   - a frame smaller than 5 pixels on a side makes the reference fail the video; vhm
+//     gives it the all-zero hash with quality 0 (PDQ's definition for such images);
+//   - a file shorter than its container's index says (truncated) is an error here
+//     (the reference hashes what it could read); so is a frame rate of 0 with
+//     N-second sampling (the reference refuses every video whose rate is 0, vhm then
+//     prints presentation timestamps);
+//   - a damaged packet the decoder refuses is skipped and counted (decode_errors);
+//     the reference gives up on the whole video at the first one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/hash256.h"
+#include "core/status.h"
+#include "decode/video_decoder.h"
+
+namespace vhm {
+
+enum class VideoSampling {
+  kEveryFrame,    // every decoded frame (the reference's -r 0)
+  kEverySeconds,  // frame n when n % int(seconds * fps) == 0 (the reference's -r N)
+  kKeyframes,     // only key frames, the others not even decoded (fast; not in the reference)
+};
+
+enum class TimestampMode {
+  kReference,     // float(index) / float(fps): the reference's printed timestamp
+  kPresentation,  // the frame's best_effort_timestamp * time_base
+};
+
+struct VideoHashConfig {
+  VideoSampling sampling = VideoSampling::kEveryFrame;
+  double seconds = 1.0;  // the interval for kEverySeconds (0 means every frame, as -r 0)
+  // Drop a frame whose hash is within this Hamming distance of the last frame kept
+  // (0 drops exact consecutive repeats only); -1 keeps every sampled frame.
+  int prune_distance = -1;
+  std::string device = "cpu";  // PdqHasher device: reference | cpu | gpu | auto
+  int threads = 0;             // hashing threads (0 = all cores); also passed to the decoder
+  TimestampMode timestamps = TimestampMode::kReference;
+  int batch_frames = 32;       // frames hashed together (fewer for very large frames)
+  bool compute_md5 = true;     // MD5 of the input's bytes when it is a local file
+};
+
+struct FrameHash {
+  int index = 0;            // frame number (0-based, decoder output order)
+  double pts_seconds = 0;   // timestamp per VideoHashConfig::timestamps
+  int quality = 0;          // PDQ quality 0..100
+  Hash256 hash;
+  friend bool operator==(const FrameHash&, const FrameHash&) = default;
+};
+
+struct VideoHash {
+  VideoStreamInfo info;           // container, codec, size, fps, duration, frame count
+  std::vector<FrameHash> frames;  // in frame order
+  int64_t frames_decoded = 0;     // frames that came out of the decoder (all, sampled or not)
+  int64_t decode_errors = 0;      // damaged packets/frames the decoder skipped (0 for a sound file)
+  std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file
+  std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
+  double elapsed_seconds = 0;     // wall time of hash_video
+};
+
+// Hashes a video (a path, "pipe:0", "-" for stdin, or any URL FFmpeg opens). Errors
+// name `url`. Memory stays bounded: at most two batches of frames are held.
+Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& config = {});
+
+// The reference's sampling interval in frames for "every `seconds` seconds" at `fps`.
+int reference_frame_interval(double seconds, double fps);
+
+// The reference's printed timestamp of frame `index`: float(index) / float(fps).
+double reference_timestamp(int64_t index, double fps);
+
+// Streaming MD5 of a file (32 lowercase hex digits).
+Result<std::string> md5_file_hex(const std::string& path);
+
+}  // namespace vhm

@@ -1,0 +1,371 @@
+// Video -> vPDQ against the reference vPDQ hasher's own output on the shared corpus,
+// and the vPDQ text format.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "hash/video_hasher.h"
+#include "hash/vpdq_format.h"
+#include "support/test_support.h"
+
+namespace vhm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string video_path(const std::string& corpus, const std::string& name) {
+  return corpus + "/threatexchange/tmk/sample-videos/" + name + ".mp4";
+}
+std::string reference_dir(const std::string& corpus, const std::string& mode) {
+  return corpus + "/threatexchange/vpdq/reference-debian12/" + mode;
+}
+
+// The NAME of every NAME.txt in `dir` (sorted), and of those whose video is absent.
+std::vector<std::string> hash_file_names(const std::string& dir, bool skip_128 = false) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string file = e.path().filename().string();
+    if (!file.ends_with(".txt")) continue;
+    const std::string name = file.substr(0, file.size() - 4);
+    if (skip_128 && name.ends_with("-128x128")) continue;
+    names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Every-frame hashes of a corpus video, computed once per test run.
+const VideoHash& every_frame(const std::string& corpus, const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, VideoHash> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(name);
+  if (it == cache.end()) {
+    auto h = hash_video(video_path(corpus, name));
+    EXPECT_TRUE(h.is_ok()) << h.status().to_string();
+    it = cache.emplace(name, h ? std::move(h).value() : VideoHash{}).first;
+  }
+  return it->second;
+}
+
+// Line-by-line comparison with a readable first difference.
+void expect_same_text(const std::string& got, const std::string& want, const std::string& what) {
+  if (got == want) return;
+  std::istringstream g(got), w(want);
+  std::string gl, wl;
+  for (int line = 1;; ++line) {
+    const bool has_g = static_cast<bool>(std::getline(g, gl));
+    const bool has_w = static_cast<bool>(std::getline(w, wl));
+    if (!has_g && !has_w) break;
+    if (!has_g || !has_w || gl != wl) {
+      ADD_FAILURE() << what << ": first difference at line " << line << "\n  got:  " << (has_g ? gl : "<end>")
+                    << "\n  want: " << (has_w ? wl : "<end>");
+      return;
+    }
+  }
+  ADD_FAILURE() << what << ": texts differ (line ends?)";
+}
+
+// One pass over the corpus (decoding it all is the expensive part) checks both sets of
+// reference hashes of every frame:
+//  - reference-debian12/every-frame (the reference on this FFmpeg): equal byte for byte;
+//  - the upstream sample-hashes (another FFmpeg build, whose decoder differs slightly):
+//    as the reference matcher compares (quality >= 50, Hamming distance <= 31), with
+//    the same frame count and the same printed timestamps. The two upstream files
+//    whose video is not in the corpus are skipped.
+TEST(VideoHasher, EveryFrameEqualsReferenceDebian12AndUpstreamWithinTolerance) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string dir = reference_dir(corpus, "every-frame");
+  int compared = 0;
+  for (const std::string& name : hash_file_names(dir)) {
+    if (!fs::exists(video_path(corpus, name))) continue;
+    const VideoHash& h = every_frame(corpus, name);
+    const std::string want = test::read_text_file(dir + "/" + name + ".txt");
+    expect_same_text(format_vpdq(h.frames), want, name + " every frame");
+    EXPECT_EQ(h.frames_decoded, static_cast<int64_t>(h.frames.size())) << name;
+    EXPECT_EQ(h.decode_errors, 0) << name;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 14);
+
+  const std::string upstream_dir = corpus + "/threatexchange/vpdq/sample-hashes";
+  int upstream_compared = 0, skipped = 0, frames_checked = 0, worst = 0;
+  for (const std::string& name : hash_file_names(upstream_dir, /*skip_128=*/true)) {
+    if (!fs::exists(video_path(corpus, name))) {
+      ++skipped;  // chair-orig-22-fhd-no-bar, chair-orig-22-hd-no-bar are not in the corpus
+      continue;
+    }
+    auto upstream = read_vpdq_file(upstream_dir + "/" + name + ".txt");
+    ASSERT_TRUE(upstream.is_ok()) << upstream.status().to_string();
+    const VideoHash& h = every_frame(corpus, name);
+    ASSERT_EQ(h.frames.size(), upstream->size()) << name;
+    for (size_t i = 0; i < h.frames.size(); ++i) {
+      const FrameHash& up = (*upstream)[i];
+      const FrameHash& got = h.frames[i];
+      EXPECT_EQ(got.index, up.index) << name;
+      // The text holds 3 decimals: compare the printed timestamps.
+      const std::string got_line = format_vpdq_line(got), up_line = format_vpdq_line(up);
+      EXPECT_EQ(got_line.substr(got_line.rfind(',')), up_line.substr(up_line.rfind(','))) << name << " frame " << i;
+      if (up.quality < 50) continue;
+      const int d = got.hash.hamming(up.hash);
+      worst = std::max(worst, d);
+      EXPECT_LE(d, 31) << name << " frame " << up.index;
+      ++frames_checked;
+    }
+    ++upstream_compared;
+  }
+  EXPECT_EQ(upstream_compared, 14);
+  EXPECT_EQ(skipped, 2);
+  EXPECT_GT(frames_checked, 5000);
+  std::cerr << "  upstream sample-hashes: " << frames_checked << " frames of quality >= 50, worst distance " << worst
+            << "\n";
+}
+
+TEST(VideoHasher, OnePerSecondEqualsReferenceDebian12ByteForByte) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string dir = reference_dir(corpus, "one-per-second");
+  VideoHashConfig config;
+  config.sampling = VideoSampling::kEverySeconds;
+  config.seconds = 1.0;
+  int compared = 0;
+  for (const std::string& name : hash_file_names(dir)) {
+    if (!fs::exists(video_path(corpus, name))) continue;
+    auto h = hash_video(video_path(corpus, name), config);
+    ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    const std::string want = test::read_text_file(dir + "/" + name + ".txt");
+    expect_same_text(format_vpdq(h->frames), want, name + " one per second");
+    // All frames are still decoded (only some are converted and hashed).
+    EXPECT_GT(h->frames_decoded, static_cast<int64_t>(h->frames.size()) * 29) << name;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 14);
+}
+
+TEST(VideoHasher, KeyframesAreTheSameFramesAsInEveryFrameMode) {
+  VHM_REQUIRE_CORPUS(corpus);
+  for (const std::string name : {"chair-19-sd-bar", "test-padded-dimensions"}) {
+    VideoHashConfig config;
+    config.sampling = VideoSampling::kKeyframes;
+    auto keys = hash_video(video_path(corpus, name), config);
+    ASSERT_TRUE(keys.is_ok()) << keys.status().to_string();
+    const VideoHash& all = every_frame(corpus, name);
+    ASSERT_FALSE(keys->frames.empty());
+    EXPECT_LT(keys->frames.size(), all.frames.size() / 4) << name;
+    EXPECT_EQ(keys->frames.front().index, 0);
+    for (const FrameHash& k : keys->frames) {
+      ASSERT_LT(static_cast<size_t>(k.index), all.frames.size());
+      EXPECT_EQ(k, all.frames[k.index]) << name << " key frame " << k.index;
+    }
+  }
+}
+
+TEST(VideoHasher, PruneZeroDropsExactConsecutiveRepeatsOnly) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string name = "test-padded-dimensions";  // 27 exact consecutive repeats
+  const VideoHash& all = every_frame(corpus, name);
+  std::vector<FrameHash> want;
+  for (const FrameHash& f : all.frames)
+    if (want.empty() || want.back().hash != f.hash) want.push_back(f);
+  ASSERT_LT(want.size(), all.frames.size());
+
+  VideoHashConfig config;
+  config.prune_distance = 0;
+  auto pruned = hash_video(video_path(corpus, name), config);
+  ASSERT_TRUE(pruned.is_ok()) << pruned.status().to_string();
+  EXPECT_EQ(pruned->frames, want);
+  bool near_kept = false;  // frames 1 bit or more apart stay
+  for (size_t i = 1; i < pruned->frames.size(); ++i) {
+    const int d = pruned->frames[i].hash.hamming(pruned->frames[i - 1].hash);
+    EXPECT_GT(d, 0);
+    near_kept |= d <= 8;
+  }
+  EXPECT_TRUE(near_kept);
+
+  config.prune_distance = 31;
+  auto coarse = hash_video(video_path(corpus, name), config);
+  ASSERT_TRUE(coarse.is_ok()) << coarse.status().to_string();
+  EXPECT_LT(coarse->frames.size(), pruned->frames.size());
+  EXPECT_EQ(coarse->frames.front(), all.frames.front());
+  for (size_t i = 1; i < coarse->frames.size(); ++i)
+    EXPECT_GT(coarse->frames[i].hash.hamming(coarse->frames[i - 1].hash), 31);
+}
+
+TEST(VideoHasher, PruneCollapsesAStillVideo) {
+  if (test::run_command("ffmpeg -version").exit_code != 0) GTEST_SKIP() << "ffmpeg CLI not available";
+  const fs::path dir = fs::temp_directory_path() / ("vhm_video_hasher_test_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string out = (dir / "still.mp4").string();
+  const auto r = test::run_command("ffmpeg -nostdin -v error -y -f lavfi -i color=c=gray:s=64x48:r=10:d=2 -c:v libx264 "
+                                   "-pix_fmt yuv420p '" + out + "' || ffmpeg -nostdin -v error -y -f lavfi -i "
+                                   "color=c=gray:s=64x48:r=10:d=2 '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  VideoHashConfig config;
+  auto all = hash_video(out, config);
+  ASSERT_TRUE(all.is_ok()) << all.status().to_string();
+  EXPECT_EQ(all->frames.size(), 20u);
+  config.prune_distance = 0;
+  auto pruned = hash_video(out, config);
+  ASSERT_TRUE(pruned.is_ok()) << pruned.status().to_string();
+  ASSERT_EQ(pruned->frames.size(), 1u);
+  EXPECT_EQ(pruned->frames[0], all->frames[0]);
+  fs::remove_all(dir);
+}
+
+TEST(VideoHasher, InfoMd5AndPresentationTimestamps) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string path = video_path(corpus, "doorknob-hd-no-bar");
+  VideoHashConfig config;
+  config.timestamps = TimestampMode::kPresentation;
+  config.batch_frames = 7;  // batches that do not divide the frame count
+  auto h = hash_video(path, config);
+  ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+  EXPECT_EQ(h->info.codec, "h264");
+  EXPECT_EQ(h->info.width, 1280);
+  EXPECT_EQ(h->info.height, 720);
+  EXPECT_DOUBLE_EQ(h->info.fps, 30.0);
+  EXPECT_EQ(h->info.frame_count, 120);
+  EXPECT_FALSE(h->hasher.empty());
+  EXPECT_GT(h->elapsed_seconds, 0.0);
+  ASSERT_EQ(h->frames.size(), 120u);
+  const VideoHash& ref = every_frame(corpus, "doorknob-hd-no-bar");
+  for (size_t i = 0; i < h->frames.size(); ++i) {
+    EXPECT_NEAR(h->frames[i].pts_seconds, i / 30.0, 1e-9);
+    EXPECT_EQ(h->frames[i].hash, ref.frames[i].hash);
+  }
+  ASSERT_EQ(h->md5_hex.size(), 32u);
+  const auto md5sum = test::run_command("md5sum '" + path + "'");
+  if (md5sum.exit_code == 0) {
+    EXPECT_EQ(md5sum.out.substr(0, 32), h->md5_hex);
+  }
+  auto direct = md5_file_hex(path);
+  ASSERT_TRUE(direct.is_ok());
+  EXPECT_EQ(*direct, h->md5_hex);
+}
+
+TEST(VideoHasher, ErrorsNameTheInput) {
+  const std::string missing = "/nonexistent/dir/video.mp4";
+  auto h = hash_video(missing);
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_EQ(h.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(h.status().to_string().find(missing), std::string::npos) << h.status().to_string();
+
+  VideoHashConfig bad;
+  bad.sampling = VideoSampling::kEverySeconds;
+  bad.seconds = -1;
+  EXPECT_EQ(hash_video(missing, bad).status().code(), StatusCode::kInvalidArgument);
+  bad = {};
+  bad.prune_distance = -2;
+  EXPECT_EQ(hash_video(missing, bad).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(VideoHasher, BadDeviceIsReported) {
+  VHM_REQUIRE_CORPUS(corpus);
+  VideoHashConfig config;
+  config.device = "abacus";
+  auto h = hash_video(video_path(corpus, "test-padded-dimensions"), config);
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(VideoHasher, ReferenceSamplingAndTimestampArithmetic) {
+  EXPECT_EQ(reference_frame_interval(1.0, 30.0), 30);
+  EXPECT_EQ(reference_frame_interval(2.0, 30.0), 60);
+  EXPECT_EQ(reference_frame_interval(1.0, 30000.0 / 1001.0), 29);  // truncated, not rounded
+  EXPECT_EQ(reference_frame_interval(0.7, 30.0), 20);              // std::stof(0.7) * 30 = 20.99...
+  EXPECT_EQ(reference_frame_interval(0.0, 30.0), 1);
+  EXPECT_EQ(reference_frame_interval(1.0, 0.5), 1);                // 0 becomes 1
+  EXPECT_EQ(format_vpdq_line({1, reference_timestamp(1, 30.0), 100, Hash256{}}).substr(0, 6), "1,100,");
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", reference_timestamp(1, 30.0));
+  EXPECT_STREQ(buf, "0.033");
+  std::snprintf(buf, sizeof buf, "%.3f", reference_timestamp(563, 30.0));
+  EXPECT_STREQ(buf, "18.767");
+}
+
+// ------------------------------------------------------------------ vPDQ text format
+
+TEST(VpdqFormat, WritesTheReferenceLine) {
+  FrameHash f;
+  f.index = 12;
+  f.quality = 87;
+  f.hash = *Hash256::from_hex("e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c");
+  f.pts_seconds = 0.4;
+  EXPECT_EQ(format_vpdq_line(f), "12,87,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.400\n");
+  f.pts_seconds = 1234.56789;
+  EXPECT_EQ(format_vpdq_line(f).substr(format_vpdq_line(f).rfind(',')), ",1234.568\n");
+}
+
+TEST(VpdqFormat, ReadsAndRewritesReferenceFilesIdentically) {
+  VHM_REQUIRE_CORPUS(corpus);
+  for (const std::string mode : {"every-frame", "one-per-second"}) {
+    const std::string dir = reference_dir(corpus, mode);
+    for (const std::string& name : hash_file_names(dir)) {
+      const std::string path = dir + "/" + name + ".txt";
+      auto frames = read_vpdq_file(path);
+      ASSERT_TRUE(frames.is_ok()) << frames.status().to_string();
+      ASSERT_FALSE(frames->empty());
+      EXPECT_EQ(format_vpdq(*frames), test::read_text_file(path)) << path;
+    }
+  }
+}
+
+TEST(VpdqFormat, WriteFileAndReadBack) {
+  std::vector<FrameHash> frames(3);
+  for (int i = 0; i < 3; ++i) {
+    frames[i].index = i * 30;
+    frames[i].quality = 50 + i;
+    frames[i].hash.words = {uint64_t(i) * 0x9e3779b97f4a7c15ull, ~uint64_t(i), uint64_t(i) << 7, 42};
+    frames[i].pts_seconds = i;
+  }
+  const std::string path = (fs::temp_directory_path() / ("vhm_vpdq_" + std::to_string(::getpid()) + ".txt")).string();
+  ASSERT_TRUE(write_vpdq_file(path, frames).is_ok());
+  auto back = read_vpdq_file(path);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  EXPECT_EQ(*back, frames);
+  fs::remove(path);
+  EXPECT_FALSE(write_vpdq_file("/nonexistent/dir/x.txt", frames).is_ok());
+  EXPECT_EQ(read_vpdq_file("/nonexistent/dir/x.txt").status().code(), StatusCode::kNotFound);
+}
+
+TEST(VpdqFormat, ParseErrorsGiveLineNumbers) {
+  const std::string good = "0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\n";
+  auto ok = parse_vpdq(good + "1,99,E271017837246AACCDDEA259648FB7D62F435C89D9E99B2497763E216C8D055C,0.033\r\n");
+  ASSERT_TRUE(ok.is_ok()) << ok.status().to_string();
+  EXPECT_EQ(ok->size(), 2u);
+  EXPECT_EQ((*ok)[1].index, 1);
+  EXPECT_EQ((*ok)[1].quality, 99);
+  EXPECT_DOUBLE_EQ((*ok)[1].pts_seconds, 0.033);
+  EXPECT_TRUE(parse_vpdq("").is_ok());
+  EXPECT_TRUE(parse_vpdq(good.substr(0, good.size() - 1)).is_ok());  // no final newline
+
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"hello world\n", "line 2: expected 4"},
+      {"0,100,abc,0.0\n", "line 2: bad PDQ hash"},
+      {"x,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.0\n", "line 2: bad frame number"},
+      {"-1,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.0\n", "line 2: bad frame number"},
+      {"1,101,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.0\n", "line 2: bad quality"},
+      {"1,50,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,zero\n", "line 2: bad timestamp"},
+      {"1,50,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,nan\n", "line 2: bad timestamp"},
+      {"1,50,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.1,extra\n", "line 2: expected 4"},
+      {"\n", "line 2: empty line"},
+  };
+  for (const auto& [text, want] : bad) {
+    auto r = parse_vpdq(good + text, "some.txt");
+    ASSERT_FALSE(r.is_ok()) << text;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorrupt);
+    EXPECT_NE(r.status().to_string().find("some.txt: " + want), std::string::npos) << r.status().to_string();
+  }
+  std::mt19937 rng(7);
+  std::string garbage(4096, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng());
+  EXPECT_FALSE(parse_vpdq(garbage, "garbage").is_ok());
+}
+
+}  // namespace
+}  // namespace vhm
