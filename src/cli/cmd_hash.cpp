@@ -1,55 +1,116 @@
-// vhm hash: PDQ hashes of still images, printed as the reference photo tool prints them.
+// vhm hash: PDQ hashes of images and vPDQ hashes of videos, in batch.
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 #include "cli/commands.h"
-#include "decode/image_decoder.h"
-#include "hash/pdq.h"
-#include "hash/pdq_hasher.h"
+#include "hash/hash_output.h"
+#include "hash/input_hasher.h"
+#include "pipeline/inputs.h"
+#include "pipeline/ordered_pool.h"
+#include "pipeline/progress.h"
 
 namespace po = boost::program_options;
+namespace fs = std::filesystem;
 
 namespace vhm::cli {
 namespace {
 
-constexpr const char* kHashHelp = R"(Usage: vhm hash [OPTIONS] IMAGE...
+constexpr const char* kHashHelp = R"(Usage: vhm hash [OPTIONS] INPUT...
 
-Computes the PDQ hash of each image, exactly as Meta's reference photo hasher does:
-JPEG and PNG are decoded with libjpeg and libpng as the reference decodes them, images
-larger than 512 pixels on a side are first resized to 512x512 (nearest neighbour), and
-the hash is bit-for-bit the reference's. WebP, TIFF, BMP, GIF and other formats are
-decoded with FFmpeg; alpha is dropped and CMYK converted to RGB (see docs/PDQ.md).
-"-" reads one image from stdin.
+Hashes images (PDQ) and videos (vPDQ: the PDQ hash of sampled frames), exactly as
+Meta's reference tools do: same pixels, same bits, same lines.
 
-Output (default, the reference's format):  pdq_hex,quality,path
-With --dihedral:  8 hashes (original, rotate90, rotate180, rotate270, flipx, flipy,
-                  flipplus1, flipminus1),quality,path
-With --format jsonl: one JSON object per image; failures are {"path":..,"error":..}.
+INPUT is an image or video file, a directory (searched recursively for image and
+video extensions, in sorted order), @LIST (a file naming one input per line), "-"
+(input names on stdin), or any URL FFmpeg opens: http://..., pipe:0 (video bytes on
+stdin: nothing is written to disk). Files with image extensions (jpg, png, webp,
+tiff, bmp, gif) are hashed as images, as the reference photo hasher does (larger
+than 512 on a side: first resized to 512x512); everything else as video.
+
+Output formats (--format):
+  csv    images: pdq_hex,quality,path (the reference's line); videos: one line per
+         hashed frame, pdq_hex,quality,path,frame,seconds (the frame's own timestamp)
+  jsonl  one JSON object per input: path, container, codec, width, height, fps,
+         duration, frame counts, the file's MD5, elapsed time, and the frames
+         (frame, pts seconds, quality, pdq); failures as {"path","error","code"}
+  vpdq   the reference vPDQ file NAME.txt per input (frame,quality,hex,seconds with
+         the reference's timestamps), in --out-dir (stdout for a single input)
+
+Sampling (--sample): every-frame (all frames), Ns (e.g. 1s, 0.5s: frame n when
+n % int(N*fps) == 0, as the reference's -r N), keyframes (only key frames are
+decoded: fastest). --prune D drops a frame within D bits of the last one kept.
 
 Examples:
-  vhm hash photo.jpg
-  vhm hash --dihedral photo.jpg
-  vhm hash --format jsonl a.jpg b.png c.webp > hashes.jsonl
-  cat photo.jpg | vhm hash -
+  vhm hash clip.mp4                                  # per-frame lines on stdout
+  vhm hash --format vpdq --out-dir hashes/ videos/   # reference files, one per video
+  vhm hash --format jsonl --sample 1s --jobs 2 @uploads.txt > hashes.jsonl
+  cat clip.mp4 | vhm hash --format jsonl pipe:0      # from stdin, never on disk
+  find /data -name '*.mp4' | vhm hash --shard 3/8 --format jsonl -
+  vhm hash photo.jpg                                 # pdq_hex,quality,path
+  vhm hash --dihedral photo.jpg                      # the eight rotations and flips
 
-Exit codes: 0 all images hashed, 1 some failed (each named on stderr, the rest were
-hashed), 2 usage error.
+Exit codes: 0 every input hashed; 1 some inputs failed (each named on stderr with the
+reason; the rest were hashed); 2 usage error (nothing was done); 3 internal error.
 
 Options)";
 
 struct HashOptions {
   std::vector<std::string> inputs;
   std::string format = "csv";
+  std::string out_dir;
+  std::string sample = "every-frame";
+  int prune = -1;
+  std::string device = "auto";
+  int jobs = 1;
+  int threads = 0;
+  std::string shard;
   bool dihedral = false;
   bool no_resize = false;
-  std::string device = "cpu";
+  bool quiet = false;
+  bool verbose = false;
 };
+
+// "every-frame", "keyframes", "1s", "0.5s", "2" (seconds).
+bool parse_sampling(const std::string& s, VideoHashConfig& c) {
+  if (s == "every-frame" || s == "all" || s == "0" || s == "0s") {
+    c.sampling = VideoSampling::kEveryFrame;
+    return true;
+  }
+  if (s == "keyframes" || s == "key") {
+    c.sampling = VideoSampling::kKeyframes;
+    return true;
+  }
+  std::string number = s.ends_with("s") ? s.substr(0, s.size() - 1) : s;
+  try {
+    size_t used = 0;
+    const double seconds = std::stod(number, &used);
+    if (used != number.size() || !(seconds > 0) || seconds > 1e6) return false;
+    c.sampling = VideoSampling::kEverySeconds;
+    c.seconds = seconds;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "vhm hash: %s (try 'vhm hash --help')\n", message.c_str());
+  return kExitUsage;
+}
 
 }  // namespace
 
@@ -58,11 +119,18 @@ int cmd_hash(int argc, char** argv) {
   po::options_description visible(kHashHelp);
   visible.add_options()
       ("help,h", "show this help")
-      ("format,f", po::value(&opt.format)->default_value(opt.format), "output: csv (the reference's lines) or jsonl")
-      ("dihedral,d", po::bool_switch(&opt.dihedral), "print the hashes of all eight rotations and flips")
-      ("no-resize", po::bool_switch(&opt.no_resize),
-       "hash at full resolution (skip the reference photo tool's 512x512 pre-resize)")
-      ("device", po::value(&opt.device)->default_value(opt.device), "reference, cpu, gpu or auto");
+      ("format,f", po::value(&opt.format)->default_value(opt.format), "csv, jsonl or vpdq")
+      ("out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")
+      ("sample,s", po::value(&opt.sample)->default_value(opt.sample), "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")
+      ("prune", po::value(&opt.prune)->default_value(opt.prune), "drop frames within D bits of the last kept (-1: off)")
+      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto (gpu where usable) or reference")
+      ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")
+      ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
+      ("shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")
+      ("dihedral,d", po::bool_switch(&opt.dihedral), "images: also the hashes of the 8 rotations and flips")
+      ("no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")
+      ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
+      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
   po::options_description hidden;
   hidden.add_options()("input", po::value(&opt.inputs));
   po::options_description all;
@@ -74,76 +142,107 @@ int cmd_hash(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    std::fprintf(stderr, "vhm hash: %s (try 'vhm hash --help')\n", e.what());
-    return kExitUsage;
+    return usage_error(e.what());
   }
   if (vm.count("help")) {
     std::cout << visible << "\n";
     return kExitOk;
   }
-  if (opt.format != "csv" && opt.format != "jsonl") {
-    std::fprintf(stderr, "vhm hash: --format must be csv or jsonl, not '%s'\n", opt.format.c_str());
-    return kExitUsage;
+
+  // ---- validate every flag before doing anything
+  if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
+    return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
+  InputHashConfig config;
+  if (!parse_sampling(opt.sample, config.video))
+    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample + "'");
+  if (opt.prune < -1 || opt.prune > 256) return usage_error("--prune must be -1 (off) or 0..256");
+  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
+    return usage_error("--device must be cpu, gpu, auto or reference, not '" + opt.device + "'");
+  if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
+  if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
+  if (opt.inputs.empty()) return usage_error("no input given");
+  Shard shard;
+  if (!opt.shard.empty()) {
+    auto s = parse_shard(opt.shard);
+    if (!s) return usage_error(s.status().message());
+    shard = *s;
   }
-  if (opt.inputs.empty()) {
-    std::fprintf(stderr, "vhm hash: no input given (try 'vhm hash --help')\n");
-    return kExitUsage;
+  config.video.prune_distance = opt.prune;
+  config.video.device = opt.device;
+  config.video.threads = opt.threads > 0 ? opt.threads
+                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs);
+  // vPDQ files carry the reference's timestamps (frame / fps) so they compare byte for
+  // byte; CSV and JSON carry each frame's own presentation time.
+  config.video.timestamps = opt.format == "vpdq" ? TimestampMode::kReference : TimestampMode::kPresentation;
+  config.photo_resize = !opt.no_resize;
+  if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
+
+  auto expanded = expand_inputs(opt.inputs, {}, std::cin);
+  if (!expanded) {
+    std::fprintf(stderr, "vhm hash: error: %s\n", expanded.status().to_string().c_str());
+    return kExitInputFailed;
   }
-  auto hasher = make_pdq_hasher({opt.device, 1});
-  if (!hasher) {
-    std::fprintf(stderr, "vhm hash: --device: %s\n", hasher.status().to_string().c_str());
-    return kExitUsage;
+  std::vector<Input> inputs = opt.shard.empty() ? *expanded : select_shard(*expanded, shard);
+  if (inputs.empty()) {
+    std::fprintf(stderr, "vhm hash: no inputs to hash%s\n", opt.shard.empty() ? "" : " in this shard");
+    return expanded->empty() ? kExitInputFailed : kExitOk;
+  }
+  const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
+  if (vpdq_to_stdout && inputs.size() > 1)
+    return usage_error("--format vpdq with several inputs needs --out-dir");
+  if (!opt.out_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(opt.out_dir, ec);
+    if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
   }
 
+  const OutputOptions output{opt.dihedral, opt.sample, "exact"};
+  ProgressLine progress(inputs.size(), !opt.quiet);
+  std::set<std::string> used_names;
   int failures = 0;
-  for (const std::string& path : opt.inputs) {
-    auto image = decode_image_file(path);
-    if (!image) {
-      ++failures;
-      std::fprintf(stderr, "vhm hash: error: %s\n", image.status().with_subject(path).to_string().c_str());
-      if (opt.format == "jsonl")
-        std::cout << nlohmann::json{{"path", path}, {"error", image.status().message()}}.dump() << "\n";
-      continue;
-    }
-    const int original_width = image->width, original_height = image->height;
-    const bool resized = !opt.no_resize && resize_like_reference_photo_tool(*image);
-    const ImageView view = image->view();
-    PdqHash result;
-    PdqDct dct;
-    if (Status s = (*hasher)->hash({&view, 1}, {&result, 1}, {&dct, 1}); !s.is_ok()) {
-      ++failures;
-      std::fprintf(stderr, "vhm hash: error: %s\n", s.with_subject(path).to_string().c_str());
-      continue;
-    }
-    if (opt.format == "csv") {
-      if (opt.dihedral) {
-        const PdqDihedralHashes d = pdq_dihedral_from_dct(dct);
-        for (const Hash256& h : d.hashes) std::cout << h.to_hex() << ",";
-        std::cout << d.quality << "," << path << "\n";
-      } else {
-        std::cout << result.hash.to_hex() << "," << result.quality << "," << path << "\n";
-      }
-    } else {
-      nlohmann::json j{{"path", path},
-                       {"pdq", result.hash.to_hex()},
-                       {"quality", result.quality},
-                       {"width", original_width},
-                       {"height", original_height},
-                       {"hashed_width", view.width},
-                       {"hashed_height", view.height},
-                       {"resized", resized},
-                       {"decoder", image->decoder}};
-      if (!image->conversion.empty()) j["conversion"] = image->conversion;
-      if (opt.dihedral) {
-        const PdqDihedralHashes d = pdq_dihedral_from_dct(dct);
-        nlohmann::json dj = nlohmann::json::object();
-        for (int k = 0; k < kDihedralCount; ++k) dj[dihedral_name(static_cast<Dihedral>(k))] = d.hashes[k].to_hex();
-        j["dihedral"] = dj;
-      }
-      std::cout << j.dump() << "\n";
-    }
-  }
-  std::cout.flush();
+  run_ordered<InputHash>(
+      inputs.size(), opt.jobs,
+      [&](size_t i) {
+        InputHash h = hash_input(inputs[i], config);
+        progress.input_done(h.frames_hashed());
+        return h;
+      },
+      [&](size_t, InputHash h) {
+        if (!h.status.is_ok()) {
+          ++failures;
+          progress.clear();
+          std::fprintf(stderr, "vhm hash: error: %s\n", h.status.to_string().c_str());
+        }
+        if (opt.format == "jsonl") {
+          std::cout << to_json(h, output).dump() << "\n";
+        } else if (!h.status.is_ok()) {
+          // csv and vpdq have no error lines: stderr carries them
+        } else if (opt.format == "csv") {
+          std::cout << format_csv(h, output);
+        } else if (vpdq_to_stdout) {
+          std::cout << format_vpdq_text(h);
+        } else {
+          // NAME.txt, made unique within the run when two inputs share a name.
+          std::string name = h.input.out_name.empty() ? "input" : h.input.out_name;
+          for (int n = 2; used_names.count(name); ++n) name = h.input.out_name + "-" + std::to_string(n);
+          used_names.insert(name);
+          const fs::path path = fs::path(opt.out_dir) / (name + ".txt");
+          std::error_code ec;
+          fs::create_directories(path.parent_path(), ec);
+          std::ofstream out(path, std::ios::binary);
+          out << format_vpdq_text(h);
+          if (!out) {
+            ++failures;
+            progress.clear();
+            std::fprintf(stderr, "vhm hash: error: %s: cannot write %s\n", h.input.url.c_str(), path.c_str());
+          }
+        }
+        std::cout.flush();
+      },
+      [&] { progress.draw(); });
+  progress.clear();
+  if (progress.enabled())
+    std::fprintf(stderr, "vhm hash: %zu inputs, %d failed\n", inputs.size(), failures);
   return failures ? kExitInputFailed : kExitOk;
 }
 

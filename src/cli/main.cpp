@@ -4,6 +4,9 @@
 #include <exception>
 #include <string>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "cli/commands.h"
 
 namespace {
@@ -40,6 +43,9 @@ int main(int argc, char** argv) {
     std::puts("vhm " VHM_VERSION);
     return 0;
   }
+  // Logs go to stderr: stdout carries only results, so it can be piped and parsed.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("vhm"));
+  spdlog::set_pattern("vhm: %v");
   const std::string command = argv[1];
   try {
     if (command == "hash") return vhm::cli::cmd_hash(argc - 1, argv + 1);

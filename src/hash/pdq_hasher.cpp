@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <spdlog/spdlog.h>
 
+#include <mutex>
 #include <vector>
 
 #include "hash/pdq_fast.h"
@@ -94,7 +95,9 @@ Result<std::unique_ptr<PdqHasher>> make_pdq_hasher(const PdqHasherConfig& config
     auto cuda = gpu::PdqCudaHasher::create(0);
     if (cuda) return std::unique_ptr<PdqHasher>(new PdqHasherGpu(std::move(cuda).value()));
     if (d == "gpu") return cuda.status();
-    spdlog::info("no usable GPU ({}); hashing on the CPU", cuda.status().message());
+    // One line per process, however many videos a batch hashes.
+    static std::once_flag logged;
+    std::call_once(logged, [&] { spdlog::info("no usable GPU ({}); hashing on the CPU", cuda.status().message()); });
     return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
   }
   return Status(StatusCode::kInvalidArgument,

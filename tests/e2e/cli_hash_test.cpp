@@ -76,15 +76,19 @@ TEST(CliHash, BadInputsAreNamedAndTheRestGoOn) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(CliHash, StdinAndUsageErrors) {
+TEST(CliHash, NamesOnStdinAndUsageErrors) {
   VHM_REQUIRE_CORPUS(corpus);
   const std::string good = corpus + "/threatexchange/pdq/data/misc-images/wee.jpg";
-  const auto r = test::run_command(std::string(VHM_BINARY) + " hash - < " + good);
+  // "-" reads input names from stdin (as find | vhm hash - would).
+  const auto r = test::run_command("echo " + good + " | " + VHM_BINARY + " hash -");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d,100,-\n");
+  EXPECT_EQ(r.out, "6227401f601ff4ccafcc9fad4b0d95d371a2eb7265a3285234d228ca94deeb2d,100," + good + "\n");
   EXPECT_EQ(test::run_vhm("hash").exit_code, 2);
   EXPECT_EQ(test::run_vhm("hash --format xml " + good).exit_code, 2);
   EXPECT_EQ(test::run_vhm("hash --no-such-flag " + good).exit_code, 2);
+  EXPECT_EQ(test::run_vhm("hash --sample sometimes " + good).exit_code, 2);
+  EXPECT_EQ(test::run_vhm("hash --shard 4/4 " + good).exit_code, 2);
+  EXPECT_EQ(test::run_vhm("hash --jobs 0 " + good).exit_code, 2);
   EXPECT_EQ(test::run_vhm("frobnicate").exit_code, 2);
 }
 

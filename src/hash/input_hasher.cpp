@@ -1,0 +1,48 @@
+#include "hash/input_hasher.h"
+
+#include <chrono>
+
+#include "hash/pdq_hasher.h"
+
+namespace vhm {
+namespace {
+
+Result<ImageHash> hash_image(const std::string& path, const InputHashConfig& config) {
+  const auto started = std::chrono::steady_clock::now();
+  auto image = decode_image_file(path);
+  if (!image) return image.status();
+  ImageHash out;
+  out.width = image->width;
+  out.height = image->height;
+  out.resized = config.photo_resize && resize_like_reference_photo_tool(*image);
+  out.hashed_width = image->width;
+  out.hashed_height = image->height;
+  out.decoder = image->decoder;
+  out.conversion = image->conversion;
+  // Images are small and many: the CPU path on one thread (a batch runs files in parallel).
+  auto hasher = make_pdq_hasher({config.video.device == "reference" ? "reference" : "cpu", 1});
+  if (!hasher) return hasher.status();
+  const ImageView view = image->view();
+  VHM_RETURN_IF_ERROR((*hasher)->hash({&view, 1}, {&out.pdq, 1}, {&out.dct, 1}));
+  out.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+}  // namespace
+
+InputHash hash_input(const Input& input, const InputHashConfig& config) {
+  InputHash result;
+  result.input = input;
+  if (input.kind == InputKind::kImage) {
+    auto image = hash_image(input.url, config);
+    if (image) result.image = std::move(image).value();
+    else result.status = image.status().with_subject(input.url);
+  } else {
+    auto video = hash_video(input.url, config.video);
+    if (video) result.video = std::move(video).value();
+    else result.status = video.status().with_subject(input.url);
+  }
+  return result;
+}
+
+}  // namespace vhm
