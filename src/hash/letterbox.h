@@ -1,0 +1,36 @@
+// Letterbox and pillarbox bars: the black bands a re-upload adds (or removes) to fit a
+// frame to another aspect ratio. They shift every PDQ bit (a pillarboxed copy of a
+// video is 0% similar frame by frame), so the robust hashing path finds them and
+// hashes the picture inside them as well.
+//
+// A row (column) at an edge is part of a bar when its mean luminance is at most
+// `threshold` (FFmpeg's cropdetect rule, limit 24 of 255). The scan starts at each
+// edge and stops at the first row or column with content, so frames without bars cost
+// four lines. A crop is reported only when it is worth it and safe: each bar at least
+// `min_bar_fraction` of the side, and at least `min_keep_fraction` of each side left
+// (an all-dark frame is not a frame made of bars).
+#pragma once
+
+#include "hash/pdq.h"
+
+namespace vhm {
+
+struct CropRect {
+  int x = 0, y = 0, width = 0, height = 0;
+  bool empty() const { return width <= 0 || height <= 0; }
+  friend bool operator==(const CropRect&, const CropRect&) = default;
+};
+
+struct BarDetectOptions {
+  int threshold = 24;               // mean luminance (0..255) at or below which a line is black
+  double min_bar_fraction = 0.02;   // a bar narrower than this share of its side is ignored
+  double min_keep_fraction = 0.5;   // never keep less than this share of a side
+};
+
+// The content rectangle inside the bars, or an empty rect when there is nothing to crop.
+CropRect detect_bars(const ImageView& image, const BarDetectOptions& options = {});
+
+// A view of the pixels inside `rect` (no copy).
+ImageView crop_view(const ImageView& image, const CropRect& rect);
+
+}  // namespace vhm
