@@ -55,7 +55,7 @@ std::vector<TimeRange> merge_times(std::vector<double> seconds, double max_gap) 
 
 std::vector<ContentVerdict> compute_verdicts(std::span<const QueryFrame> frames, std::span<const QueryCode> codes,
                                              std::span<const MatchHit> hits,
-                                             const std::function<const ContentInfo&(int64_t)>& content_info,
+                                             const std::function<const MatchContent&(int64_t)>& content_info,
                                              const MatchThresholds& t) {
   const std::vector<uint32_t> query_countable = countable(frames, t.quality);
   std::vector<char> query_counts(frames.size(), 0);
@@ -71,7 +71,7 @@ std::vector<ContentVerdict> compute_verdicts(std::span<const QueryFrame> frames,
 
   std::vector<ContentVerdict> verdicts;
   for (auto& [id, content_hits] : by_content) {
-    const ContentInfo& info = content_info(id);
+    const MatchContent& info = content_info(id);
     const std::span<const ContentFrame> cframes(info.frames);
     const std::vector<uint32_t> content_countable = countable(cframes, t.quality);
     std::vector<char> content_counts(cframes.size(), 0);
@@ -80,7 +80,7 @@ std::vector<ContentVerdict> compute_verdicts(std::span<const QueryFrame> frames,
     std::vector<char> query_hit(frames.size(), 0), content_hit(cframes.size(), 0);
     ContentVerdict v;
     v.content = id;
-    v.signal = info.signal;
+    v.single_image = info.single_image;
     v.best_distance = 256;
     for (const MatchHit* h : content_hits) {
       const uint32_t qf = codes[h->code].frame;
@@ -107,7 +107,7 @@ std::vector<ContentVerdict> compute_verdicts(std::span<const QueryFrame> frames,
         v.content_frames_considered ? 100.0 * v.content_frames_matched / v.content_frames_considered : 0;
     v.query_ranges = merge_times(qt, query_gap);
     v.content_ranges = merge_times(ct, range_gap(content_times));
-    v.match = info.signal == SignalType::kPdq
+    v.match = info.single_image
                   ? true
                   : v.query_match_percent >= t.query_threshold && v.bank_match_percent >= t.bank_threshold;
     verdicts.push_back(std::move(v));

@@ -54,17 +54,15 @@ struct ContentFrame {
   Hash256 hash;
 };
 
-enum class SignalType { kVideo, kPdq };
-
 // What the matcher needs to know of a content that was hit.
-struct ContentInfo {
+struct MatchContent {
   int64_t id = 0;
-  SignalType signal = SignalType::kVideo;
+  bool single_image = false;          // a "pdq" signal: one image hash
   std::vector<ContentFrame> frames;  // all of them, in frame order
 };
 
 // A code of the query (position in the code list) within distance of a content frame
-// (position in ContentInfo::frames).
+// (position in MatchContent::frames).
 struct MatchHit {
   uint32_t code = 0;
   int64_t content = 0;
@@ -79,7 +77,7 @@ struct TimeRange {
 
 struct ContentVerdict {
   int64_t content = 0;
-  SignalType signal = SignalType::kVideo;
+  bool single_image = false;
   bool match = false;
   double query_match_percent = 0;
   double bank_match_percent = 0;
@@ -97,7 +95,7 @@ std::vector<uint32_t> countable_frames(std::span<const QueryFrame> frames, int q
 // query-match %, then bank-match %). `content_info(id)` supplies the content's frames.
 std::vector<ContentVerdict> compute_verdicts(std::span<const QueryFrame> frames, std::span<const QueryCode> codes,
                                              std::span<const MatchHit> hits,
-                                             const std::function<const ContentInfo&(int64_t)>& content_info,
+                                             const std::function<const MatchContent&(int64_t)>& content_info,
                                              const MatchThresholds& thresholds);
 
 // Brute force over two frame lists, python-threatexchange's definition exactly (the

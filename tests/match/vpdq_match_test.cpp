@@ -18,15 +18,15 @@ std::vector<QueryFrame> as_query(const std::vector<FrameHash>& f) {
   return q;
 }
 
-ContentInfo as_content(int64_t id, const std::vector<FrameHash>& f) {
-  ContentInfo c;
+MatchContent as_content(int64_t id, const std::vector<FrameHash>& f) {
+  MatchContent c;
   c.id = id;
   for (const auto& x : f) c.frames.push_back({x.index, x.pts_seconds, x.quality, x.hash});
   return c;
 }
 
 // What an exact index returns: every (code, content frame) within the distance.
-std::vector<MatchHit> brute_hits(const std::vector<QueryCode>& codes, const std::map<int64_t, ContentInfo>& bank, int d) {
+std::vector<MatchHit> brute_hits(const std::vector<QueryCode>& codes, const std::map<int64_t, MatchContent>& bank, int d) {
   std::vector<MatchHit> hits;
   for (uint32_t c = 0; c < codes.size(); ++c)
     for (const auto& [id, info] : bank)
@@ -45,7 +45,7 @@ TEST(VpdqMatch, VerdictsFromHitsEqualBruteForceOnCorpus) {
     EXPECT_TRUE(r.is_ok()) << r.status().to_string();
     return r.is_ok() ? *r : std::vector<FrameHash>{};
   };
-  std::map<int64_t, ContentInfo> bank;
+  std::map<int64_t, MatchContent> bank;
   const std::vector<std::string> bank_names = {"chair-orig-22-sd-bar", "pattern-hd-no-bar", "doorknob-hd-no-bar"};
   for (size_t i = 0; i < bank_names.size(); ++i) bank[static_cast<int64_t>(i + 1)] = as_content(i + 1, load(bank_names[i]));
   const MatchThresholds t;
@@ -55,7 +55,7 @@ TEST(VpdqMatch, VerdictsFromHitsEqualBruteForceOnCorpus) {
     std::vector<QueryCode> codes;
     for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, 0, query[i].hash});
     const auto hits = brute_hits(codes, bank, t.distance);
-    const auto verdicts = compute_verdicts(query, codes, hits, [&](int64_t id) -> const ContentInfo& { return bank.at(id); }, t);
+    const auto verdicts = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, t);
     for (const auto& [id, info] : bank) {
       const auto [q, b] = vpdq_match_brute(query, info.frames, t);
       const auto it = std::find_if(verdicts.begin(), verdicts.end(), [&](const ContentVerdict& v) { return v.content == id; });
@@ -96,10 +96,10 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
     for (int i = 0; i < flips; ++i) h.words[i % 4] ^= uint64_t{1} << (7 * i % 64);
     return h;
   };
-  ContentInfo video{1, SignalType::kVideo, {}};
+  MatchContent video{1, false, {}};
   for (int i = 0; i < 10; ++i) video.frames.push_back({i, i * 1.0, 90, random_hash()});
   video.frames.push_back({10, 10.0, 20, random_hash()});  // low quality: never counts
-  ContentInfo image{2, SignalType::kPdq, {{0, 0, 100, random_hash()}}};
+  MatchContent image{2, true, {{0, 0, 100, random_hash()}}};
   // Query: frames 0..3 like content frames 0..3 (frame 2 only through its variant),
   // a duplicate of frame 0, a frame like the image, and unrelated frames.
   std::vector<QueryFrame> query;
@@ -110,9 +110,9 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   for (int i = 6; i < 10; ++i) query.push_back({i, i * 1.0, 80, random_hash()});
   for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, 0, query[i].hash});
   codes.push_back({2, 1, near(video.frames[2].hash, 5)});  // frame 2's variant (e.g. inside bars)
-  std::map<int64_t, ContentInfo> bank{{1, video}, {2, image}};
+  std::map<int64_t, MatchContent> bank{{1, video}, {2, image}};
   const auto hits = brute_hits(codes, bank, 31);
-  const auto v = compute_verdicts(query, codes, hits, [&](int64_t id) -> const ContentInfo& { return bank.at(id); }, {});
+  const auto v = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, {});
   ASSERT_EQ(v.size(), 2u);
   const ContentVerdict& img = v[0].content == 2 ? v[0] : v[1];
   const ContentVerdict& vid = v[0].content == 1 ? v[0] : v[1];
@@ -127,7 +127,7 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   EXPECT_EQ(vid.query_ranges, (std::vector<TimeRange>{{0, 3}}));
   MatchThresholds loose;
   loose.query_threshold = 40;
-  EXPECT_TRUE(compute_verdicts(query, codes, hits, [&](int64_t id) -> const ContentInfo& { return bank.at(id); }, loose)[0].match);
+  EXPECT_TRUE(compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, loose)[0].match);
 }
 
 TEST(VpdqMatch, MergeTimes) {
