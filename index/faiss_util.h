@@ -1,0 +1,62 @@
+// Glue between vhm and FAISS (internal to index/): FAISS's IOReader/IOWriter over
+// vhm's index file, thread count for FAISS's OpenMP loops, exceptions to Status.
+#pragma once
+
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/io.h>
+#include <omp.h>
+
+#include <exception>
+#include <string>
+
+#include "index/index_file.h"
+
+namespace vhm::faiss_util {
+
+struct Writer : faiss::IOWriter {
+  explicit Writer(index_file::Writer& w) : out(w) {}
+  size_t operator()(const void* ptr, size_t size, size_t nitems) override {
+    if (!status.is_ok()) return 0;
+    status = out.write(ptr, size * nitems);
+    return status.is_ok() ? nitems : 0;
+  }
+  index_file::Writer& out;
+  Status status;
+};
+
+struct Reader : faiss::IOReader {
+  explicit Reader(index_file::Reader& r) : in(r) {}
+  size_t operator()(void* ptr, size_t size, size_t nitems) override {
+    if (size == 0 || nitems == 0) return 0;
+    const uint64_t can = in.remaining() / size;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(can, nitems));
+    if (n && !in.read(ptr, n * size).is_ok()) return 0;
+    return n;
+  }
+  index_file::Reader& in;
+};
+
+// omp_set_num_threads for the calling thread, restored on scope exit.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads) : saved_(omp_get_max_threads()) { omp_set_num_threads(threads); }
+  ~ScopedThreads() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+// Runs f(), turning FAISS's (and allocation) exceptions into a Status with `code`.
+template <typename F>
+Status guarded(const char* what, F&& f, StatusCode code = StatusCode::kInternal) {
+  try {
+    f();
+    return Status::ok();
+  } catch (const faiss::FaissException& e) {
+    return {code, std::string("FAISS ") + what + ": " + e.what()};
+  } catch (const std::exception& e) {
+    return {code, std::string(what) + ": " + e.what()};
+  }
+}
+
+}  // namespace vhm::faiss_util
