@@ -14,7 +14,9 @@
 //     IEEE division, no flush to zero: see kernels/CMakeLists.txt).
 //
 // Per chunk of frames (any mix of sizes, RGB24 or grey, any pitch):
-//   luma_kernel      one thread per pixel: pixels -> float luminance (packed per frame)
+//   luma_kernel      one thread per pixel: pixels -> float luminance (packed per frame);
+//                    grey bytes first through the frame's byte map when it has one
+//                    (hash_device_luma_batch: limited-range video luma stretched)
 //   box_rows_kernel  one thread per (frame, row): box1d along the row, stride 1
 //   box_cols_kernel  one thread per (frame, column): box1d down the column, stride width
 //                    (rows: luma -> scratch, columns: scratch -> luma, kJaroszPasses times)
@@ -33,6 +35,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdint>
 #include <cstdio>
@@ -59,6 +62,7 @@ enum FrameMode : int {
 // the packed luma and scratch buffers.
 struct FrameDesc {
   const uint8_t* data;  // device-accessible pixels (unused for kModeTooSmall)
+  const uint8_t* lut;   // grey only: 256-entry byte map applied before hashing, or nullptr
   long long stride;     // bytes between row starts
   long long offset;     // first float of this frame in luma / scratch
   int width;
@@ -83,8 +87,8 @@ static_assert(kDctThreads == kCoeffs, "dct_kernel maps one thread to one coeffic
 
 // ------------------------------------------------------------------ tier 3: kernels
 
-// Pixels -> float luminance, as pdq::luma_from_image: grey bytes are taken as they are,
-// RGB through luma_from_rgb.
+// Pixels -> float luminance, as pdq::luma_from_image: grey bytes are taken as they are
+// (after the frame's byte map, when it has one), RGB through luma_from_rgb.
 __global__ void luma_kernel(const FrameDesc* __restrict__ frames, float* __restrict__ luma) {
   const FrameDesc f = frames[blockIdx.z];
   if (f.mode == kModeTooSmall) return;
@@ -94,7 +98,7 @@ __global__ void luma_kernel(const FrameDesc* __restrict__ frames, float* __restr
     float* out_row = out + static_cast<long long>(y) * f.width;
     for (int x = blockIdx.x * blockDim.x + threadIdx.x; x < f.width; x += gridDim.x * blockDim.x) {
       if (f.channels == 1) {
-        out_row[x] = static_cast<float>(row[x]);
+        out_row[x] = static_cast<float>(f.lut != nullptr ? f.lut[row[x]] : row[x]);
       } else {
         out_row[x] = pdq::luma_from_rgb(row[3 * x], row[3 * x + 1], row[3 * x + 2]);
       }
@@ -466,6 +470,9 @@ struct PdqCudaHasher::Impl {
   DeviceArray<FrameResult> results;
   DeviceArray<float> coeffs;
   DeviceArray<uint8_t> pixels;  // uploads of hash_host_batch
+  DeviceArray<uint8_t> lut;     // hash_device_luma_batch's byte map (256 entries)
+  std::array<uint8_t, 256> host_lut{};  // what `lut` holds (the source of its upload)
+  bool lut_loaded = false;
   std::vector<FrameDesc> host_descs;
   std::vector<FrameResult> host_results;
   std::vector<float> host_coeffs;
@@ -485,6 +492,7 @@ struct PdqCudaHasher::Impl {
     results.release();
     coeffs.release();
     pixels.release();
+    lut.release();
   }
 
   Status init() {
@@ -496,7 +504,9 @@ struct PdqCudaHasher::Impl {
   }
 
   // Hashes one chunk whose frames already point to device-accessible memory.
-  Status run_chunk(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts) {
+  // `d_lut` (device, 256 bytes, or nullptr) maps the bytes of grey frames.
+  Status run_chunk(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts,
+                   const uint8_t* d_lut = nullptr) {
     const size_t n = frames.size();
     ChunkShape shape;
     shape.frames = static_cast<int>(n);
@@ -510,6 +520,7 @@ struct PdqCudaHasher::Impl {
       d.width = f.width;
       d.height = f.height;
       d.channels = channels_of(f.format);
+      d.lut = d.channels == 1 ? d_lut : nullptr;
       d.mode = mode_of(f.width, f.height);
       d.offset = offset;
       if (d.mode != kModeTooSmall) {
@@ -590,14 +601,29 @@ struct PdqCudaHasher::Impl {
   }
 
   // Frames in device-accessible memory, already validated; the device is current.
-  Status device_batch(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts) {
+  // `d_lut`: see run_chunk.
+  Status device_batch(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts,
+                      const uint8_t* d_lut = nullptr) {
     VHM_RETURN_IF_ERROR(resolve_device_pointers(frames));
     const std::vector<ImageView>& views = device_views;  // run_chunk leaves it alone
     for (const auto& [begin, end] : plan_chunks(frames)) {
       const size_t n = end - begin;
       VHM_RETURN_IF_ERROR(run_chunk(std::span<const ImageView>(views).subspan(begin, n), out.subspan(begin, n),
-                                    dcts.empty() ? dcts : dcts.subspan(begin, n)));
+                                    dcts.empty() ? dcts : dcts.subspan(begin, n), d_lut));
     }
+    return {};
+  }
+
+  // The byte map on the device (uploaded when it differs from the last one), queued on
+  // the hasher's stream ahead of the kernels that read it.
+  Status load_lut(const std::array<uint8_t, 256>& table) {
+    VHM_RETURN_IF_ERROR(lut.reserve(table.size(), "luma byte map"));
+    if (lut_loaded && table == host_lut) return {};
+    VHM_CUDA_TRY(cudaStreamSynchronize(stream));  // nothing queued still reads the old map
+    host_lut = table;
+    lut_loaded = false;
+    VHM_CUDA_TRY(cudaMemcpyAsync(lut.get(), host_lut.data(), host_lut.size(), cudaMemcpyHostToDevice, stream));
+    lut_loaded = true;
     return {};
   }
 
@@ -673,6 +699,42 @@ std::string device_description(int device) {
          std::to_string(p.multiProcessorCount) + " SMs)";
 }
 
+Status check_primary_context(int device, const void* cu_context) {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess || count <= 0) {
+    if (e == cudaSuccess) e = cudaErrorNoDevice;
+    (void)cudaGetLastError();
+    return Status(StatusCode::kUnavailable, std::string("no CUDA device: ") + cudaGetErrorString(e));
+  }
+  if (device < 0 || device >= count)
+    return Status(StatusCode::kUnavailable,
+                  "no CUDA device " + std::to_string(device) + " (" + std::to_string(count) + " present)");
+  if (cu_context == nullptr) return invalid("no CUDA context given");
+  DeviceGuard guard;
+  VHM_RETURN_IF_ERROR(guard.enter(device));
+  VHM_CUDA_TRY(cudaFree(nullptr));  // the runtime's context of `device` exists and is current here
+  // The driver's cuCtxGetCurrent, found at run time (the static runtime links no libcuda).
+  void* entry = nullptr;
+  cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+#if CUDART_VERSION >= 12050
+  VHM_CUDA_TRY(cudaGetDriverEntryPointByVersion("cuCtxGetCurrent", &entry, 12000, cudaEnableDefault, &found));
+#else
+  VHM_CUDA_TRY(cudaGetDriverEntryPoint("cuCtxGetCurrent", &entry, cudaEnableDefault, &found));
+#endif
+  if (entry == nullptr || found != cudaDriverEntryPointSuccess)
+    return internal("the CUDA driver has no cuCtxGetCurrent");
+  using CtxGetCurrent = int (*)(void**);  // CUresult cuCtxGetCurrent(CUcontext*)
+  void* current = nullptr;
+  if (const int rc = reinterpret_cast<CtxGetCurrent>(entry)(&current); rc != 0)
+    return internal("cuCtxGetCurrent failed (CUresult " + std::to_string(rc) + ")");
+  if (current != cu_context)
+    return Status(StatusCode::kUnavailable,
+                  "the decoder's CUDA context is not the primary context of CUDA device " + std::to_string(device) +
+                      ", which the PDQ kernels use: decoded frames would be unreadable to them");
+  return {};
+}
+
 Result<std::unique_ptr<PdqCudaHasher>> PdqCudaHasher::create(int device) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
@@ -718,6 +780,21 @@ Status PdqCudaHasher::hash_device_batch(std::span<const ImageView> frames, std::
     DeviceGuard guard;
     VHM_RETURN_IF_ERROR(guard.enter(impl_->device));
     return impl_->device_batch(frames, out, dcts);
+  });
+}
+
+Status PdqCudaHasher::hash_device_luma_batch(std::span<const ImageView> frames, const std::array<uint8_t, 256>& lut,
+                                             std::span<PdqHash> out, std::span<PdqDct> dcts) {
+  VHM_RETURN_IF_ERROR(validate(frames, out.size(), dcts.size()));
+  for (size_t k = 0; k < frames.size(); ++k)
+    if (frames[k].format != PixelFormat::kGray8)
+      return invalid("frame " + std::to_string(k) + ": hash_device_luma_batch takes grey (kGray8) planes only");
+  if (frames.empty()) return {};
+  return guarded([&] {
+    DeviceGuard guard;
+    VHM_RETURN_IF_ERROR(guard.enter(impl_->device));
+    VHM_RETURN_IF_ERROR(impl_->load_lut(lut));
+    return impl_->device_batch(frames, out, dcts, impl_->lut.get());
   });
 }
 

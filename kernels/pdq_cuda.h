@@ -8,6 +8,8 @@
 // of src/hash/pdq_core.h, compiled with -fmad=false.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -27,6 +29,13 @@ bool cuda_available(std::string* why = nullptr);
 // Name and memory of device `device`, for benchmark headers ("" when unavailable).
 std::string device_description(int device = 0);
 
+// Checks that `cu_context` (a CUcontext: e.g. the cuda_ctx of the FFmpeg CUDA hwdevice a
+// video decoder opened with AV_CUDA_USE_PRIMARY_CONTEXT) is the primary context of
+// `device`, the context the CUDA runtime, and so these kernels, work in; device memory
+// of decoded frames is then readable by hash_device_batch. Initialises that context
+// when needed. kUnavailable without a usable GPU, or when the contexts differ.
+Status check_primary_context(int device, const void* cu_context);
+
 class PdqCudaHasher {
  public:
   // Fails with kUnavailable (and the reason) where there is no usable GPU.
@@ -39,6 +48,13 @@ class PdqCudaHasher {
   // `dcts`, when not empty, receives each frame's DCT and quality as well.
   Status hash_device_batch(std::span<const ImageView> frames, std::span<PdqHash> out,
                            std::span<PdqDct> dcts = {});
+
+  // 8-bit grey planes (kGray8 only) in device memory whose bytes are first mapped
+  // through `lut` (e.g. limited-range luma stretched to full range), on the device: the
+  // same bits as hashing, on the host, planes remapped with the same table. Frames
+  // written by other streams must be complete, as for hash_device_batch.
+  Status hash_device_luma_batch(std::span<const ImageView> frames, const std::array<uint8_t, 256>& lut,
+                                std::span<PdqHash> out, std::span<PdqDct> dcts = {});
 
   // Frames in host memory: uploaded, then hashed as above (tests and benchmarks).
   Status hash_host_batch(std::span<const ImageView> frames, std::span<PdqHash> out,

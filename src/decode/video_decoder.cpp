@@ -7,9 +7,21 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
+
+// libavutil/hwcontext_cuda.h includes <cuda.h> unless CUDA_VERSION is defined, and needs
+// from it only the two opaque handle types, declared here as cuda.h declares them, so
+// this file builds without the CUDA toolkit (no CUDA call is made here).
+#ifndef CUDA_VERSION
+#define CUDA_VERSION 0
+typedef struct CUctx_st* CUcontext;
+typedef struct CUstream_st* CUstream;
+#endif
 
 extern "C" {
 #include <libavutil/avutil.h>
+#include <libavutil/hwcontext.h>
+#include <libavutil/hwcontext_cuda.h>
 #include <libavutil/pixdesc.h>
 }
 
@@ -60,7 +72,81 @@ Status no_decoder(const AVCodecParameters* p, const std::string& url) {
 
 double to_seconds(int64_t ts, AVRational tb) { return static_cast<double>(ts) * av_q2d(tb); }
 
+std::string pix_fmt_name(int format) {
+  const char* name = av_get_pix_fmt_name(static_cast<AVPixelFormat>(format));
+  return name ? name : "format " + std::to_string(format);
+}
+
+// Whether frames of `format` keep 8-bit luma, one byte per pixel, in plane 0 (the fast
+// path's requirement); else `why` says what they are. `limited` receives how the exact
+// path's swscale reads that luma: limited range (16..235) for YUV formats, full range for
+// grey and the yuvj* formats (swscale's own rule; it ignores the frame's range tag
+// because the reference sets no colour details).
+bool luma_plane_format(int format, bool* limited, std::string* why) {
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(format));
+  auto refuse = [&](const char* what) {
+    if (why) *why = what;
+    return false;
+  };
+  if (!d) return refuse("an unknown pixel format");
+  if (d->flags & AV_PIX_FMT_FLAG_HWACCEL) return refuse("a hardware surface");
+  if (d->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_BAYER)) return refuse("RGB, not YUV");
+  if (d->flags & AV_PIX_FMT_FLAG_PAL) return refuse("paletted");
+  if (d->flags & (AV_PIX_FMT_FLAG_BITSTREAM | AV_PIX_FMT_FLAG_FLOAT)) return refuse("not 8-bit luma");
+  if (d->nb_components < 1) return refuse("without components");
+  const AVComponentDescriptor& y = d->comp[0];
+  if (y.depth != 8) return refuse("not 8-bit luma");
+  if (y.plane != 0 || y.step != 1 || y.offset != 0 || y.shift != 0) return refuse("packed YUV, no luma plane");
+  if (limited) {
+    const bool grey = d->nb_components <= 2;  // gray8, ya8
+    const bool jpeg = std::string_view(d->name).starts_with("yuvj");
+    *limited = !grey && !jpeg;
+  }
+  return true;
+}
+
+// FFmpeg before lavc 59.55 (AV_HWACCEL_FLAG_UNSAFE_OUTPUT, FFmpeg 6.0) returns NVDEC's
+// decode surfaces themselves as frames (mapped, no copy): a frame held keeps a surface
+// busy, and the decoder has dpb + 5 + extra_hw_frames of them, more than 32 being
+// liable to fail. Newer FFmpeg copies each surface into a frame of an unbounded pool.
+#ifdef AV_HWACCEL_FLAG_UNSAFE_OUTPUT
+constexpr bool kNvdecFramesAreSurfaces = false;
+#else
+constexpr bool kNvdecFramesAreSurfaces = true;
+#endif
+
+// Process-wide: the CUDA hw config of `codec`, when this FFmpeg has one.
+bool codec_has_cuda(const AVCodec* codec) {
+  for (int i = 0;; ++i) {
+    const AVCodecHWConfig* c = avcodec_get_hw_config(codec, i);
+    if (!c) return false;
+    if ((c->methods & AV_CODEC_HW_CONFIG_METHOD_HW_DEVICE_CTX) && c->device_type == AV_HWDEVICE_TYPE_CUDA &&
+        c->pix_fmt == AV_PIX_FMT_CUDA)
+      return true;
+  }
+}
+
+// One limited-range luma byte stretched to full range (see take_luma).
+inline uint8_t expand_limited_luma(uint8_t y) {
+  const uint32_t x = static_cast<uint32_t>(std::clamp<int>(y, 16, 235) - 16);
+  return static_cast<uint8_t>((x * 19077u + 8192u) >> 14);
+}
+
 }  // namespace
+
+uint8_t expand_limited_range(uint8_t y) { return expand_limited_luma(y); }
+
+const std::array<uint8_t, 256>& limited_to_full_range_table() {
+  static const std::array<uint8_t, 256> table = [] {
+    std::array<uint8_t, 256> t{};
+    for (int y = 0; y < 256; ++y) {
+      const long v = std::lround((y - 16) * 255.0 / 219.0);
+      t[y] = static_cast<uint8_t>(std::clamp<long>(v, 0, 255));
+    }
+    return t;
+  }();
+  return table;
+}
 
 struct VideoDecoder::MemorySource {
   std::span<const uint8_t> bytes;
@@ -220,6 +306,9 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   ctx->thread_count = std::max(options.threads, 0);
   ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   if (options.keyframes_only) ctx->skip_frame = AVDISCARD_NONKEY;
+  if (options.hardware == HardwareDecode::kCuda) {
+    if (Status s = dec->open_hardware(codec); !s.is_ok()) return s.with_subject(url);
+  }
   if (int rc = avcodec_open2(ctx, codec, nullptr); rc < 0)
     return Status(StatusCode::kUnsupported, av::error_text((std::string("opening the ") + codec->name + " decoder").c_str(), rc),
                   url);
@@ -227,6 +316,80 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   dec->frame_.reset(av_frame_alloc());
   if (!dec->packet_ || !dec->frame_) return Status(StatusCode::kInternal, "out of memory", url);
   return dec;
+}
+
+// Sets up NVDEC decoding on the codec context (before avcodec_open2): FFmpeg's CUDA
+// device on the primary context of options_.cuda_device, and a get_format that picks
+// AV_PIX_FMT_CUDA. Every reason it cannot be done is a kUnavailable that names it.
+Status VideoDecoder::open_hardware(const AVCodec* codec) {
+  if (options_.pixels != PixelPath::kFast)
+    return {StatusCode::kInvalidArgument, "hardware decoding gives fast pixels only (set pixels to kFast)"};
+  const AVCodecParameters* par = format_->streams[info_.stream_index]->codecpar;
+  std::string why;
+  if (!luma_plane_format(par->format, nullptr, &why))
+    return {StatusCode::kUnavailable, "GPU decoding needs 8-bit YUV video; this stream is " +
+                                          pix_fmt_name(par->format) + " (" + why + ")"};
+  if (av_hwdevice_find_type_by_name("cuda") != AV_HWDEVICE_TYPE_CUDA)
+    return {StatusCode::kUnavailable,
+            std::string("GPU decoding: this FFmpeg (") + av_version_info() + ") was built without CUDA"};
+  if (!codec_has_cuda(codec))
+    return {StatusCode::kUnavailable, std::string("GPU decoding: this FFmpeg cannot decode ") + codec->name +
+                                          " on NVDEC (the " + codec->name + " decoder has no CUDA hardware support)"};
+  AVBufferRef* device = nullptr;
+  const std::string ordinal = std::to_string(options_.cuda_device);
+  if (int rc = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, ordinal.c_str(), nullptr,
+                                      AV_CUDA_USE_PRIMARY_CONTEXT);
+      rc < 0)
+    return {StatusCode::kUnavailable,
+            "GPU decoding: FFmpeg could not open CUDA device " + ordinal +
+                " (no NVIDIA driver, i.e. no libcuda.so.1, or no such device): " +
+                av::error_text("av_hwdevice_ctx_create", rc)};
+  hw_device_.reset(device);
+  AVCodecContext* ctx = codec_.get();
+  ctx->hw_device_ctx = av_buffer_ref(device);
+  if (!ctx->hw_device_ctx) return {StatusCode::kInternal, "out of memory"};
+  ctx->opaque = this;
+  ctx->get_format = &VideoDecoder::choose_format;
+  // NVDEC does the decoding; frame threads would only multiply the surfaces in flight.
+  ctx->thread_count = 1;
+  ctx->thread_type = 0;
+  if (options_.hardware_frames_held < 0 || options_.hardware_frames_held > max_hardware_frames_held())
+    return {StatusCode::kInvalidArgument, "cannot hold " + std::to_string(options_.hardware_frames_held) +
+                                              " NVDEC frames at once (at most " +
+                                              std::to_string(max_hardware_frames_held()) + ")"};
+  if (kNvdecFramesAreSurfaces) ctx->extra_hw_frames = options_.hardware_frames_held;
+  return Status::ok();
+}
+
+int VideoDecoder::max_hardware_frames_held() { return kNvdecFramesAreSurfaces ? 12 : INT_MAX; }
+
+const void* VideoDecoder::cuda_context() const {
+  if (!hw_device_) return nullptr;
+  const auto* device = reinterpret_cast<const AVHWDeviceContext*>(hw_device_->data);
+  const auto* cuda = static_cast<const AVCUDADeviceContext*>(device->hwctx);
+  return cuda ? static_cast<const void*>(cuda->cuda_ctx) : nullptr;
+}
+
+// get_format: AV_PIX_FMT_CUDA when offered; else (NVDEC refused the stream, e.g. its
+// profile, or its initialisation failed and FFmpeg asks again without it) the first
+// software format, remembering why for next().
+enum AVPixelFormat VideoDecoder::choose_format(AVCodecContext* ctx, const enum AVPixelFormat* formats) {
+  auto* self = static_cast<VideoDecoder*>(ctx->opaque);
+  std::string offered;
+  enum AVPixelFormat software = AV_PIX_FMT_NONE;
+  for (const enum AVPixelFormat* p = formats; *p != AV_PIX_FMT_NONE; ++p) {
+    if (*p == AV_PIX_FMT_CUDA && !self->hw_fell_back_) return *p;
+    offered += (offered.empty() ? "" : ", ") + pix_fmt_name(*p);
+    const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(*p);
+    if (software == AV_PIX_FMT_NONE && d && !(d->flags & AV_PIX_FMT_FLAG_HWACCEL)) software = *p;
+  }
+  if (!self->hw_fell_back_) {
+    self->hw_fell_back_ = true;
+    self->hw_fallback_reason_ = "NVDEC cannot decode this " + self->info_.codec + " stream (" +
+                                pix_fmt_name(ctx->sw_pix_fmt) + ", profile " + std::to_string(ctx->profile) +
+                                "; the decoder offered " + offered + ")";
+  }
+  return software;
 }
 
 // Reads packets until one of the video stream has been sent to the decoder, or sends
@@ -295,14 +458,90 @@ int64_t VideoDecoder::keyframe_index(const AVFrame* f, int64_t ts) {
   return frames_decoded_ - 1;
 }
 
-Status VideoDecoder::convert(DecodedFrame& out) {
-  AVFrame* f = frame_.get();
+Status VideoDecoder::check_frame_size(const AVFrame* f, int64_t index) const {
   const int w = f->width, h = f->height;
   if (w <= 0 || h <= 0 || w > options_.max_side || h > options_.max_side ||
       static_cast<int64_t>(w) * h > options_.max_pixels)
-    return {StatusCode::kCorrupt, "decoded frame " + std::to_string(out.index) + " has an absurd size " +
+    return {StatusCode::kCorrupt, "decoded frame " + std::to_string(index) + " has an absurd size " +
                                       std::to_string(w) + "x" + std::to_string(h),
             info_.url};
+  return Status::ok();
+}
+
+// Fast pixels: the decoded frame's luma plane, referenced (no copy), or remapped to full
+// range into out.luma; on the device for NVDEC frames. Formats without an 8-bit luma
+// plane take the exact path, noted once.
+Status VideoDecoder::take_luma(DecodedFrame& out) {
+  AVFrame* f = frame_.get();
+  VHM_RETURN_IF_ERROR(check_frame_size(f, out.index));
+  const bool device = f->format == AV_PIX_FMT_CUDA;
+  if (hw_device_ && !device && options_.hardware_required)
+    return {StatusCode::kUnavailable,
+            "GPU decoding: " + (hw_fallback_reason_.empty() ? std::string("NVDEC gave a frame in host memory")
+                                                            : hw_fallback_reason_),
+            info_.url};
+  bool limited = false;
+  std::string why;
+  if (device) {
+    // NV12 (or 8-bit planar YUV): data[0] is the device luma plane, linesize[0] its pitch.
+    const auto* frames = f->hw_frames_ctx ? reinterpret_cast<const AVHWFramesContext*>(f->hw_frames_ctx->data) : nullptr;
+    if (!frames || !luma_plane_format(frames->sw_format, nullptr, &why))
+      return {StatusCode::kUnavailable,
+              "GPU decoding: NVDEC gave " + (frames ? pix_fmt_name(frames->sw_format) : std::string("unknown")) +
+                  " surfaces (" + why + "); only 8-bit luma is hashed on the device",
+              info_.url};
+    // The stream's own format says the range (yuvj420p decodes to NV12 as well).
+    if (!luma_plane_format(codec_->sw_pix_fmt, &limited, &why)) limited = true;
+  } else if (!luma_plane_format(f->format, &limited, &why)) {
+    if (note_format_ != f->format) {
+      note_format_ = f->format;
+      pixel_note_ = "fast pixels: pixel format " + pix_fmt_name(f->format) + " has no 8-bit luma plane (" + why +
+                    "); its frames took the exact path (RGB24)";
+    }
+    return convert(out);
+  }
+  const int w = f->width, h = f->height;
+  const bool expand = limited && options_.fast_range == LumaRange::kExpand;
+  out.path = PixelPath::kFast;
+  out.width = w;
+  out.height = h;
+  out.on_device = device;
+  out.limited_range = device && expand;
+  out.luma_remapped = false;
+  ++fast_frames_;
+  if (expand && !device) {
+    // One pass into a buffer the frame keeps for next time: limited_to_full_range_table()
+    // in arithmetic the compiler vectorises, (x * 19077 + 8192) >> 14 with x = y - 16
+    // clamped to 0..219, which equals round(x * 255 / 219) for every x (a test checks it).
+    out.luma.resize(static_cast<size_t>(w) * h);
+    for (int y = 0; y < h; ++y) {
+      const uint8_t* src = f->data[0] + static_cast<ptrdiff_t>(y) * f->linesize[0];
+      uint8_t* dst = out.luma.data() + static_cast<size_t>(y) * w;
+      for (int x = 0; x < w; ++x) dst[x] = expand_limited_luma(src[x]);
+    }
+    out.luma_remapped = true;
+    if (out.decoded) av_frame_unref(out.decoded.get());
+    return Status::ok();
+  }
+  if (!out.decoded) {
+    out.decoded.reset(av_frame_alloc());
+    if (!out.decoded) return {StatusCode::kInternal, "out of memory", info_.url};
+  } else {
+    av_frame_unref(out.decoded.get());
+  }
+  av_frame_move_ref(out.decoded.get(), f);
+  return Status::ok();
+}
+
+Status VideoDecoder::convert(DecodedFrame& out) {
+  AVFrame* f = frame_.get();
+  const int w = f->width, h = f->height;
+  VHM_RETURN_IF_ERROR(check_frame_size(f, out.index));
+  out.path = PixelPath::kExact;
+  out.on_device = false;
+  out.limited_range = false;
+  out.luma_remapped = false;
+  if (out.decoded) av_frame_unref(out.decoded.get());
   if (!sws_ || sws_width_ != w || sws_height_ != h || sws_format_ != f->format) {
     // Exactly the reference's converter: source size and format, same size out, RGB24,
     // SWS_AREA and no other flag, default (unset) colour details.
@@ -411,7 +650,7 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
       out.pts = AV_NOPTS_VALUE;
       out.pts_seconds = info_.fps > 0 ? static_cast<double>(index) / info_.fps : 0.0;
     }
-    Status s = convert(out);
+    Status s = options_.pixels == PixelPath::kFast ? take_luma(out) : convert(out);
     av_frame_unref(f);
     if (!s.is_ok()) {
       finished_ = true;

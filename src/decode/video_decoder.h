@@ -11,8 +11,25 @@
 //
 // Frames come one at a time (pull API); only the frame being returned is held, so
 // memory does not grow with the length of the video.
+//
+// Fast pixels (VideoDecoderOptions::pixels = PixelPath::kFast): no colour conversion.
+// The frame is hashed from the decoder's own 8-bit luminance plane, a grey view into the
+// decoded AVFrame (data[0], linesize[0]; the frame stays referenced by the DecodedFrame),
+// for every pixel format whose first plane is 8-bit luma (planar and semi-planar YUV,
+// grey). Limited-range luma (16..235) is first stretched to full range through a
+// 256-entry table into a buffer the DecodedFrame reuses (see LumaRange). Other formats
+// (RGB, paletted, packed YUV, more than 8 bits) take the exact path and say so
+// (VideoDecoder::pixel_note()). docs/PIXELS.md measures fast against exact.
+//
+// Hardware decoding (VideoDecoderOptions::hardware = HardwareDecode::kCuda, fast pixels
+// only): the decoder runs on NVDEC through FFmpeg's CUDA hardware device, created on the
+// primary context of the CUDA device (AV_CUDA_USE_PRIMARY_CONTEXT), the context the CUDA
+// runtime, and so vhm's kernels, use. Frames stay in device memory: the view is the
+// device luma plane (NV12), to be hashed by gpu::PdqCudaHasher::hash_device_batch, or
+// hash_device_luma_batch with limited_to_full_range_table() when limited_range is set.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +61,31 @@ struct VideoStreamInfo {
   bool frame_count_exact = false;  // true when the container lists the frame count
 };
 
+// Which pixels frames are hashed from.
+enum class PixelPath {
+  kExact,  // swscale SWS_AREA -> RGB24: the reference's pixels, byte for byte (default)
+  kFast,   // the decoder's own 8-bit luma plane, no colour conversion (see above)
+};
+
+// What kFast does with luma the swscale rules read as limited range (16..235): every
+// planar/semi-planar YUV format but the yuvj* ones; grey and yuvj* are full range. The
+// exact path ignores the frame's colour-range tag (it sets no colour details), and so
+// does this, so that fast pixels stay as close to exact ones as possible.
+enum class LumaRange {
+  kExpand,    // limited range stretched to 0..255 (round((y - 16) * 255 / 219), clamped)
+  kAsStored,  // the stored bytes as they are (no copy; PDQ quality then reads ~14% low)
+};
+
+// The 256-entry table kExpand applies to limited-range luma (the GPU path reads it).
+const std::array<uint8_t, 256>& limited_to_full_range_table();
+// The same mapping as the CPU path computes it, one byte (equal to the table's entry).
+uint8_t expand_limited_range(uint8_t y);
+
+enum class HardwareDecode {
+  kNone,  // libavcodec on the CPU
+  kCuda,  // NVDEC through FFmpeg's CUDA hwdevice; frames stay in device memory
+};
+
 struct DecodedFrame {
   // 0-based position of the frame in the decoder's output (display) order: the frame
   // number the reference prints. In keyframes mode it is the position the same frame
@@ -55,10 +97,26 @@ struct DecodedFrame {
   bool key_frame = false;
   int width = 0;             // the frame's own size
   int height = 0;
-  av::FramePtr rgb;          // RGB24 pixels (reused across calls when the size allows)
+  av::FramePtr rgb;          // kExact: RGB24 pixels (reused across calls when the size allows)
 
-  // The RGB24 pixels as PDQ takes them (valid until the next call that reuses `rgb`).
+  // kFast: which pixels view() shows.
+  PixelPath path = PixelPath::kExact;  // kExact also when a fast request fell back
+  av::FramePtr decoded;      // kFast: a reference to the decoder's frame (its luma plane)
+  std::vector<uint8_t> luma; // kFast, limited range expanded on the host: the remapped plane
+  bool luma_remapped = false;  // view() shows `luma` rather than the decoder's plane
+  // The luma plane is in CUDA device memory (hardware decoding): view().data is a device
+  // pointer. `limited_range` then says the bytes still need limited_to_full_range_table()
+  // (hash_video maps them on the device); for host frames the mapping is already done.
+  bool on_device = false;
+  bool limited_range = false;
+
+  // The pixels as PDQ takes them (valid until the next call that reuses this frame).
   ImageView view() const {
+    if (path == PixelPath::kFast) {
+      if (luma_remapped) return {luma.data(), width, height, width, PixelFormat::kGray8};
+      return {decoded ? decoded->data[0] : nullptr, width, height, decoded ? decoded->linesize[0] : 0,
+              PixelFormat::kGray8};
+    }
     return {rgb ? rgb->data[0] : nullptr, width, height, rgb ? rgb->linesize[0] : 0, PixelFormat::kRgb24};
   }
 };
@@ -83,6 +141,23 @@ struct VideoDecoderOptions {
   int max_side = 32768;
   // ... as are frames with more pixels than this (16384 x 16384).
   int64_t max_pixels = int64_t{1} << 28;
+  // Which pixels: the reference's RGB24 (kExact) or the decoder's luma plane (kFast).
+  PixelPath pixels = PixelPath::kExact;
+  LumaRange fast_range = LumaRange::kExpand;  // kFast only
+  // kCuda needs pixels = kFast and an 8-bit 4:2:0/4:2:2/4:4:4 YUV (or grey) stream whose
+  // codec NVDEC decodes; open() fails with kUnavailable, naming why, where it cannot be
+  // set up (FFmpeg without CUDA, no driver or device, no NVDEC for the codec, > 8 bits).
+  // Should NVDEC refuse the stream once decoding starts (e.g. its profile), next() fails
+  // with kUnavailable when `hardware_required`, else the frames continue on the CPU
+  // (DecodedFrame::on_device false) and hardware_fell_back() says so.
+  HardwareDecode hardware = HardwareDecode::kNone;
+  bool hardware_required = true;
+  int cuda_device = 0;  // the CUDA device FFmpeg opens (its primary context)
+  // How many decoded frames the caller keeps referenced at once (hardware decoding).
+  // FFmpeg before 6.0 hands out NVDEC's own decode surfaces as frames, and NVDEC has at
+  // most 32 in all (the stream's references included): this many more are reserved, and
+  // it must stay <= VideoDecoder::max_hardware_frames_held().
+  int hardware_frames_held = 0;
 };
 
 class VideoDecoder {
@@ -114,14 +189,37 @@ class VideoDecoder {
   int64_t packets_read() const { return packets_read_; }       // packets of the video stream
   // Damaged packets or frames the decoder refused (skipped; the rest still decode).
   int64_t decode_errors() const { return decode_errors_; }
+  // Fast pixels that could not be had: empty, or one line saying which frames took the
+  // exact path and why (e.g. "pixel format rgb24 has no 8-bit luma plane: ...").
+  const std::string& pixel_note() const { return pixel_note_; }
+  // Frames given through the fast path (kFast only).
+  int64_t fast_frames() const { return fast_frames_; }
+  // Whether frames are being decoded on NVDEC now (hardware = kCuda and not fallen back).
+  bool hardware_active() const { return hw_device_ != nullptr && !hw_fell_back_; }
+  // Hardware decoding was asked for but NVDEC refused the stream; why (empty if not).
+  const std::string& hardware_fell_back() const { return hw_fallback_reason_; }
+  // The most frames a caller may hold at once when decoding on NVDEC (see
+  // VideoDecoderOptions::hardware_frames_held): small where this FFmpeg hands out NVDEC
+  // surfaces, unbounded (INT_MAX) where it copies them into frames of its own.
+  static int max_hardware_frames_held();
+  // The CUcontext of FFmpeg's CUDA device (hardware = kCuda), else nullptr: the primary
+  // context of options.cuda_device (see gpu::check_primary_context).
+  const void* cuda_context() const;
 
  private:
   struct MemorySource;
+  struct BufferUnref {
+    void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
+  };
   VideoDecoder() = default;
   static Result<std::unique_ptr<VideoDecoder>> open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
                                                          const VideoDecoderOptions& options);
   Status read_and_send();
   Status convert(DecodedFrame& out);
+  Status check_frame_size(const AVFrame* f, int64_t index) const;
+  Status take_luma(DecodedFrame& out);
+  Status open_hardware(const AVCodec* codec);
+  static enum AVPixelFormat choose_format(AVCodecContext* ctx, const enum AVPixelFormat* formats);
   int64_t keyframe_index(const AVFrame* frame, int64_t ts);
   Status finish_status() const;
 
@@ -149,6 +247,12 @@ class VideoDecoder {
   std::vector<std::pair<int64_t, int64_t>> packet_dts_;  // keyframes mode: (dts, decode position)
   int64_t visible_packets_ = 0;        // keyframes mode: packets not marked discard
   int64_t first_frame_ts_ = AV_NOPTS_VALUE;  // keyframes mode: timestamp of the first frame out
+  std::string pixel_note_;             // kFast: why some frames took the exact path
+  int note_format_ = -1;               // the pixel format pixel_note_ speaks of
+  int64_t fast_frames_ = 0;
+  std::unique_ptr<AVBufferRef, BufferUnref> hw_device_;  // kCuda: FFmpeg's CUDA device (primary context)
+  bool hw_fell_back_ = false;          // NVDEC refused the stream: frames come on the host
+  std::string hw_fallback_reason_;
 };
 
 }  // namespace vhm

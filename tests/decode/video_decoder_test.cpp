@@ -1,6 +1,8 @@
 // VideoDecoder on the shared corpus and on broken inputs the tests make themselves.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -305,6 +307,157 @@ TEST(VideoDecoder, UnsupportedCodecIsNamed) {
   const Status s = decode_all(out);
   EXPECT_EQ(s.code(), StatusCode::kUnsupported);
   EXPECT_NE(s.message().find("no decoder for codec"), std::string::npos) << s.to_string();
+}
+
+// ------------------------------------------------------------------ fast pixels
+
+TEST(VideoDecoder, LimitedRangeTableStretches16To235OntoTheFullRange) {
+  const std::array<uint8_t, 256>& t = limited_to_full_range_table();
+  for (int y = 0; y <= 16; ++y) EXPECT_EQ(t[y], 0) << y;
+  for (int y = 235; y < 256; ++y) EXPECT_EQ(t[y], 255) << y;
+  EXPECT_EQ(t[126], 128);  // round(110 * 255 / 219) = round(128.08)
+  for (int y = 0; y < 256; ++y) {
+    EXPECT_EQ(t[y], static_cast<uint8_t>(std::clamp<long>(std::lround((y - 16) * 255.0 / 219.0), 0, 255))) << y;
+    // The CPU path's vectorisable arithmetic gives the table's bytes (the GPU reads the table).
+    EXPECT_EQ(expand_limited_range(static_cast<uint8_t>(y)), t[y]) << y;
+    if (y > 0) EXPECT_GE(t[y], t[y - 1]);
+  }
+}
+
+// Fast pixels: a grey view of the decoder's own luma plane (no copy) when the bytes are
+// kept as stored, a remapped copy when limited range is expanded; the same frames, in the
+// same order, at the same times as exact pixels.
+TEST(VideoDecoder, FastPixelsAreTheDecodersLumaPlane) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string path = video_path(corpus, "test-padded-dimensions");
+  VideoDecoderOptions stored_options, expand_options, exact_options;
+  stored_options.pixels = PixelPath::kFast;
+  stored_options.fast_range = LumaRange::kAsStored;
+  expand_options.pixels = PixelPath::kFast;
+  expand_options.fast_range = LumaRange::kExpand;
+  auto stored = VideoDecoder::open(path, stored_options);
+  auto expand = VideoDecoder::open(path, expand_options);
+  auto exact = VideoDecoder::open(path, exact_options);
+  ASSERT_TRUE(stored.is_ok() && expand.is_ok() && exact.is_ok());
+  const std::array<uint8_t, 256>& table = limited_to_full_range_table();
+  DecodedFrame s, e, x;
+  int64_t n = 0;
+  while (true) {
+    auto gs = (*stored)->next(s);
+    auto ge = (*expand)->next(e);
+    auto gx = (*exact)->next(x);
+    ASSERT_TRUE(gs.is_ok() && ge.is_ok() && gx.is_ok());
+    ASSERT_EQ(*gs, *gx);
+    ASSERT_EQ(*ge, *gx);
+    if (!*gx) break;
+    EXPECT_EQ(s.index, x.index);
+    EXPECT_EQ(e.index, x.index);
+    EXPECT_DOUBLE_EQ(s.pts_seconds, x.pts_seconds);
+    EXPECT_EQ(s.key_frame, x.key_frame);
+    EXPECT_EQ(s.path, PixelPath::kFast);
+    EXPECT_EQ(x.path, PixelPath::kExact);
+    EXPECT_FALSE(s.on_device);
+    const ImageView vs = s.view(), ve = e.view();
+    EXPECT_EQ(vs.format, PixelFormat::kGray8);
+    EXPECT_EQ(vs.width, 1080);
+    EXPECT_EQ(vs.height, 1080);
+    ASSERT_TRUE(s.decoded);
+    EXPECT_EQ(vs.data, s.decoded->data[0]);  // the decoder's plane itself
+    EXPECT_EQ(vs.stride, s.decoded->linesize[0]);
+    EXPECT_FALSE(s.luma_remapped);
+    EXPECT_TRUE(e.luma_remapped);  // yuv420p: limited range, stretched into e.luma
+    EXPECT_EQ(ve.data, e.luma.data());
+    EXPECT_EQ(ve.stride, 1080);
+    if (n % 25 == 0) {
+      for (int y = 0; y < vs.height; y += 7)
+        for (int c = 0; c < vs.width; ++c)
+          ASSERT_EQ(ve.data[y * ve.stride + c], table[vs.data[y * vs.stride + c]]) << "frame " << n << " row " << y;
+    }
+    ++n;
+  }
+  EXPECT_EQ(n, 150);
+  EXPECT_EQ((*stored)->fast_frames(), 150);
+  EXPECT_TRUE((*stored)->pixel_note().empty());
+}
+
+// Pixel formats: RGB has no luma plane (exact path, with a note); grey and yuvj* are full
+// range (no stretch, the plane itself); more than 8 bits takes the exact path.
+TEST(VideoDecoder, FastPixelsByPixelFormat) {
+  if (!have_ffmpeg_cli()) GTEST_SKIP() << "ffmpeg CLI not available";
+  TempDir dir;
+  struct Case {
+    const char* name;
+    const char* codec;  // ffmpeg arguments
+    bool fast;          // hashed from luma
+    bool remapped;      // limited range stretched
+  };
+  const Case cases[] = {
+      {"rgb.mkv", "-c:v png", false, false},
+      {"gray.mkv", "-c:v ffv1 -pix_fmt gray", true, false},
+      {"jpeg.mkv", "-c:v mjpeg -pix_fmt yuvj420p", true, false},
+      {"yuv444.mkv", "-c:v ffv1 -pix_fmt yuv444p", true, true},
+      {"p10.mkv", "-c:v ffv1 -pix_fmt yuv420p10le", false, false},
+  };
+  for (const Case& c : cases) {
+    const std::string out = dir.file(c.name);
+    const auto r = test::run_command(std::string("ffmpeg -nostdin -v error -f lavfi -i testsrc=s=64x48:d=0.5:r=10 ") +
+                                     c.codec + " '" + out + "'");
+    ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.err;
+    VideoDecoderOptions fast;
+    fast.pixels = PixelPath::kFast;
+    auto f = VideoDecoder::open(out, fast);
+    auto x = VideoDecoder::open(out);
+    ASSERT_TRUE(f.is_ok() && x.is_ok()) << c.name;
+    DecodedFrame a, b;
+    int n = 0;
+    while (true) {
+      auto ga = (*f)->next(a);
+      auto gb = (*x)->next(b);
+      ASSERT_TRUE(ga.is_ok() && gb.is_ok()) << c.name;
+      ASSERT_EQ(*ga, *gb) << c.name;
+      if (!*ga) break;
+      EXPECT_EQ(a.index, b.index) << c.name;
+      EXPECT_EQ(a.path, c.fast ? PixelPath::kFast : PixelPath::kExact) << c.name;
+      EXPECT_EQ(a.view().format, c.fast ? PixelFormat::kGray8 : PixelFormat::kRgb24) << c.name;
+      EXPECT_EQ(a.luma_remapped, c.remapped) << c.name;
+      if (c.fast && !c.remapped) {
+        EXPECT_EQ(a.view().data, a.decoded->data[0]) << c.name;
+      }
+      if (!c.fast) {
+        EXPECT_EQ(pixel_checksum(a), pixel_checksum(b)) << c.name << ": the exact path's pixels";
+      }
+      ++n;
+    }
+    EXPECT_EQ(n, 5) << c.name;
+    EXPECT_EQ((*f)->fast_frames(), c.fast ? 5 : 0) << c.name;
+    EXPECT_EQ((*f)->pixel_note().empty(), c.fast) << c.name << ": " << (*f)->pixel_note();
+    if (!c.fast) std::cerr << "  [" << c.name << "] " << (*f)->pixel_note() << "\n";
+  }
+}
+
+// Hardware decoding is set up at open, or refused with kUnavailable naming why (here: no
+// GPU, no driver); it needs fast pixels.
+TEST(VideoDecoder, HardwareDecodingIsSetUpOrRefusedWithAReason) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string path = video_path(corpus, "pattern-sd-grey-bar");
+  VideoDecoderOptions options;
+  options.hardware = HardwareDecode::kCuda;
+  auto exact = VideoDecoder::open(path, options);
+  ASSERT_FALSE(exact.is_ok());
+  EXPECT_EQ(exact.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(exact.status().message().find("fast pixels"), std::string::npos) << exact.status().to_string();
+
+  options.pixels = PixelPath::kFast;
+  auto dec = VideoDecoder::open(path, options);
+  if (dec.is_ok()) {  // a machine with NVDEC (tests/kernels/video_gpu_test.cpp checks the pixels)
+    EXPECT_TRUE((*dec)->hardware_active());
+    EXPECT_NE((*dec)->cuda_context(), nullptr);
+    return;
+  }
+  EXPECT_EQ(dec.status().code(), StatusCode::kUnavailable) << dec.status().to_string();
+  EXPECT_NE(dec.status().message().find("GPU decoding"), std::string::npos) << dec.status().to_string();
+  EXPECT_NE(dec.status().to_string().find(path), std::string::npos) << dec.status().to_string();
+  std::cerr << "  [no GPU] " << dec.status().to_string() << "\n";
 }
 
 }  // namespace
