@@ -1,0 +1,242 @@
+// Bank: a directory holding hashes of known content, searched by the matcher.
+//
+//   <bank>/bank.sqlite        the source of truth (SQLite, WAL mode): contents, their
+//                             frame hashes, tombstones, the generation counter
+//   <bank>/index.vhmidx       a derived cache: the main HashIndex (HashIndex::save)
+//   <bank>/index.vhmidx.meta  what that cache reflects (generation, frame count, id
+//                             checksum, file checksum); checked at load, never trusted
+//   <bank>/writer.lock        flock()ed by a process while it adds (crash detection)
+//
+// Consistency model (docs/BANK.md says more):
+//   - every add_contents() call is ONE SQLite transaction: all of it or none of it;
+//     a process killed in the middle leaves nothing, and the next open reports it;
+//   - remove() is a tombstone (removed_at set, rows kept for audit), committed at once
+//     and honoured by the very next lookup() of every open Bank, in this process or
+//     another: lookup() first asks SQLite whether anything was committed since (PRAGMA
+//     data_version) and, if so, reads the changes before searching;
+//   - the search index is the main index (loaded from the cache, or rebuilt from SQLite
+//     when the cache is missing, stale or corrupt) plus small "flat" delta indexes of the
+//     frames committed since, merged into a new main index on a background thread when
+//     they grow; tombstoned contents are filtered out of every hit at query time;
+//   - lookups search an immutable snapshot of that state: they never wait for a writer
+//     (SQLite's WAL lets them read while another connection writes).
+//
+// Thread safety: every method may be called from any thread; writers (add, remove)
+// are serialised, lookups and getters run concurrently with them and with each other.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hash256.h"
+#include "core/status.h"
+#include "hash/video_hasher.h"
+
+namespace vhm {
+
+// What a content's hashes are.
+enum class SignalType : uint8_t {
+  kVideo = 0,  // vPDQ: one PDQ hash per (sampled) frame
+  kPdq = 1,    // one image's PDQ hash: matches when any query frame is within the distance
+};
+const char* signal_type_name(SignalType type);  // "video", "pdq"
+std::optional<SignalType> parse_signal_type(std::string_view name);
+
+// What the exchange knows about a content.
+struct ContentMeta {
+  std::string external_id;  // the exchange's id; empty for none. Unique among live contents
+  std::string label;        // free text (a category, a case number)
+  std::string source;       // where the hashes came from (a file, "list.txt:12", a URL)
+  SignalType signal_type = SignalType::kVideo;
+};
+
+struct NewContent {
+  ContentMeta meta;
+  std::vector<FrameHash> frames;  // kPdq: exactly one
+};
+
+struct ContentInfo {
+  int64_t id = 0;
+  ContentMeta meta;
+  std::string added_at;             // ISO 8601 UTC, e.g. 2024-05-01T12:00:00.123Z
+  std::string removed_at;           // empty while the content is live
+  std::string removed_reason;
+  int64_t frame_count = 0;          // frames stored (exact duplicates dropped)
+  int64_t input_frame_count = 0;    // frames given to add
+  int64_t first_frame_id = 0;       // its frames are rows first_frame_id .. first_frame_id + frame_count - 1
+  int64_t added_generation = 0;
+  int64_t removed_generation = 0;   // 0 while live
+  bool removed() const { return !removed_at.empty(); }
+};
+
+struct AddedContent {
+  int64_t id = 0;
+  int64_t frames_stored = 0;
+  int64_t duplicates_dropped = 0;  // exact-duplicate frame hashes (the first of each kept)
+};
+
+// A content named by its bank id or by its external id.
+struct ContentRef {
+  int64_t id = 0;           // used when external_id is empty
+  std::string external_id;  // a live content's external id (or the last removed one's)
+  static ContentRef by_id(int64_t id) { return {id, {}}; }
+  static ContentRef by_external_id(std::string id) { return {0, std::move(id)}; }
+  std::string to_string() const;
+};
+
+struct RemoveResult {
+  ContentInfo content;           // after the removal
+  bool already_removed = false;  // it was a tombstone already: nothing changed
+};
+
+// One frame of the bank within the distance of one query.
+struct BankHit {
+  uint32_t query = 0;         // position of the query in the batch
+  int32_t distance = 0;       // Hamming distance
+  int64_t content_id = 0;
+  int64_t frame_id = 0;       // the frame's row id
+  int32_t frame_ordinal = 0;  // its position among the content's stored frames: content_frames(id)[ordinal]
+  friend bool operator==(const BankHit&, const BankHit&) = default;
+};
+
+struct BankCreateOptions {
+  std::string index_spec = "mih";  // make_hash_index() factory string of the main index
+};
+
+struct BankOptions {
+  bool load_index = true;          // load or rebuild the index at open (false: at the first lookup)
+  bool save_index = true;          // write the cache after a rebuild or a merge
+  bool background_merge = true;    // merge the deltas on a thread once they pass merge_frames
+  int64_t merge_frames = 1 << 16;  // delta frames that make a merge worthwhile
+  int search_threads = 0;          // SearchOptions::threads for the main index (0: all cores)
+  int busy_timeout_ms = 30000;     // how long a writer waits for another writer
+  std::string index_spec;          // empty: the bank's own (metadata); else overrides it for this open
+  // Called while add_contents() writes (every 4096 frames and at the end of each content)
+  // with the frames written so far in this call; for progress lines and crash tests.
+  std::function<void(int64_t frames_written)> add_progress;
+};
+
+// Where the searchable state stands.
+struct BankIndexInfo {
+  bool loaded = false;
+  std::string spec;            // the main index's factory string
+  bool exact = false;          // main index range search misses nothing
+  std::string origin;          // "cache", "rebuilt (<why>)", "merged"
+  int64_t generation = 0;      // every commit up to this one is searchable
+  int64_t main_frames = 0;
+  int64_t delta_frames = 0;
+  int64_t delta_segments = 0;
+  int64_t removed_contents = 0;  // tombstones filtered at query time
+  int64_t merges = 0;          // merges completed since open
+  size_t memory_bytes = 0;
+};
+
+struct BankStats {
+  std::string path;
+  int format_version = 0;
+  std::string index_spec;
+  std::string created_at;
+  int64_t generation = 0;
+  int64_t contents_live = 0;
+  int64_t contents_removed = 0;
+  int64_t video_contents = 0;  // live
+  int64_t pdq_contents = 0;    // live
+  int64_t frames_live = 0;     // stored frames of live contents
+  int64_t frames_total = 0;    // all stored frame rows (tombstoned contents' too)
+  int64_t database_bytes = 0;  // bank.sqlite plus its WAL
+  int64_t index_cache_bytes = 0;
+  bool index_cache_present = false;
+  BankIndexInfo index;         // as this Bank has it (loaded=false when it has not loaded it)
+  std::vector<std::string> recovery_notes;
+};
+
+struct VerifyOptions {
+  int64_t probe_frames = 2000;  // frames looked up to check the index (evenly spread)
+  bool all_frames = false;      // look up every frame instead
+  bool rebuild_index = false;   // rebuild the index from SQLite and rewrite the cache first
+};
+
+struct VerifyReport {
+  std::vector<std::string> problems;  // empty: the bank is consistent
+  std::vector<std::string> notes;     // facts worth knowing (recovered adds, cache rebuilt)
+  std::string integrity = "ok";       // PRAGMA integrity_check's verdict
+  std::string index_cache;            // "consistent", "missing", "stale: ...", "corrupt: ..."
+  int64_t contents_checked = 0;
+  int64_t frames_checked = 0;
+  int64_t frames_probed = 0;
+  bool ok() const { return problems.empty(); }
+};
+
+class Bank {
+ public:
+  // Makes `dir` (and its parents) a new, empty bank. Fails if a bank is there already
+  // or the index spec is unknown.
+  static Status create(const std::string& dir, const BankCreateOptions& options = {});
+  // Opens an existing bank; recovers from interrupted adds (see recovery_notes()).
+  static Result<std::unique_ptr<Bank>> open(const std::string& dir, const BankOptions& options = {});
+
+  ~Bank();
+  Bank(const Bank&) = delete;
+  Bank& operator=(const Bank&) = delete;
+
+  const std::string& path() const;
+  // What open() found and repaired: adds interrupted by a crash (rolled back by
+  // SQLite, none of their rows visible) and the consistency check run after them.
+  const std::vector<std::string>& recovery_notes() const;
+
+  // Adds every content in ONE transaction (all or none). Exact-duplicate frame hashes
+  // within a content are stored once (the first kept). Ids in the order given.
+  Result<std::vector<AddedContent>> add_contents(std::span<const NewContent> contents);
+  Result<AddedContent> add_content(const ContentMeta& meta, std::span<const FrameHash> frames);
+
+  // Tombstones a content: from now on no lookup returns it, here or in any other open
+  // Bank. Its rows stay for audit; export skips it. kNotFound when no such content.
+  Result<RemoveResult> remove(const ContentRef& ref, const std::string& reason = {});
+
+  // Every bank frame within max_distance (inclusive, 0..256) of each query, tombstoned
+  // contents left out, sorted by (query, content id, frame id). Sees every commit made
+  // before the call, by any process.
+  Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance);
+
+  // Reads what other connections committed since the last look (lookup() does this itself).
+  Status refresh();
+  // Rebuilds the main index from SQLite now (folding in the deltas), then saves the cache.
+  Status merge();
+  // Waits for a background merge, if one is running.
+  void wait_for_merge();
+
+  Result<ContentInfo> content(int64_t id) const;
+  // The live content with this external id (else the most recent removed one).
+  Result<ContentInfo> content(const ContentRef& ref) const;
+  // Its stored frames in order (frame number, timestamp, quality, hash).
+  Result<std::vector<FrameHash>> content_frames(int64_t id) const;
+  // Calls fn for each content in id order (tombstoned ones only when asked), in one
+  // snapshot; stops at the first error fn returns.
+  Status for_each_content(bool include_removed,
+                          const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) const;
+
+  Result<BankStats> stats() const;
+  BankIndexInfo index_info() const;
+  Result<VerifyReport> verify(const VerifyOptions& options = {});
+
+  struct Impl;
+
+ private:
+  explicit Bank(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Bank file names inside its directory.
+inline constexpr const char* kBankDatabaseFile = "bank.sqlite";
+inline constexpr const char* kBankIndexFile = "index.vhmidx";
+inline constexpr const char* kBankIndexMetaFile = "index.vhmidx.meta";
+inline constexpr const char* kBankWriterLockFile = "writer.lock";
+inline constexpr int kBankFormatVersion = 1;
+
+}  // namespace vhm

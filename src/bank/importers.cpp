@@ -1,0 +1,382 @@
+#include "bank/importers.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "hash/vpdq_format.h"
+#include "pipeline/inputs.h"
+
+namespace vhm {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status line_error(const std::string& name, size_t line, const std::string& what) {
+  return {StatusCode::kCorrupt, "line " + std::to_string(line) + ": " + what, name};
+}
+
+std::string shown(std::string_view s) {
+  constexpr size_t kMax = 40;
+  std::string out(s.substr(0, kMax));
+  if (s.size() > kMax) out += "...";
+  return "'" + out + "'";
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Calls fn(line_number, line) for each line (line ends "\n" or "\r\n").
+template <typename Fn>
+Status for_each_line(std::string_view text, Fn&& fn) {
+  size_t pos = 0, line_no = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    const size_t eol = text.find('\n', pos);
+    std::string_view line = text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
+    pos = eol == std::string_view::npos ? text.size() : eol + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    VHM_RETURN_IF_ERROR(fn(line_no, line));
+  }
+  return Status::ok();
+}
+
+bool looks_like_hex_hash(std::string_view s) { return Hash256::from_hex(s).has_value(); }
+
+Result<std::string> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status(StatusCode::kNotFound, std::string("cannot open: ") + std::strerror(errno), path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return Status(StatusCode::kIoError, "read failed", path);
+  return s.str();
+}
+
+// A JSON record's frame list or single hash, checked field by field.
+Status json_frames(const nlohmann::json& j, const std::string& name, size_t line_no, std::vector<FrameHash>& frames) {
+  auto field_error = [&](const std::string& what) { return line_error(name, line_no, what); };
+  auto get_hash = [&](const nlohmann::json& v, const std::string& where, Hash256& out) -> Status {
+    if (!v.is_string()) return field_error(where + ": \"pdq\" must be a string of 64 hex digits");
+    const auto h = Hash256::from_hex(v.get<std::string>());
+    if (!h) return field_error(where + ": bad PDQ hash " + shown(v.get<std::string>()) + " (expected 64 hex digits)");
+    out = *h;
+    return Status::ok();
+  };
+  auto get_quality = [&](const nlohmann::json& obj, const std::string& where, int& out) -> Status {
+    if (!obj.contains("quality")) {
+      out = 100;  // hash lists often carry no quality: count the frame
+      return Status::ok();
+    }
+    const auto& q = obj["quality"];
+    if (!q.is_number_integer() || q.get<int64_t>() < 0 || q.get<int64_t>() > 100)
+      return field_error(where + ": \"quality\" must be an integer 0..100");
+    out = q.get<int>();
+    return Status::ok();
+  };
+  if (j.contains("frames")) {
+    const auto& arr = j["frames"];
+    if (!arr.is_array()) return field_error("\"frames\" must be an array");
+    frames.reserve(arr.size());
+    for (size_t i = 0; i < arr.size(); ++i) {
+      const auto& fj = arr[i];
+      const std::string where = "frames[" + std::to_string(i) + "]";
+      if (!fj.is_object()) return field_error(where + " must be an object");
+      FrameHash f;
+      if (!fj.contains("pdq")) return field_error(where + " has no \"pdq\"");
+      VHM_RETURN_IF_ERROR(get_hash(fj["pdq"], where, f.hash));
+      VHM_RETURN_IF_ERROR(get_quality(fj, where, f.quality));
+      if (fj.contains("frame")) {
+        if (!fj["frame"].is_number_integer() || fj["frame"].get<int64_t>() < 0 ||
+            fj["frame"].get<int64_t>() > INT32_MAX)
+          return field_error(where + ": \"frame\" must be an integer >= 0");
+        f.index = fj["frame"].get<int>();
+      } else {
+        f.index = static_cast<int>(i);
+      }
+      const char* ts_key = fj.contains("pts") ? "pts" : fj.contains("timestamp") ? "timestamp" : nullptr;
+      if (ts_key) {
+        if (!fj[ts_key].is_number() || !std::isfinite(fj[ts_key].get<double>()))
+          return field_error(where + ": \"" + ts_key + "\" must be a finite number of seconds");
+        f.pts_seconds = fj[ts_key].get<double>();
+      }
+      frames.push_back(f);
+    }
+    if (frames.empty()) return field_error("\"frames\" is empty: no hash to add");
+    return Status::ok();
+  }
+  if (j.contains("pdq")) {
+    FrameHash f;
+    VHM_RETURN_IF_ERROR(get_hash(j["pdq"], "record", f.hash));
+    VHM_RETURN_IF_ERROR(get_quality(j, "record", f.quality));
+    frames.push_back(f);
+    return Status::ok();
+  }
+  return field_error("the record has neither \"frames\" nor \"pdq\"");
+}
+
+Result<std::string> optional_string(const nlohmann::json& j, const char* key, const std::string& name, size_t line_no) {
+  if (!j.contains(key) || j[key].is_null()) return std::string();
+  if (!j[key].is_string()) return line_error(name, line_no, std::string("\"") + key + "\" must be a string");
+  return j[key].get<std::string>();
+}
+
+}  // namespace
+
+const char* import_format_name(ImportFormat format) {
+  switch (format) {
+    case ImportFormat::kAuto: return "auto";
+    case ImportFormat::kVpdq: return "vpdq";
+    case ImportFormat::kJsonl: return "jsonl";
+    case ImportFormat::kPdqList: return "pdq";
+    case ImportFormat::kMedia: return "media";
+  }
+  return "?";
+}
+
+std::optional<ImportFormat> parse_import_format(std::string_view name) {
+  for (ImportFormat f : {ImportFormat::kAuto, ImportFormat::kVpdq, ImportFormat::kJsonl, ImportFormat::kPdqList,
+                         ImportFormat::kMedia})
+    if (name == import_format_name(f)) return f;
+  if (name == "video" || name == "image") return ImportFormat::kMedia;
+  return std::nullopt;
+}
+
+ImportFormat detect_import_format(const std::string& path, std::string_view head) {
+  std::string ext = fs::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") return ImportFormat::kJsonl;
+  if (is_url(path) || has_image_extension(path) || has_video_extension(path)) return ImportFormat::kMedia;
+  // The first meaningful line decides.
+  size_t pos = 0;
+  while (pos < head.size()) {
+    const size_t eol = head.find('\n', pos);
+    std::string_view line = trim(head.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos));
+    pos = eol == std::string_view::npos ? head.size() : eol + 1;
+    if (line.empty() || line.front() == '#') continue;
+    if (line.front() == '{') return ImportFormat::kJsonl;
+    if (std::count(line.begin(), line.end(), ',') == 3) return ImportFormat::kVpdq;
+    if (looks_like_hex_hash(line) || line.find_first_of(" \t") != std::string_view::npos) return ImportFormat::kPdqList;
+    break;
+  }
+  // Text that is none of these: let the vPDQ parser say what is wrong with line 1.
+  const bool binary = std::any_of(head.begin(), head.end(), [](char c) { return c == '\0'; });
+  return binary ? ImportFormat::kMedia : ImportFormat::kVpdq;
+}
+
+Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string& name) {
+  auto frames = parse_vpdq(text, name);
+  if (!frames) return frames.status();
+  if (frames->empty()) return Status(StatusCode::kCorrupt, "no frame hashes in this vPDQ file", name);
+  ImportResult r;
+  r.format = ImportFormat::kVpdq;
+  NewContent c;
+  c.meta.source = name;
+  c.meta.signal_type = SignalType::kVideo;
+  c.frames = std::move(frames).value();
+  r.contents.push_back(std::move(c));
+  return r;
+}
+
+Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& name) {
+  ImportResult r;
+  r.format = ImportFormat::kJsonl;
+  Status st = for_each_line(text, [&](size_t line_no, std::string_view line) -> Status {
+    if (trim(line).empty()) return Status::ok();
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::parse_error& e) {
+      return line_error(name, line_no, std::string("not JSON: ") + e.what());
+    }
+    if (!j.is_object()) return line_error(name, line_no, "expected a JSON object per line");
+    auto path = optional_string(j, "path", name, line_no);
+    if (!path) return path.status();
+    if (j.contains("error")) {
+      const std::string why = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+      return line_error(name, line_no,
+                        "the hash of " + (path->empty() ? std::string("an input") : "'" + *path + "'") +
+                            " failed (" + why + "): nothing to add");
+    }
+    NewContent c;
+    auto source = optional_string(j, "source", name, line_no);
+    if (!source) return source.status();
+    c.meta.source = !source->empty() ? *source : !path->empty() ? *path : name + ":" + std::to_string(line_no);
+    auto external = optional_string(j, "external_id", name, line_no);
+    if (!external) return external.status();
+    c.meta.external_id = *external;
+    auto label = optional_string(j, "label", name, line_no);
+    if (!label) return label.status();
+    c.meta.label = *label;
+    auto signal = optional_string(j, "signal_type", name, line_no);
+    if (!signal) return signal.status();
+    auto type = optional_string(j, "type", name, line_no);
+    if (!type) return type.status();
+    if (!signal->empty()) {
+      const auto t = parse_signal_type(*signal);
+      if (!t) return line_error(name, line_no, "unknown signal_type " + shown(*signal) + " (expected video or pdq)");
+      c.meta.signal_type = *t;
+    } else if (*type == "image" || (type->empty() && !j.contains("frames"))) {
+      c.meta.signal_type = SignalType::kPdq;
+    } else if (type->empty() || *type == "video") {
+      c.meta.signal_type = SignalType::kVideo;
+    } else {
+      return line_error(name, line_no, "unknown type " + shown(*type) + " (expected video or image)");
+    }
+    VHM_RETURN_IF_ERROR(json_frames(j, name, line_no, c.frames));
+    if (c.meta.signal_type == SignalType::kPdq && c.frames.size() != 1)
+      return line_error(name, line_no, "a pdq record holds one hash, this one " + std::to_string(c.frames.size()));
+    r.contents.push_back(std::move(c));
+    return Status::ok();
+  });
+  if (!st.is_ok()) return st;
+  if (r.contents.empty()) return Status(StatusCode::kCorrupt, "no records in this JSON Lines file", name);
+  return r;
+}
+
+Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& name, bool skip_unsupported) {
+  ImportResult r;
+  r.format = ImportFormat::kPdqList;
+  std::unordered_set<std::string> seen;
+  Status st = for_each_line(text, [&](size_t line_no, std::string_view raw) -> Status {
+    const std::string_view line = trim(raw);
+    if (line.empty() || line.front() == '#') return Status::ok();
+    std::string_view hex = line;
+    const size_t space = line.find_first_of(" \t");
+    if (space != std::string_view::npos) {
+      const std::string_view type = line.substr(0, space);
+      hex = trim(line.substr(space));
+      if (type != "pdq") {
+        if (skip_unsupported) {
+          ++r.lines_skipped;
+          return Status::ok();
+        }
+        return line_error(name, line_no,
+                          "signal type " + shown(type) + " is not supported (only pdq; --skip-unsupported skips them)");
+      }
+      if (hex.find_first_of(" \t") != std::string_view::npos)
+        return line_error(name, line_no, "expected 'pdq <64 hex digits>', found " + shown(line));
+    }
+    const auto h = Hash256::from_hex(hex);
+    if (!h) return line_error(name, line_no, "bad PDQ hash " + shown(hex) + " (expected 64 hex digits)");
+    if (!seen.insert(h->to_hex()).second) {
+      ++r.lines_skipped;
+      return Status::ok();
+    }
+    NewContent c;
+    c.meta.source = name + ":" + std::to_string(line_no);
+    c.meta.signal_type = SignalType::kPdq;
+    FrameHash f;
+    f.hash = *h;
+    f.quality = 100;  // lists carry no quality
+    c.frames.push_back(f);
+    r.contents.push_back(std::move(c));
+    return Status::ok();
+  });
+  if (!st.is_ok()) return st;
+  if (r.contents.empty()) return Status(StatusCode::kCorrupt, "no PDQ hashes in this list", name);
+  return r;
+}
+
+Result<ImportResult> import_file(const std::string& path, const ImportOptions& options) {
+  ImportFormat format = options.format;
+  std::string text;
+  const bool could_be_text = format != ImportFormat::kMedia && !is_url(path);
+  if (could_be_text && (format != ImportFormat::kAuto || !(has_image_extension(path) || has_video_extension(path)))) {
+    auto t = read_text(path);
+    if (!t) return t.status();
+    text = std::move(t).value();
+  }
+  if (format == ImportFormat::kAuto) format = detect_import_format(path, std::string_view(text).substr(0, 4096));
+
+  Result<ImportResult> result = Status(StatusCode::kInternal, "no importer ran", path);
+  switch (format) {
+    case ImportFormat::kVpdq: result = parse_vpdq_content(text, path); break;
+    case ImportFormat::kJsonl: result = parse_hash_jsonl(text, path); break;
+    case ImportFormat::kPdqList: result = parse_pdq_list(text, path, options.skip_unsupported); break;
+    case ImportFormat::kMedia: {
+      Input input{path, is_url(path) ? InputKind::kVideo : kind_of(path), fs::path(path).stem().string()};
+      InputHash h = hash_input(input, options.hashing);
+      if (!h.status.is_ok()) return h.status.with_subject(path);
+      ImportResult r;
+      r.format = ImportFormat::kMedia;
+      NewContent c;
+      c.meta.source = path;
+      if (h.image) {
+        c.meta.signal_type = SignalType::kPdq;
+        FrameHash f;
+        f.hash = h.image->pdq.hash;
+        f.quality = h.image->pdq.quality;
+        c.frames.push_back(f);
+      } else if (h.video) {
+        c.meta.signal_type = SignalType::kVideo;
+        c.frames = std::move(h.video->frames);
+        if (c.frames.empty()) return Status(StatusCode::kCorrupt, "the video gave no frames to hash", path);
+      } else {
+        return Status(StatusCode::kInternal, "hashing gave neither an image nor a video", path);
+      }
+      r.contents.push_back(std::move(c));
+      result = std::move(r);
+      break;
+    }
+    case ImportFormat::kAuto: break;
+  }
+  if (!result) return result.status();
+  if (!options.label.empty())
+    for (auto& c : result->contents) c.meta.label = options.label;
+  if (!options.external_id.empty()) {
+    if (result->contents.size() != 1)
+      return Status(StatusCode::kInvalidArgument,
+                    "--external-id names one content, this file holds " + std::to_string(result->contents.size()), path);
+    result->contents.front().meta.external_id = options.external_id;
+  }
+  return result;
+}
+
+nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> frames) {
+  nlohmann::json j{{"content_id", c.id},
+                   {"external_id", c.meta.external_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.meta.external_id)},
+                   {"label", c.meta.label},
+                   {"source", c.meta.source},
+                   {"signal_type", signal_type_name(c.meta.signal_type)},
+                   {"type", c.meta.signal_type == SignalType::kPdq ? "image" : "video"},
+                   {"added_at", c.added_at}};
+  if (c.removed()) {
+    j["removed_at"] = c.removed_at;
+    j["removed_reason"] = c.removed_reason;
+  }
+  j["input_frame_count"] = c.input_frame_count;
+  j["frames_hashed"] = frames.size();
+  if (c.meta.signal_type == SignalType::kPdq && frames.size() == 1) {
+    j["pdq"] = frames[0].hash.to_hex();
+    j["quality"] = frames[0].quality;
+  } else {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const FrameHash& f : frames)
+      arr.push_back({{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+    j["frames"] = std::move(arr);
+  }
+  return j;
+}
+
+std::string export_file_stem(const ContentInfo& c) {
+  if (c.meta.external_id.empty()) return "content-" + std::to_string(c.id);
+  std::string s;
+  for (char ch : c.meta.external_id) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
+    s += ok ? ch : '_';
+  }
+  if (s.empty() || s.front() == '.') s = "_" + s;
+  if (s.size() > 120) s.resize(120);
+  return s;
+}
+
+}  // namespace vhm

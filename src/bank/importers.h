@@ -1,0 +1,69 @@
+// What `vhm bank add` reads, and what `vhm bank export` writes.
+//
+// In (each file parsed whole before anything is added; an error names the file and
+// the line, and nothing of that file is added):
+//   vpdq   the reference vPDQ text (frame,quality,hex,seconds per line): one video content
+//   jsonl  JSON Lines as `vhm hash --format jsonl` writes them (and as `vhm bank export
+//          --format jsonl` writes them): one content per line; "frames" [{frame, pts,
+//          quality, pdq}] for a video, "pdq" (+ "quality") for an image; "external_id",
+//          "label", "source"/"path", "signal_type" carried when present; an error object
+//          ({"path","error"}: a failed hash) is an error
+//   pdq    a PDQ list: one 64-hex hash per line, or "pdq <hex>" as python-threatexchange's
+//          file exchange writes; each line one pdq content; blank lines and '#' comments
+//          skipped; repeated hashes within the file kept once (as the exchange does)
+//   media  a video (hashed on the fly, every frame by default) or an image (one PDQ hash)
+// "auto" picks by extension (.jsonl/.json -> jsonl; image or video extensions -> media)
+// and otherwise by the first meaningful line (four commas -> vpdq, a hash -> pdq).
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bank/bank.h"
+#include "core/status.h"
+#include "hash/input_hasher.h"
+
+namespace vhm {
+
+enum class ImportFormat { kAuto, kVpdq, kJsonl, kPdqList, kMedia };
+const char* import_format_name(ImportFormat format);  // "auto", "vpdq", "jsonl", "pdq", "media"
+std::optional<ImportFormat> parse_import_format(std::string_view name);
+
+struct ImportOptions {
+  ImportFormat format = ImportFormat::kAuto;
+  InputHashConfig hashing;    // media: how videos and images are hashed
+  std::string label;          // set on every content (overrides a JSON record's own)
+  std::string external_id;    // only when the file yields exactly one content
+  bool skip_unsupported = false;  // pdq lists: skip "md5 ..." and other signal types instead of failing
+};
+
+struct ImportResult {
+  std::vector<NewContent> contents;
+  ImportFormat format = ImportFormat::kAuto;  // what was read
+  int64_t lines_skipped = 0;                  // pdq lists: repeated hashes and skipped signal types
+};
+
+// Reads one file (or, for media, any URL FFmpeg opens).
+Result<ImportResult> import_file(const std::string& path, const ImportOptions& options = {});
+
+// The parsers, on text already read; errors are kCorrupt "line N: ..." naming `name`.
+Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string& name);
+Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& name);
+Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& name, bool skip_unsupported = false);
+
+// The format "auto" finds for this path and the start of its text (empty for media).
+ImportFormat detect_import_format(const std::string& path, std::string_view head);
+
+// One exported content as a JSON object (a line of `vhm bank export --format jsonl`),
+// readable again by parse_hash_jsonl.
+nlohmann::json content_to_json(const ContentInfo& content, std::span<const FrameHash> frames);
+
+// A file name (without extension) for a content's exported vPDQ file: the external id
+// made safe for a file name, else "content-<id>".
+std::string export_file_stem(const ContentInfo& content);
+
+}  // namespace vhm

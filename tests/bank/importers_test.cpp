@@ -1,0 +1,169 @@
+// Importers: vPDQ, vhm JSON Lines, PDQ lists; format detection; garbage gives errors
+// naming the file and the line; exports read back.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+#include "bank/bank_test_util.h"
+#include "bank/importers.h"
+#include "hash/vpdq_format.h"
+#include "support/test_support.h"
+
+namespace vhm {
+namespace {
+
+const std::string kHexA = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c";
+const std::string kHexB = "c0f1117837246aaccddea259648fbfd62f434c89c9e99b249776be216c8d055c";
+
+void expect_line_error(const Status& st, int line, const std::string& fragment, const std::string& name) {
+  EXPECT_FALSE(st.is_ok());
+  EXPECT_EQ(st.code(), StatusCode::kCorrupt) << st.to_string();
+  EXPECT_NE(st.message().find("line " + std::to_string(line) + ":"), std::string::npos) << st.to_string();
+  EXPECT_NE(st.message().find(fragment), std::string::npos) << st.to_string();
+  EXPECT_EQ(st.subject(), name);
+}
+
+TEST(PdqList, PlainAndThreatExchangeLines) {
+  const std::string text = "# exported list\n" + kHexA + "\n\npdq " + kHexB + "\r\n" + "PDQ_IGNORED_CASE\n";
+  auto bad = parse_pdq_list(text, "list.txt");
+  expect_line_error(bad.status(), 5, "bad PDQ hash", "list.txt");
+
+  auto r = parse_pdq_list("# exported list\n" + kHexA + "\n\npdq " + kHexB + "\r\n  pdq   " + kHexA + "  \n", "list.txt");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->contents.size(), 2u);
+  EXPECT_EQ(r->lines_skipped, 1);  // the repeated hash
+  EXPECT_EQ(r->contents[0].meta.signal_type, SignalType::kPdq);
+  EXPECT_EQ(r->contents[0].frames.at(0).hash.to_hex(), kHexA);
+  EXPECT_EQ(r->contents[1].frames.at(0).hash.to_hex(), kHexB);
+  EXPECT_EQ(r->contents[1].meta.source, "list.txt:4");
+}
+
+TEST(PdqList, OtherSignalTypesFailOrAreSkipped) {
+  const std::string text = "pdq " + kHexA + "\nmd5 d41d8cd98f00b204e9800998ecf8427e\n";
+  expect_line_error(parse_pdq_list(text, "x.txt").status(), 2, "'md5' is not supported", "x.txt");
+  auto r = parse_pdq_list(text, "x.txt", true);
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->contents.size(), 1u);
+  EXPECT_EQ(r->lines_skipped, 1);
+  expect_line_error(parse_pdq_list("pdq " + kHexA + " extra\n", "x.txt").status(), 1, "expected 'pdq <64 hex",
+                    "x.txt");
+  expect_line_error(parse_pdq_list(kHexA.substr(0, 63) + "\n", "x.txt").status(), 1, "64 hex digits", "x.txt");
+  EXPECT_EQ(parse_pdq_list("# nothing\n\n", "x.txt").status().code(), StatusCode::kCorrupt);
+}
+
+TEST(VpdqContent, GarbageNamesTheLine) {
+  const std::string good = "0,100," + kHexA + ",0.000\n1,90," + kHexB + ",0.033\n";
+  auto r = parse_vpdq_content(good, "v.txt");
+  ASSERT_TRUE(r.is_ok());
+  ASSERT_EQ(r->contents.size(), 1u);
+  EXPECT_EQ(r->contents[0].frames.size(), 2u);
+  EXPECT_EQ(r->contents[0].meta.source, "v.txt");
+  expect_line_error(parse_vpdq_content(good + "2,100,zz,0.067\n", "v.txt").status(), 3, "bad PDQ hash", "v.txt");
+  expect_line_error(parse_vpdq_content(good + "2,100\n", "v.txt").status(), 3, "4 comma-separated", "v.txt");
+  expect_line_error(parse_vpdq_content("0,101," + kHexA + ",0.000\n", "v.txt").status(), 1, "quality", "v.txt");
+}
+
+TEST(HashJsonl, ReadsWhatVhmHashWrites) {
+  const std::string text =
+      R"({"path":"clip.mp4","type":"video","fps":30,"frames":[{"frame":0,"pts":0.0,"quality":100,"pdq":")" + kHexA +
+      R"("},{"frame":3,"pts":0.1,"quality":80,"pdq":")" + kHexB + R"("}]})" + "\n" +
+      R"({"path":"photo.jpg","type":"image","pdq":")" + kHexB + R"(","quality":77,"width":10})" + "\n";
+  auto r = parse_hash_jsonl(text, "h.jsonl");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->contents.size(), 2u);
+  const NewContent& v = r->contents[0];
+  EXPECT_EQ(v.meta.signal_type, SignalType::kVideo);
+  EXPECT_EQ(v.meta.source, "clip.mp4");
+  ASSERT_EQ(v.frames.size(), 2u);
+  EXPECT_EQ(v.frames[1].index, 3);
+  EXPECT_DOUBLE_EQ(v.frames[1].pts_seconds, 0.1);
+  EXPECT_EQ(v.frames[1].quality, 80);
+  EXPECT_EQ(v.frames[1].hash.to_hex(), kHexB);
+  const NewContent& im = r->contents[1];
+  EXPECT_EQ(im.meta.signal_type, SignalType::kPdq);
+  ASSERT_EQ(im.frames.size(), 1u);
+  EXPECT_EQ(im.frames[0].quality, 77);
+}
+
+TEST(HashJsonl, GarbageNamesTheLine) {
+  const std::string ok = R"({"path":"a.mp4","type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" +
+                         kHexA + R"("}]})" + "\n";
+  expect_line_error(parse_hash_jsonl(ok + "{not json\n", "h.jsonl").status(), 2, "not JSON", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(ok + R"({"path":"b.mp4","error":"cannot open","code":"not found"})" + "\n",
+                                     "h.jsonl")
+                        .status(),
+                    2, "'b.mp4' failed (cannot open)", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(ok + ok + R"({"path":"c.mp4","type":"video"})" + "\n", "h.jsonl").status(), 3,
+                    "neither \"frames\" nor \"pdq\"", "h.jsonl");
+  expect_line_error(
+      parse_hash_jsonl(R"({"frames":[{"frame":0,"pts":0,"quality":100,"pdq":"abc"}]})" "\n", "h.jsonl").status(), 1,
+      "frames[0]: bad PDQ hash", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"frame":-1,"pdq":")" + kHexA + R"("}]})" + "\n", "h.jsonl")
+                        .status(),
+                    1, "\"frame\" must be", "h.jsonl");
+  expect_line_error(parse_hash_jsonl("[1,2]\n", "h.jsonl").status(), 1, "JSON object", "h.jsonl");
+}
+
+TEST(Importers, DetectsFormats) {
+  EXPECT_EQ(detect_import_format("a.jsonl", ""), ImportFormat::kJsonl);
+  EXPECT_EQ(detect_import_format("a.mp4", ""), ImportFormat::kMedia);
+  EXPECT_EQ(detect_import_format("a.jpg", ""), ImportFormat::kMedia);
+  EXPECT_EQ(detect_import_format("a.txt", "0,100," + kHexA + ",0.000\n"), ImportFormat::kVpdq);
+  EXPECT_EQ(detect_import_format("a.txt", "\n# c\n" + kHexA + "\n"), ImportFormat::kPdqList);
+  EXPECT_EQ(detect_import_format("a.txt", "pdq " + kHexA + "\n"), ImportFormat::kPdqList);
+  EXPECT_EQ(detect_import_format("a.txt", "{\"pdq\":1}\n"), ImportFormat::kJsonl);
+  EXPECT_EQ(detect_import_format("a.txt", "garbage\n"), ImportFormat::kVpdq);  // vPDQ's parser names line 1
+}
+
+TEST(Importers, ImportFileAppliesMetadataAndNamesTheFile) {
+  test::TempBankDir dir;
+  const std::string list = dir.file("list.txt");
+  std::ofstream(list) << kHexA << "\n" << kHexB << "\n";
+  ImportOptions options;
+  options.label = "lbl";
+  auto r = import_file(list, options);
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->format, ImportFormat::kPdqList);
+  for (const auto& c : r->contents) EXPECT_EQ(c.meta.label, "lbl");
+  options.external_id = "te:1";
+  EXPECT_EQ(import_file(list, options).status().code(), StatusCode::kInvalidArgument);  // two contents
+
+  const std::string garbage = dir.file("garbage.txt");
+  std::ofstream(garbage) << "0,100," << kHexA << ",0.000\n1,100,nothex,0.033\n";
+  auto g = import_file(garbage, {});
+  expect_line_error(g.status(), 2, "bad PDQ hash", garbage);
+  EXPECT_NE(g.status().to_string().find(garbage + ": line 2:"), std::string::npos) << g.status().to_string();
+  EXPECT_EQ(import_file(dir.file("absent.txt"), {}).status().code(), StatusCode::kNotFound);
+}
+
+TEST(Importers, ExportedJsonReadsBack) {
+  std::mt19937_64 rng(3);
+  ContentInfo c;
+  c.id = 12;
+  c.meta.external_id = "te:9";
+  c.meta.label = "cat";
+  c.meta.source = "x.txt";
+  c.added_at = "2024-01-01T00:00:00.000Z";
+  const auto frames = test::random_frames(5, rng);
+  const std::string line = content_to_json(c, frames).dump() + "\n";
+  auto r = parse_hash_jsonl(line, "e.jsonl");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->contents.size(), 1u);
+  EXPECT_EQ(r->contents[0].meta.external_id, "te:9");
+  EXPECT_EQ(r->contents[0].meta.label, "cat");
+  EXPECT_EQ(r->contents[0].meta.source, "x.txt");
+  EXPECT_EQ(r->contents[0].frames, frames);
+
+  c.meta.signal_type = SignalType::kPdq;
+  const std::vector<FrameHash> one{frames[2]};
+  auto p = parse_hash_jsonl(content_to_json(c, one).dump(), "e.jsonl");
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  EXPECT_EQ(p->contents[0].meta.signal_type, SignalType::kPdq);
+  EXPECT_EQ(p->contents[0].frames[0].hash, frames[2].hash);
+  EXPECT_EQ(p->contents[0].frames[0].quality, frames[2].quality);
+  EXPECT_EQ(export_file_stem(c), "te_9");
+}
+
+}  // namespace
+}  // namespace vhm
