@@ -1,49 +1,47 @@
 #!/usr/bin/env bash
-# Sets up, builds and runs vhm's main job on a built-in demo: PDQ hashes of images,
-# their rotations and flips, and the distances that show a match. The demo images are
-# made here with the ffmpeg CLI (or taken from ../shared/corpus when present).
+# Sets up, builds and runs vhm's main job on a built-in demo: a "reported" video goes
+# into a hash bank; uploads (a re-encoded clip, a pillarboxed copy, an unrelated video)
+# are matched against it; the content is withdrawn and the next match no longer finds
+# it. The demo videos are made here with the ffmpeg CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
 demo=demo-out
-mkdir -p "$demo"
+rm -rf "$demo"
+mkdir -p "$demo/uploads"
+ff() { ffmpeg -nostdin -v error -y "$@"; }
 
-corpus=../shared/corpus/threatexchange/pdq/data/reg-test-input/dih
-if [ -d "$corpus" ]; then
-  echo "== demo images from the shared corpus"
-  cp "$corpus/bridge-1-original.jpg" "$demo/original.jpg"
-  cp "$corpus/bridge-5-flipx.jpg" "$demo/flipped.jpg"
-else
-  echo "== demo images made with ffmpeg"
-  ffmpeg -v error -y -f lavfi -i "testsrc2=size=1280x720:rate=1" -frames:v 1 "$demo/original.jpg"
-  ffmpeg -v error -y -i "$demo/original.jpg" -vf vflip "$demo/flipped.jpg"
-fi
-ffmpeg -v error -y -i "$demo/original.jpg" -vf "scale=iw/2:ih/2" -q:v 12 "$demo/small-recompressed.jpg"
-ffmpeg -v error -y -i "$demo/original.jpg" -vf "hue=s=0" "$demo/grey.png"
-ffmpeg -v error -y -f lavfi -i "mandelbrot=size=640x480" -frames:v 1 "$demo/unrelated.webp"
+echo "== making demo videos with ffmpeg"
+ff -f lavfi -i "life=size=640x360:rate=25:ratio=0.3:seed=7:mold=10:life_color=#c0ff80:death_color=#102040,format=yuv420p" \
+   -t 12 -c:v libx264 -crf 20 "$demo/reported.mp4"
+# A re-upload: 3 s to 10 s, downscaled, heavily recompressed.
+ff -ss 3 -t 7 -i "$demo/reported.mp4" -vf scale=320:180 -c:v libx264 -crf 36 "$demo/uploads/reupload-small.mp4"
+# A pillarboxed copy (black bars left and right), as when a clip is fitted to 4:3.
+ff -i "$demo/reported.mp4" -vf "scale=480:270,pad=640:270:80:0:black" -c:v libx264 -crf 28 "$demo/uploads/pillarboxed.mp4"
+# Unrelated content.
+ff -f lavfi -i "mandelbrot=size=640x360:rate=25" -t 8 -c:v libx264 -crf 24 "$demo/uploads/unrelated.mp4"
 
 echo
-echo "== vhm hash (pdq_hex,quality,path — the reference tool's format)"
-build/vhm hash "$demo/original.jpg" "$demo/small-recompressed.jpg" "$demo/grey.png" \
-  "$demo/flipped.jpg" "$demo/unrelated.webp" | tee "$demo/hashes.csv"
+echo "== vhm hash: the reported video's vPDQ hashes (frame,quality,pdq_hex,seconds; first 3 of each)"
+build/vhm hash -q --format vpdq --sample 1s --out-dir "$demo/hashes" "$demo/reported.mp4" "$demo/uploads"
+for f in "$demo"/hashes/*.txt "$demo"/hashes/*/*.txt; do [ -f "$f" ] && { echo "$f"; head -3 "$f"; }; done
 
 echo
-echo "== the eight dihedral variants of original.jpg (rotations and flips, from one DCT)"
-build/vhm hash --dihedral --format jsonl "$demo/original.jpg" | tee "$demo/original-dihedral.jsonl"
+echo "== vhm bank: a bank holding the reported video"
+build/vhm bank create "$demo/bank"
+build/vhm bank add "$demo/bank" "$demo/reported.mp4" --external-id case-1 --label demo
+build/vhm bank stats "$demo/bank"
 
 echo
-echo "== distance to original.jpg: plain, and best over its 8 variants (match: <= 31 of 256 bits)"
-python3 - "$demo/original-dihedral.jsonl" "$demo/hashes.csv" <<'PY'
-import json, sys
-variants = json.loads(open(sys.argv[1]).readline())["dihedral"]
-dist = lambda a, b: bin(int(a, 16) ^ int(b, 16)).count("1")
-print(f"{'plain':>5} {'best':>5}  {'variant':<10}  verdict  path")
-for line in open(sys.argv[2]):
-    h, q, path = line.strip().split(",", 2)
-    best = min(variants, key=lambda k: dist(variants[k], h))
-    d0, d1 = dist(variants["original"], h), dist(variants[best], h)
-    print(f"{d0:5d} {d1:5d}  {best:<10}  {'MATCH  ' if d1 <= 31 else 'no     '}  {path}")
-PY
+echo "== vhm match: uploads against the bank"
+build/vhm match -q --format table --bank "$demo/bank" "$demo/uploads"
+build/vhm match -q --bank "$demo/bank" "$demo/uploads" > "$demo/verdicts.jsonl"
+echo "(JSON Lines verdicts in $demo/verdicts.jsonl)"
+
+echo
+echo "== consent withdrawn: remove case-1; the very next match no longer finds it"
+build/vhm bank remove "$demo/bank" --external-id case-1 --reason "consent withdrawn"
+build/vhm match -q --format table --bank "$demo/bank" "$demo/uploads"
 echo
 echo "demo outputs are in $demo/"

@@ -12,7 +12,11 @@ int cmd_bench(int argc, char** argv) {
   constexpr const char* kUsage = R"(Usage: vhm bench WORKLOAD [OPTIONS]
 
 Workloads:
-  hash    PDQ time per frame at 480p/720p/1080p: reference, CPU (1 and all threads), GPU
+  hash      PDQ time per frame at 480p/720p/1080p: reference, CPU (1 and all threads), GPU
+  decode    video demux+decode+hash throughput per sampling mode (every frame, 1 s,
+            keyframes, ...) beside 'ffmpeg -threads 1' and the reference vpdq; peak RSS
+  sampling  recall and cost of each sampling mode against every-frame hashing on the
+            corpus families (query/target match %, false-positive risk, recommendation)
 
 Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg); --json
 and --markdown print machine- and docs-ready output. 'vhm bench WORKLOAD --help' for
@@ -21,6 +25,8 @@ each workload's flags.
 Examples:
   vhm bench hash
   vhm bench hash --sizes 720p --threads 1 --markdown
+  vhm bench decode --modes every-frame,1s,keyframes --repeat 3
+  vhm bench sampling --modes every-frame,1s,keyframes --markdown
 )";
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -28,6 +34,9 @@ Examples:
   }
   const std::string workload = argv[1];
   if (workload == "hash") return bench::run_hash(argc - 1, argv + 1);
+  if (workload == "decode") return bench::run_decode(argc - 1, argv + 1);
+  if (workload == "sampling") return bench::run_sampling(argc - 1, argv + 1);
+  if (workload == "search") return bench::run_search(argc - 1, argv + 1);
   std::fprintf(stderr, "vhm bench: unknown workload '%s' (try 'vhm bench --help')\n", workload.c_str());
   return kExitUsage;
 }

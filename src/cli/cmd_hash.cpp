@@ -17,6 +17,7 @@ extern "C" {
 }
 
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "hash/hash_output.h"
 #include "hash/input_hasher.h"
 #include "pipeline/inputs.h"
@@ -75,6 +76,8 @@ struct HashOptions {
   std::string sample = "every-frame";
   int prune = -1;
   std::string device = "auto";
+  std::string pixels = "exact";
+  bool bars = false;
   int jobs = 1;
   int threads = 0;
   std::string shard;
@@ -83,29 +86,6 @@ struct HashOptions {
   bool quiet = false;
   bool verbose = false;
 };
-
-// "every-frame", "keyframes", "1s", "0.5s", "2" (seconds).
-bool parse_sampling(const std::string& s, VideoHashConfig& c) {
-  if (s == "every-frame" || s == "all" || s == "0" || s == "0s") {
-    c.sampling = VideoSampling::kEveryFrame;
-    return true;
-  }
-  if (s == "keyframes" || s == "key") {
-    c.sampling = VideoSampling::kKeyframes;
-    return true;
-  }
-  std::string number = s.ends_with("s") ? s.substr(0, s.size() - 1) : s;
-  try {
-    size_t used = 0;
-    const double seconds = std::stod(number, &used);
-    if (used != number.size() || !(seconds > 0) || seconds > 1e6) return false;
-    c.sampling = VideoSampling::kEverySeconds;
-    c.seconds = seconds;
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vhm hash: %s (try 'vhm hash --help')\n", message.c_str());
@@ -124,6 +104,10 @@ int cmd_hash(int argc, char** argv) {
       ("sample,s", po::value(&opt.sample)->default_value(opt.sample), "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")
       ("prune", po::value(&opt.prune)->default_value(opt.prune), "drop frames within D bits of the last kept (-1: off)")
       ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto (gpu where usable) or reference")
+      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels),
+       "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
+       "a few bits off; GPU decoding needs it; see docs/PIXELS.md)")
+      ("bars", po::bool_switch(&opt.bars), "jsonl: also hash the picture inside letterbox/pillarbox bars")
       ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")
       ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
       ("shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")
@@ -153,13 +137,17 @@ int cmd_hash(int argc, char** argv) {
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
     return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
   InputHashConfig config;
-  if (!parse_sampling(opt.sample, config.video))
+  if (!parse_sampling_flag(opt.sample, config.video))
     return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample + "'");
   if (opt.prune < -1 || opt.prune > 256) return usage_error("--prune must be -1 (off) or 0..256");
   if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
     return usage_error("--device must be cpu, gpu, auto or reference, not '" + opt.device + "'");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
+  if (!parse_pixels_flag(opt.pixels, config.video)) return usage_error("--pixels must be exact or fast");
+  if (opt.dihedral && opt.format == "vpdq") return usage_error("--dihedral has no place in vpdq files; use csv or jsonl");
+  config.video.crop_bars = opt.bars;
+  config.video.dihedral = opt.dihedral && opt.format == "jsonl";
   if (opt.inputs.empty()) return usage_error("no input given");
   Shard shard;
   if (!opt.shard.empty()) {
@@ -196,7 +184,7 @@ int cmd_hash(int argc, char** argv) {
     if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
   }
 
-  const OutputOptions output{opt.dihedral, opt.sample, "exact"};
+  const OutputOptions output{opt.dihedral, opt.sample};
   ProgressLine progress(inputs.size(), !opt.quiet);
   std::set<std::string> used_names;
   int failures = 0;

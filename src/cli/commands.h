@@ -8,8 +8,11 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInputFailed = 1;  // at least one input could not be processed
 inline constexpr int kExitUsage = 2;        // bad flags or arguments: nothing was done
 inline constexpr int kExitInternal = 3;     // an unexpected failure inside vhm
+inline constexpr int kExitMatched = 4;      // vhm match --exit-code: every input checked, some matched
 
 int cmd_hash(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_match(int argc, char** argv);
+int cmd_bank(int argc, char** argv);
 
 }  // namespace vhm::cli

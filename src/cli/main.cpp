@@ -16,19 +16,23 @@ constexpr const char* kUsage = R"(vhm - perceptual hashes (PDQ, vPDQ) of images 
 Usage: vhm COMMAND [OPTIONS] [ARGS...]
 
 Commands:
-  hash    PDQ hashes of images, printed as the reference tool prints them
-  bench   benchmarks: hash (PDQ time per frame, CPU and GPU)
+  hash    PDQ hashes of images and vPDQ hashes of videos (reference-exact), in batch
+  match   videos, images or raw hashes against a hash bank: vPDQ verdicts
+  bank    hash banks: create, add, remove, stats, export, verify (SQLite + index)
+  bench   benchmarks: hash, decode, sampling, search (every figure printed)
 
 Run 'vhm COMMAND --help' for a command's options and examples.
 
 Examples:
-  vhm hash photo.jpg other.png           # pdq_hex,quality,path per line
-  vhm hash --format jsonl images/*.jpg   # one JSON object per image
-  vhm hash --dihedral photo.jpg          # the eight rotations and flips
-  vhm bench hash --sizes 720p            # PDQ time per 720p frame
+  vhm hash --format vpdq --out-dir hashes/ videos/   # reference vPDQ files
+  vhm hash --format jsonl @uploads.txt               # one JSON object per input
+  vhm hash photo.jpg                                 # pdq_hex,quality,path
+  vhm bank create banks/known && vhm bank add banks/known reported/*.mp4
+  vhm match --bank banks/known upload.mp4            # verdicts as JSON Lines
+  vhm bench hash --sizes 720p                        # PDQ time per 720p frame
 
 Exit codes: 0 success, 1 some input failed (the rest were processed), 2 usage error,
-3 internal error.
+3 internal error; vhm match --exit-code: 4 when some input matched.
 )";
 
 }  // namespace
@@ -50,6 +54,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "hash") return vhm::cli::cmd_hash(argc - 1, argv + 1);
     if (command == "bench") return vhm::cli::cmd_bench(argc - 1, argv + 1);
+    if (command == "match") return vhm::cli::cmd_match(argc - 1, argv + 1);
+    if (command == "bank") return vhm::cli::cmd_bank(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vhm %s: internal error: %s\n", command.c_str(), e.what());
     return vhm::cli::kExitInternal;

@@ -46,6 +46,7 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
     j["resized"] = im.resized;
     j["decoder"] = im.decoder;
     if (!im.conversion.empty()) j["conversion"] = im.conversion;
+    if (im.has_cropped) j["pdq_inside_bars"] = {{"pdq", im.cropped.hash.to_hex()}, {"quality", im.cropped.quality}};
     if (options.dihedral) {
       const PdqDihedralHashes d = pdq_dihedral_from_dct(im.dct);
       nlohmann::json dj = nlohmann::json::object();
@@ -69,12 +70,22 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   if (v.decode_errors) j["decode_errors"] = v.decode_errors;
   j["md5"] = v.md5_hex.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.md5_hex);
   j["sampling"] = options.sampling;
-  j["pixels"] = options.pixels;
+  j["pixels"] = v.pixels;
+  if (!v.note.empty()) j["note"] = v.note;
   j["hasher"] = v.hasher;
   j["elapsed_s"] = v.elapsed_seconds;
   nlohmann::json frames = nlohmann::json::array();
-  for (const FrameHash& f : v.frames)
-    frames.push_back({{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+  for (const FrameHash& f : v.frames) {
+    nlohmann::json fj{{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
+    if (f.has_cropped) fj["pdq_inside_bars"] = f.cropped.to_hex();
+    if (!f.dihedral.empty()) {
+      nlohmann::json d = nlohmann::json::object();
+      for (size_t k = 0; k < f.dihedral.size(); ++k)
+        d[dihedral_name(static_cast<Dihedral>(k + 1))] = f.dihedral[k].to_hex();
+      fj["dihedral"] = std::move(d);
+    }
+    frames.push_back(std::move(fj));
+  }
   j["frames"] = std::move(frames);
   return j;
 }

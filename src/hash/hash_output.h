@@ -16,7 +16,6 @@ namespace vhm {
 struct OutputOptions {
   bool dihedral = false;  // images: the eight dihedral hashes
   std::string sampling;   // recorded in JSON ("every-frame", "1s", "keyframes")
-  std::string pixels;     // recorded in JSON ("exact", "fast")
 };
 
 std::string format_csv(const InputHash& h, const OutputOptions& options);

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "hash/letterbox.h"
 #include "hash/pdq_hasher.h"
 
 namespace vhm {
@@ -24,6 +25,13 @@ Result<ImageHash> hash_image(const std::string& path, const InputHashConfig& con
   if (!hasher) return hasher.status();
   const ImageView view = image->view();
   VHM_RETURN_IF_ERROR((*hasher)->hash({&view, 1}, {&out.pdq, 1}, {&out.dct, 1}));
+  if (config.video.crop_bars) {
+    if (const CropRect r = detect_bars(view); !r.empty()) {
+      const ImageView inner = crop_view(view, r);
+      VHM_RETURN_IF_ERROR((*hasher)->hash({&inner, 1}, {&out.cropped, 1}));
+      out.has_cropped = true;
+    }
+  }
   out.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return out;
 }

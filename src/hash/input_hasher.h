@@ -20,6 +20,8 @@ struct ImageHash {
   int hashed_width = 0, hashed_height = 0;
   bool resized = false;        // the reference photo tool's 512x512 pre-resize applied
   std::string decoder, conversion;
+  bool has_cropped = false;  // bars found (VideoHashConfig::crop_bars): the picture inside them
+  PdqHash cropped;
   double elapsed_seconds = 0;
 };
 

@@ -5,16 +5,16 @@
 namespace vhm {
 namespace {
 
-// Sum of approximate luminance ((77 R + 150 G + 29 B) >> 8, or grey) over `count`
-// pixels starting at p, `step` bytes apart.
-int64_t luma_sum(const uint8_t* p, int count, ptrdiff_t step, bool rgb) {
-  int64_t sum = 0;
+// How many of `count` pixels (from p, `step` bytes apart) are brighter than `threshold`,
+// by approximate luminance ((77 R + 150 G + 29 B) >> 8, or grey).
+int bright_pixels(const uint8_t* p, int count, ptrdiff_t step, bool rgb, int threshold) {
+  int bright = 0;
   if (rgb) {
-    for (int i = 0; i < count; ++i, p += step) sum += (77 * p[0] + 150 * p[1] + 29 * p[2]) >> 8;
+    for (int i = 0; i < count; ++i, p += step) bright += ((77 * p[0] + 150 * p[1] + 29 * p[2]) >> 8) > threshold;
   } else {
-    for (int i = 0; i < count; ++i, p += step) sum += *p;
+    for (int i = 0; i < count; ++i, p += step) bright += *p > threshold;
   }
-  return sum;
+  return bright;
 }
 
 }  // namespace
@@ -23,12 +23,14 @@ CropRect detect_bars(const ImageView& im, const BarDetectOptions& o) {
   if (!im.data || im.width < 8 || im.height < 8) return {};
   const bool rgb = im.format == PixelFormat::kRgb24;
   const int bpp = rgb ? 3 : 1;
-  auto row_black = [&](int y, int x0, int x1) {
-    return luma_sum(im.data + y * im.stride + x0 * bpp, x1 - x0, bpp, rgb) <= int64_t{o.threshold} * (x1 - x0);
+  // A bar line has (almost) no pixel above the threshold: compression noise and the odd
+  // stray pixel are tolerated, dark content is not mistaken for a bar (a dark scene
+  // still has some brighter pixels on every line).
+  auto black = [&](const uint8_t* p, int count, ptrdiff_t step) {
+    return bright_pixels(p, count, step, rgb, o.threshold) <= o.max_bright_fraction * count;
   };
-  auto col_black = [&](int x, int y0, int y1) {
-    return luma_sum(im.data + y0 * im.stride + x * bpp, y1 - y0, im.stride, rgb) <= int64_t{o.threshold} * (y1 - y0);
-  };
+  auto row_black = [&](int y, int x0, int x1) { return black(im.data + y * im.stride + x0 * bpp, x1 - x0, bpp); };
+  auto col_black = [&](int x, int y0, int y1) { return black(im.data + y0 * im.stride + x * bpp, y1 - y0, im.stride); };
   int top = 0, bottom = im.height, left = 0, right = im.width;
   while (top < bottom && row_black(top, 0, im.width)) ++top;
   if (top == bottom) return {};  // all dark: no bars, just a dark frame

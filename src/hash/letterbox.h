@@ -3,8 +3,9 @@
 // video is 0% similar frame by frame), so the robust hashing path finds them and
 // hashes the picture inside them as well.
 //
-// A row (column) at an edge is part of a bar when its mean luminance is at most
-// `threshold` (FFmpeg's cropdetect rule, limit 24 of 255). The scan starts at each
+// A row (column) at an edge is part of a bar when at most 2% of its pixels are
+// brighter than `threshold` (24 of 255, cropdetect's limit; cropdetect compares the
+// line's mean, which calls a dark scene with a few bright cells a bar). The scan starts at each
 // edge and stops at the first row or column with content, so frames without bars cost
 // four lines. A crop is reported only when it is worth it and safe: each bar at least
 // `min_bar_fraction` of the side, and at least `min_keep_fraction` of each side left
@@ -22,7 +23,8 @@ struct CropRect {
 };
 
 struct BarDetectOptions {
-  int threshold = 24;               // mean luminance (0..255) at or below which a line is black
+  int threshold = 24;               // luminance (0..255) at or below which a pixel is black
+  double max_bright_fraction = 0.02;  // a bar line may have this share of brighter pixels
   double min_bar_fraction = 0.02;   // a bar narrower than this share of its side is ignored
   double min_keep_fraction = 0.5;   // never keep less than this share of a side
 };

@@ -8,9 +8,14 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
+#include "hash/letterbox.h"
 #include "hash/pdq_hasher.h"
+#include "pdq_cuda.h"
 
 extern "C" {
 #include <libavformat/avio.h>
@@ -80,12 +85,101 @@ Result<std::string> md5_file_hex(const std::string& path) {
   return std::string(hex, 32);
 }
 
+namespace {
+
+// Frames per batch when decoding on NVDEC: the frames of both pools stay referenced
+// until hashed, and some FFmpeg versions can lend only a few (see
+// VideoDecoder::max_hardware_frames_held). Device memory holds them, not the host.
+int gpu_batch(int wanted) {
+  return std::clamp(wanted, 1, std::max(1, std::min(VideoDecoder::max_hardware_frames_held() / 2, 64)));
+}
+
+// "auto" settled on the CPU: said once per process (the first reason), whatever the
+// number of videos.
+void log_cpu_fallback_once(const std::string& line) {
+  static std::once_flag once;
+  std::call_once(once, [&] { spdlog::info("device auto: {}", line); });
+}
+
+// The hasher(s) behind one video: a PdqHasher for frames in host memory, and for GPU
+// decoding the CUDA hasher, which hashes the device luma planes where they are (and the
+// host frames too, should NVDEC give up on the stream part-way).
+struct FrameHashers {
+  std::unique_ptr<PdqHasher> host;
+  std::unique_ptr<gpu::PdqCudaHasher> cuda;
+  // Scratch for one batch split by where its frames are (device frames to be mapped
+  // through the range table, device frames as they are, host frames).
+  std::vector<ImageView> views[3];
+  std::vector<PdqHash> hashes[3];
+  std::vector<PdqDct> group_dcts[3];
+  std::vector<size_t> slots[3];
+
+  Status hash(const std::vector<DecodedFrame>& frames, const std::vector<ImageView>& all_views,
+              std::vector<PdqHash>& out, size_t count, std::vector<PdqDct>& dcts) {
+    const std::span<PdqDct> all_dcts = dcts.empty() ? std::span<PdqDct>() : std::span<PdqDct>(dcts.data(), count);
+    if (!cuda)
+      return host->hash(std::span<const ImageView>(all_views.data(), count), std::span<PdqHash>(out.data(), count),
+                        all_dcts);
+    for (int g = 0; g < 3; ++g) {
+      views[g].clear();
+      slots[g].clear();
+    }
+    for (size_t i = 0; i < count; ++i) {
+      const int g = frames[i].on_device ? (frames[i].limited_range ? 0 : 1) : 2;
+      views[g].push_back(all_views[i]);
+      slots[g].push_back(i);
+    }
+    for (int g = 0; g < 3; ++g) {
+      if (views[g].empty()) continue;
+      hashes[g].resize(views[g].size());
+      group_dcts[g].resize(all_dcts.empty() ? 0 : views[g].size());
+      Status s = g == 0   ? cuda->hash_device_luma_batch(views[g], limited_to_full_range_table(), hashes[g], group_dcts[g])
+                 : g == 1 ? cuda->hash_device_batch(views[g], hashes[g], group_dcts[g])
+                          : cuda->hash_host_batch(views[g], hashes[g], group_dcts[g]);
+      VHM_RETURN_IF_ERROR(s);
+      for (size_t k = 0; k < slots[g].size(); ++k) {
+        out[slots[g][k]] = hashes[g][k];
+        if (!all_dcts.empty()) all_dcts[slots[g][k]] = group_dcts[g][k];
+      }
+    }
+    return Status::ok();
+  }
+};
+
+// GPU decoding of `url`: the CUDA hasher and a decoder on NVDEC in the same (primary)
+// CUDA context. Any reason it cannot be had is a kUnavailable naming it.
+Status open_gpu_decoding(const std::string& url, VideoDecoderOptions options, bool required, int batch,
+                         std::unique_ptr<VideoDecoder>& decoder, FrameHashers& hashers) {
+  std::string why;
+  if (!gpu::cuda_available(&why)) return {StatusCode::kUnavailable, "GPU decoding unavailable: " + why};
+  auto cuda = gpu::PdqCudaHasher::create(0);
+  if (!cuda) return {StatusCode::kUnavailable, "GPU decoding unavailable: " + cuda.status().message()};
+  options.hardware = HardwareDecode::kCuda;
+  options.hardware_required = required;
+  options.cuda_device = 0;
+  options.hardware_frames_held = 2 * batch;  // two pools of frames (see hash_video)
+  auto dec = VideoDecoder::open(url, options);
+  if (!dec) return dec.status();
+  if (Status s = gpu::check_primary_context(0, (*dec)->cuda_context()); !s.is_ok())
+    return {StatusCode::kUnavailable, "GPU decoding unavailable: " + s.message()};
+  decoder = std::move(dec).value();
+  hashers.cuda = std::move(cuda).value();
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& config) {
   const auto started = std::chrono::steady_clock::now();
   if (config.sampling == VideoSampling::kEverySeconds && !(std::isfinite(config.seconds) && config.seconds >= 0))
     return Status(StatusCode::kInvalidArgument, "the sampling interval must be a number of seconds >= 0", url);
   if (config.prune_distance < -1 || config.prune_distance > Hash256::kBits)
     return Status(StatusCode::kInvalidArgument, "the prune distance must be -1 (off) or 0..256", url);
+  const std::string& device = config.device;
+  if (device != "reference" && device != "cpu" && device != "gpu" && device != "auto")
+    return Status(StatusCode::kInvalidArgument,
+                  "unknown PDQ device '" + device + "' (expected reference, cpu, gpu or auto)", url);
+  const bool fast = config.pixels == PixelPath::kFast;
 
   // Frames to hash: every `interval`-th by frame number (1 = all).
   int interval = 1;
@@ -93,9 +187,37 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
   options.keyframes_only = config.sampling == VideoSampling::kKeyframes;
   options.threads = config.threads;
   options.want = [&interval](int64_t index) { return interval <= 1 || index % interval == 0; };
-  auto decoder = VideoDecoder::open(url, options);
-  if (!decoder) return decoder.status();
-  VideoDecoder& dec = **decoder;
+  options.pixels = config.pixels;
+  options.fast_range = config.fast_range;
+
+  VideoHash result;
+  result.pixels = config.pixels;
+  FrameHashers hashers;
+  std::unique_ptr<VideoDecoder> decoder;
+  std::string host_device = device;  // the PdqHasher for host frames
+  if (device == "auto") {
+    std::string why;
+    if (!gpu::cuda_available(&why)) {
+      log_cpu_fallback_once((why.empty() ? std::string("no usable GPU") : why) +
+                            "; decoding and hashing videos on the CPU");
+      host_device = "cpu";
+    }
+  }
+  if (fast && (device == "gpu" || (device == "auto" && host_device == "auto"))) {
+    Status s = open_gpu_decoding(url, options, /*required=*/device == "gpu", gpu_batch(config.batch_frames), decoder,
+                                 hashers);
+    if (!s.is_ok()) {
+      if (device == "gpu" || s.code() != StatusCode::kUnavailable) return s.with_subject(url);
+      log_cpu_fallback_once(s.message() + "; decoding such videos on the CPU");
+      result.note = s.message() + "; decoded on the CPU";
+    }
+  }
+  if (!decoder) {
+    auto opened = VideoDecoder::open(url, options);
+    if (!opened) return opened.status();
+    decoder = std::move(opened).value();
+  }
+  VideoDecoder& dec = *decoder;
   const VideoStreamInfo& info = dec.info();
   if (config.sampling == VideoSampling::kEverySeconds && config.seconds > 0) {
     if (!(info.fps > 0))
@@ -103,8 +225,19 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     interval = reference_frame_interval(config.seconds, info.fps);
   }
 
-  auto hasher = make_pdq_hasher({config.device, config.threads});
-  if (!hasher) return hasher.status().with_subject(url);
+  if (hashers.cuda) {
+    result.hasher = "gpu";
+    result.decoder = "nvdec";
+  } else {
+    auto hasher = make_pdq_hasher({host_device, config.threads});
+    if (!hasher) {
+      if (hasher.status().code() == StatusCode::kUnavailable)
+        return Status(StatusCode::kUnavailable, "GPU hashing unavailable: " + hasher.status().message(), url);
+      return hasher.status().with_subject(url);
+    }
+    hashers.host = std::move(hasher).value();
+    result.hasher = hashers.host->name();
+  }
 
   // The MD5 reads the file on another thread while the video decodes.
   std::future<Result<std::string>> md5;
@@ -113,18 +246,25 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
       md5 = std::async(std::launch::async, [path] { return md5_file_hex(path); });
   }
 
-  VideoHash result;
   result.info = info;
-  result.hasher = (*hasher)->name();
 
   std::optional<Hash256> last_kept;
-  auto keep = [&](const DecodedFrame& frame, const PdqHash& h) {
+  auto keep = [&](const DecodedFrame& frame, const PdqHash& h, const PdqDct* dct, const PdqHash* cropped) {
     if (config.prune_distance >= 0 && last_kept && last_kept->hamming(h.hash) <= config.prune_distance) return;
     last_kept = h.hash;
     FrameHash fh;
     fh.index = static_cast<int>(frame.index);
     fh.quality = h.quality;
     fh.hash = h.hash;
+    if (cropped) {
+      fh.has_cropped = true;
+      fh.cropped = cropped->hash;
+      fh.cropped_quality = cropped->quality;
+    }
+    if (dct) {
+      const PdqDihedralHashes d = pdq_dihedral_from_dct(*dct);
+      fh.dihedral.assign(d.hashes.begin() + 1, d.hashes.end());
+    }
     fh.pts_seconds = config.timestamps == TimestampMode::kReference && info.fps > 0
                          ? reference_timestamp(frame.index, info.fps)
                          : frame.pts_seconds;
@@ -132,11 +272,18 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
   };
 
   // Two pools of frames: one is hashed (on another thread) while the next is decoded.
-  const int batch = batch_size(config.batch_frames, info.width, info.height);
+  // A pool's frames (and so the decoded pictures they reference, in device memory when
+  // decoding on the GPU) are kept until its hashes are collected.
+  const int batch = hashers.cuda ? gpu_batch(config.batch_frames)
+                                 : batch_size(config.batch_frames, info.width, info.height);
   struct Pool {
     std::vector<DecodedFrame> frames;
     std::vector<ImageView> views;
     std::vector<PdqHash> hashes;
+    std::vector<PdqDct> dcts;             // when dihedral variants are wanted
+    std::vector<ImageView> crop_views;    // the pictures inside bars, and
+    std::vector<size_t> crop_of;          // the frame each belongs to
+    std::vector<PdqHash> crop_hashes;
     size_t count = 0;
   };
   Pool pools[2];
@@ -144,7 +291,25 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     p.frames.resize(batch);
     p.views.resize(batch);
     p.hashes.resize(batch);
+    if (config.dihedral) p.dcts.resize(batch);
   }
+  // The variants of a pool's frames, after its main hashes (runs on the hashing thread).
+  auto hash_variants = [&config, &hashers](Pool& p) -> Status {
+    p.crop_views.clear();
+    p.crop_of.clear();
+    if (!config.crop_bars) return Status::ok();
+    for (size_t i = 0; i < p.count; ++i) {
+      if (p.frames[i].on_device) continue;
+      const CropRect r = detect_bars(p.views[i]);
+      if (r.empty()) continue;
+      p.crop_views.push_back(crop_view(p.views[i], r));
+      p.crop_of.push_back(i);
+    }
+    p.crop_hashes.resize(p.crop_views.size());
+    if (p.crop_views.empty()) return Status::ok();
+    if (hashers.host) return hashers.host->hash(p.crop_views, p.crop_hashes);
+    return hashers.cuda->hash_host_batch(p.crop_views, p.crop_hashes);  // host frames NVDEC gave up on
+  };
   std::future<Status> pending;
   int pending_pool = -1;
   auto collect = [&]() -> Status {
@@ -153,7 +318,14 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     Pool& p = pools[pending_pool];
     pending_pool = -1;
     if (!s.is_ok()) return s.with_subject(url);
-    for (size_t i = 0; i < p.count; ++i) keep(p.frames[i], p.hashes[i]);
+    size_t next_crop = 0;
+    for (size_t i = 0; i < p.count; ++i) {
+      const PdqHash* cropped = nullptr;
+      if (next_crop < p.crop_of.size() && p.crop_of[next_crop] == i) cropped = &p.crop_hashes[next_crop++];
+      keep(p.frames[i], p.hashes[i], p.dcts.empty() ? nullptr : &p.dcts[i], cropped);
+      // Hashed: the decoder may have its picture back now (NVDEC surfaces are few).
+      if (p.frames[i].decoded) av_frame_unref(p.frames[i].decoded.get());
+    }
     return Status::ok();
   };
 
@@ -177,9 +349,10 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     if (!failure.is_ok()) break;
     if (p.count > 0) {
       for (size_t i = 0; i < p.count; ++i) p.views[i] = p.frames[i].view();
-      PdqHasher* h = hasher->get();
-      pending = std::async(std::launch::async, [h, &p] {
-        return h->hash(std::span<const ImageView>(p.views.data(), p.count), std::span<PdqHash>(p.hashes.data(), p.count));
+      FrameHashers* h = &hashers;
+      pending = std::async(std::launch::async, [h, &p, &hash_variants] {
+        VHM_RETURN_IF_ERROR(h->hash(p.frames, p.views, p.hashes, p.count, p.dcts));
+        return hash_variants(p);
       });
       pending_pool = current;
     }
@@ -195,6 +368,13 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
 
   result.frames_decoded = dec.frames_decoded();
   result.decode_errors = dec.decode_errors();
+  result.fast_frames = dec.fast_frames();
+  auto add_note = [&](const std::string& line) {
+    if (line.empty()) return;
+    result.note += (result.note.empty() ? "" : "; ") + line;
+  };
+  add_note(dec.pixel_note());
+  if (!dec.hardware_fell_back().empty()) add_note(dec.hardware_fell_back() + "; the rest was decoded on the CPU");
   result.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

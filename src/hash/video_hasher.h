@@ -28,6 +28,19 @@
 //     prints presentation timestamps);
 //   - a damaged packet the decoder refuses is skipped and counted (decode_errors);
 //     the reference gives up on the whole video at the first one.
+//
+// Pixels and devices (VideoHashConfig::pixels, ::device):
+//   - kExact (default): the reference's RGB24 pixels, exact as above, on any device
+//     ("gpu" hashes them on the GPU after uploading them: same bits);
+//   - kFast: each frame hashed from the decoder's luma plane, no colour conversion
+//     (decode/video_decoder.h; docs/PIXELS.md measures how far that is from exact).
+//     With device "gpu" the video is decoded on NVDEC and the device luma planes are
+//     hashed where they are (no copy to the host), batch by batch, the decoded frames
+//     held until their batch is hashed: the same bits as kFast on the CPU. "gpu" fails
+//     with kUnavailable, saying why, where GPU decoding cannot be set up;
+//   - "auto": the GPU where one is usable (for kFast: GPU decoding where it can be set up
+//     for the video), else the CPU, with one log line per process (spdlog::info) saying
+//     why, not one per video.
 #pragma once
 
 #include <cstdint>
@@ -62,6 +75,14 @@ struct VideoHashConfig {
   TimestampMode timestamps = TimestampMode::kReference;
   int batch_frames = 32;       // frames hashed together (fewer for very large frames)
   bool compute_md5 = true;     // MD5 of the input's bytes when it is a local file
+  // Variants for robust matching (not part of the reference's vPDQ lines):
+  // crop_bars: for a frame with letterbox/pillarbox bars (hash/letterbox.h), also the
+  // hash of the picture inside them; dihedral: also the 7 rotations and flips.
+  // Frames decoded on the GPU get no bar variant (their pixels stay on the device).
+  bool crop_bars = false;
+  bool dihedral = false;
+  PixelPath pixels = PixelPath::kExact;       // kFast: hash the decoder's luma plane (see above)
+  LumaRange fast_range = LumaRange::kExpand;  // kFast: limited-range luma stretched (docs/PIXELS.md)
 };
 
 struct FrameHash {
@@ -69,6 +90,11 @@ struct FrameHash {
   double pts_seconds = 0;   // timestamp per VideoHashConfig::timestamps
   int quality = 0;          // PDQ quality 0..100
   Hash256 hash;
+  // Variants (VideoHashConfig::crop_bars / dihedral); empty when not asked for.
+  bool has_cropped = false;  // bars were found: `cropped` hashes the picture inside them
+  Hash256 cropped;
+  int cropped_quality = 0;
+  std::vector<Hash256> dihedral;  // rotate90, rotate180, rotate270, flipx, flipy, flipplus1, flipminus1
   friend bool operator==(const FrameHash&, const FrameHash&) = default;
 };
 
@@ -79,6 +105,13 @@ struct VideoHash {
   int64_t decode_errors = 0;      // damaged packets/frames the decoder skipped (0 for a sound file)
   std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file
   std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
+  std::string decoder = "cpu";    // where frames were decoded: "cpu" or "nvdec"
+  PixelPath pixels = PixelPath::kExact;  // the pixels asked for
+  int64_t fast_frames = 0;        // kFast: frames hashed from luma (the rest took the exact path)
+  // Why the result is not entirely what was asked for, else empty: frames whose pixel
+  // format has no luma plane took the exact path, or "auto" fell back to the CPU, or
+  // NVDEC refused the stream part-way.
+  std::string note;
   double elapsed_seconds = 0;     // wall time of hash_video
 };
 

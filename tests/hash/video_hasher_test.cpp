@@ -2,6 +2,8 @@
 // and the vPDQ text format.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -10,8 +12,12 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "hash/video_hasher.h"
 #include "hash/vpdq_format.h"
+#include "pdq_cuda.h"
 #include "support/test_support.h"
 
 namespace vhm {
@@ -286,6 +292,175 @@ TEST(VideoHasher, ReferenceSamplingAndTimestampArithmetic) {
   EXPECT_STREQ(buf, "0.033");
   std::snprintf(buf, sizeof buf, "%.3f", reference_timestamp(563, 30.0));
   EXPECT_STREQ(buf, "18.767");
+}
+
+// ------------------------------------------------------------------ fast pixels, devices
+
+// Hamming distances of fast against exact hashes over frames whose exact quality is >= 50
+// (the frames a matcher uses), and quality shifts, per video.
+struct FastVsExact {
+  std::vector<int> distances;
+  int max_quality_shift = 0;
+  int crossed_50 = 0;
+};
+
+int nearest_rank(std::vector<int> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
+}
+
+FastVsExact compare_fast(const VideoHash& exact, const VideoHash& fast, const std::string& name) {
+  FastVsExact c;
+  EXPECT_EQ(fast.frames.size(), exact.frames.size()) << name;
+  for (size_t i = 0; i < std::min(fast.frames.size(), exact.frames.size()); ++i) {
+    const FrameHash& e = exact.frames[i];
+    const FrameHash& f = fast.frames[i];
+    EXPECT_EQ(f.index, e.index) << name;
+    EXPECT_EQ(f.pts_seconds, e.pts_seconds) << name << " frame " << e.index;
+    c.max_quality_shift = std::max(c.max_quality_shift, std::abs(f.quality - e.quality));
+    c.crossed_50 += (e.quality >= 50) != (f.quality >= 50);
+    if (e.quality >= 50) c.distances.push_back(f.hash.hamming(e.hash));
+  }
+  return c;
+}
+
+// Bounds from docs/PIXELS.md (every frame of the corpus, frames of exact quality >= 50):
+// over the corpus mean 1.01, p95 2 bits; per video p95 <= 4 bits except the dim,
+// low-contrast doorknob clip (p95 14, max 20); quality identical but for doorknob
+// (mean |shift| 0.09), no frame crossing quality 50. All far inside the matcher's 31 bits.
+TEST(VideoHasher, FastPixelsStayCloseToExact) {
+  VHM_REQUIRE_CORPUS(corpus);
+  std::vector<int> all;
+  for (const std::string name : {"chair-19-sd-bar", "doorknob-hd-no-bar", "test-padded-dimensions"}) {
+    const VideoHash& exact = every_frame(corpus, name);
+    VideoHashConfig config;
+    config.pixels = PixelPath::kFast;
+    auto fast = hash_video(video_path(corpus, name), config);
+    ASSERT_TRUE(fast.is_ok()) << fast.status().to_string();
+    EXPECT_EQ(fast->pixels, PixelPath::kFast);
+    EXPECT_EQ(fast->fast_frames, static_cast<int64_t>(exact.frames.size())) << name;
+    EXPECT_EQ(fast->frames_decoded, exact.frames_decoded) << name;
+    EXPECT_TRUE(fast->note.empty()) << fast->note;
+    EXPECT_EQ(fast->decoder, "cpu");
+    const FastVsExact c = compare_fast(exact, *fast, name);
+    const bool dim = name == "doorknob-hd-no-bar";
+    EXPECT_LE(nearest_rank(c.distances, 0.95), dim ? 16 : 4) << name;
+    EXPECT_LE(nearest_rank(c.distances, 1.0), dim ? 24 : 8) << name;
+    EXPECT_LE(c.max_quality_shift, dim ? 3 : 1) << name;
+    EXPECT_EQ(c.crossed_50, 0) << name;
+    all.insert(all.end(), c.distances.begin(), c.distances.end());
+  }
+  double mean = 0;
+  for (int d : all) mean += d;
+  mean /= static_cast<double>(all.size());
+  EXPECT_LE(mean, 2.0);
+  std::cerr << "  fast vs exact, " << all.size() << " frames of quality >= 50: mean " << mean << ", p95 "
+            << nearest_rank(all, 0.95) << ", max " << nearest_rank(all, 1.0) << "\n";
+}
+
+// The stored bytes (no range stretch): the bits stay as close, the quality of frames
+// below the cap reads lower (gradients shrink by 219/255).
+TEST(VideoHasher, FastPixelsAsStoredLowerQualityOnly) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string name = "doorknob-hd-no-bar";
+  const VideoHash& exact = every_frame(corpus, name);
+  VideoHashConfig config;
+  config.pixels = PixelPath::kFast;
+  config.fast_range = LumaRange::kAsStored;
+  auto stored = hash_video(video_path(corpus, name), config);
+  ASSERT_TRUE(stored.is_ok()) << stored.status().to_string();
+  const FastVsExact c = compare_fast(exact, *stored, name);
+  EXPECT_LE(nearest_rank(c.distances, 0.95), 12);
+  int lower = 0;
+  for (size_t i = 0; i < exact.frames.size(); ++i) {
+    EXPECT_LE(stored->frames[i].quality, exact.frames[i].quality + 1) << "frame " << i;
+    lower += stored->frames[i].quality < exact.frames[i].quality;
+  }
+  EXPECT_GT(lower, 0);
+}
+
+// Exact pixels ignore the fast-path settings: still the reference's lines byte for byte.
+TEST(VideoHasher, ExactPixelsAreUnchanged) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string name = "test-padded-dimensions";
+  VideoHashConfig config;
+  config.pixels = PixelPath::kExact;
+  config.fast_range = LumaRange::kAsStored;
+  auto h = hash_video(video_path(corpus, name), config);
+  ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+  expect_same_text(format_vpdq(h->frames), test::read_text_file(reference_dir(corpus, "every-frame") + "/" + name + ".txt"),
+                   name);
+  EXPECT_EQ(h->fast_frames, 0);
+  EXPECT_EQ(h->pixels, PixelPath::kExact);
+}
+
+// Without a GPU: "auto" is the CPU path, the same output as "cpu", in both pixel modes,
+// and says so in one log line per process however many videos it hashes.
+TEST(VideoHasher, AutoWithoutGpuEqualsCpuAndLogsOnce) {
+  VHM_REQUIRE_CORPUS(corpus);
+  std::string why;
+  if (gpu::cuda_available(&why)) GTEST_SKIP() << "a GPU is usable here (tests/kernels/video_gpu_test.cpp covers it)";
+  std::ostringstream log;
+  auto logger = spdlog::default_logger();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
+  logger->sinks().push_back(sink);
+  struct Restore {
+    std::shared_ptr<spdlog::logger> logger;
+    ~Restore() { logger->sinks().pop_back(); }
+  } restore{logger};
+
+  for (const std::string name : {"pattern-sd-grey-bar", "pattern-sd-with-small-logo-bar"}) {
+    for (const PixelPath pixels : {PixelPath::kFast, PixelPath::kExact}) {
+      VideoHashConfig cpu, autoc;
+      cpu.pixels = autoc.pixels = pixels;
+      cpu.device = "cpu";
+      autoc.device = "auto";
+      auto a = hash_video(video_path(corpus, name), autoc);
+      auto c = hash_video(video_path(corpus, name), cpu);
+      ASSERT_TRUE(a.is_ok()) << a.status().to_string();
+      ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+      EXPECT_EQ(a->frames, c->frames) << name;
+      EXPECT_EQ(a->hasher, c->hasher);
+      EXPECT_EQ(a->decoder, "cpu");
+    }
+  }
+  logger->flush();
+  const std::string text = log.str();
+  int lines = 0;
+  for (size_t p = text.find("device auto"); p != std::string::npos; p = text.find("device auto", p + 1)) ++lines;
+  EXPECT_LE(lines, 1) << text;
+  if (::testing::UnitTest::GetInstance()->test_to_run_count() == 1) {
+    EXPECT_EQ(lines, 1) << text;  // this test alone in its process: the line is its own
+  }
+  if (lines == 1) {
+    EXPECT_NE(text.find(why), std::string::npos) << text;  // it says why
+  }
+}
+
+// Without a GPU: "gpu" fails with kUnavailable saying why, naming the video.
+TEST(VideoHasher, GpuWithoutGpuIsUnavailableWithAReason) {
+  VHM_REQUIRE_CORPUS(corpus);
+  std::string why;
+  if (gpu::cuda_available(&why)) GTEST_SKIP() << "a GPU is usable here (tests/kernels/video_gpu_test.cpp covers it)";
+  const std::string path = video_path(corpus, "pattern-sd-grey-bar");
+  for (const PixelPath pixels : {PixelPath::kFast, PixelPath::kExact}) {
+    VideoHashConfig config;
+    config.device = "gpu";
+    config.pixels = pixels;
+    auto h = hash_video(path, config);
+    ASSERT_FALSE(h.is_ok());
+    EXPECT_EQ(h.status().code(), StatusCode::kUnavailable) << h.status().to_string();
+    EXPECT_NE(h.status().to_string().find(path), std::string::npos) << h.status().to_string();
+    EXPECT_FALSE(h.status().message().empty());
+    if (pixels == PixelPath::kFast) {
+      EXPECT_NE(h.status().message().find("GPU decoding unavailable: " + why), std::string::npos)
+          << h.status().to_string();
+    }
+    std::cerr << "  [gpu, " << (pixels == PixelPath::kFast ? "fast" : "exact") << "] " << h.status().to_string()
+              << "\n";
+  }
 }
 
 // ------------------------------------------------------------------ vPDQ text format

@@ -1,0 +1,343 @@
+// vhm match: inputs (videos, images) or raw PDQ hashes against a hash bank.
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+#include "bank/bank.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "match/matcher.h"
+#include "pipeline/inputs.h"
+#include "pipeline/ordered_pool.h"
+#include "pipeline/progress.h"
+
+namespace po = boost::program_options;
+
+namespace vhm::cli {
+namespace {
+
+constexpr const char* kMatchHelp = R"(Usage: vhm match --bank BANK [OPTIONS] INPUT...
+       vhm match --bank BANK --hashes FILE
+
+Hashes each input (videos and images, exactly as `vhm hash` does), searches all of
+its frames in one batched lookup, and says which bank contents it matches, how much
+of each, and where.
+
+For a video content, with frames deduplicated and those of quality < --quality
+dropped on both sides, and two frames matching when their distance is <= --distance:
+  query-match % = share of the input's frames that match some frame of the content
+  bank-match %  = share of the content's frames that match some frame of the input
+It matches when query-match >= --query-threshold and bank-match >= --bank-threshold
+(defaults 80 and 0: python-threatexchange's and HMA's rule; see docs/MATCHING.md).
+A frame also matches through the picture inside its letterbox/pillarbox bars (off
+with --no-bars) and, with --dihedral, through its rotations and flips.
+A single-image content (a PDQ hash) matches when any frame is within --distance.
+
+--hashes FILE looks up raw PDQ hashes (64 hex digits per line, or "pdq <hex>"; "-"
+for stdin) without any media: one JSON line per hash with every bank frame within
+--distance.
+
+Output: JSON Lines (one object per input: path, match, verdicts with content id,
+external id, label, both percentages, best distance, matched time ranges in the
+input and in the content; --with-hashes adds the input's frame hashes), or a human
+table with --format table.
+
+Examples:
+  vhm match --bank banks/known upload.mp4
+  vhm match --bank banks/known --format table --sample 1s uploads/
+  vhm match --bank banks/known --dihedral --with-hashes photo.jpg
+  vhm match --bank banks/known --hashes exchange-batch.txt
+  cat upload.mp4 | vhm match --bank banks/known pipe:0
+
+Exit codes: 0 every input was checked (matches or not); 1 some input failed (named on
+stderr, the rest were checked); 2 usage error; 3 internal error. With --exit-code:
+4 when every input was checked and at least one matched.
+
+Options)";
+
+struct MatchOptions {
+  std::string bank;
+  std::vector<std::string> inputs;
+  std::string hashes;
+  std::string format = "jsonl";
+  std::string sample = "every-frame";
+  std::string device = "auto";
+  std::string pixels = "exact";
+  bool no_bars = false;
+  int prune = -1;
+  int jobs = 1;
+  int threads = 0;
+  bool dihedral = false;
+  bool with_hashes = false;
+  bool exit_code = false;
+  bool quiet = false;
+  bool verbose = false;
+  MatchThresholds thresholds;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "vhm match: %s (try 'vhm match --help')\n", message.c_str());
+  return kExitUsage;
+}
+
+nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const TimeRange& r : ranges) a.push_back({r.start, r.end});
+  return a;
+}
+
+nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
+  nlohmann::json j{{"path", m.hashed.input.url}};
+  if (!m.hashed.status.is_ok()) {
+    j["error"] = m.hashed.status.message();
+    j["code"] = status_code_name(m.hashed.status.code());
+    return j;
+  }
+  j["type"] = m.hashed.image ? "image" : "video";
+  j["match"] = m.matched();
+  j["frames"] = m.frames.size();
+  j["codes_searched"] = m.codes_searched;
+  j["hash_s"] = m.hashed.image ? m.hashed.image->elapsed_seconds : m.hashed.video->elapsed_seconds;
+  j["lookup_s"] = m.lookup_seconds;
+  if (m.hashed.video && !m.hashed.video->md5_hex.empty()) j["md5"] = m.hashed.video->md5_hex;
+  nlohmann::json verdicts = nlohmann::json::array();
+  for (const VerdictContent& vc : m.verdicts) {
+    const ContentVerdict& v = vc.verdict;
+    verdicts.push_back({{"content_id", v.content},
+                        {"external_id", vc.external_id},
+                        {"label", vc.label},
+                        {"signal", vc.signal},
+                        {"match", v.match},
+                        {"query_match_pct", v.query_match_percent},
+                        {"bank_match_pct", v.bank_match_percent},
+                        {"best_distance", v.best_distance},
+                        {"query_frames_matched", v.query_frames_matched},
+                        {"query_frames_considered", v.query_frames_considered},
+                        {"content_frames_matched", v.content_frames_matched},
+                        {"content_frames_considered", v.content_frames_considered},
+                        {"query_ranges", ranges_json(v.query_ranges)},
+                        {"content_ranges", ranges_json(v.content_ranges)}});
+  }
+  j["verdicts"] = std::move(verdicts);
+  if (with_hashes) {
+    nlohmann::json hashes = nlohmann::json::array();
+    for (const QueryFrame& f : m.frames)
+      hashes.push_back({{"frame", f.index}, {"pts", f.seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+    j["hashes"] = std::move(hashes);
+  }
+  return j;
+}
+
+std::string match_table_rows(const InputMatch& m) {
+  std::ostringstream out;
+  const std::string& path = m.hashed.input.url;
+  if (!m.hashed.status.is_ok()) {
+    out << "ERROR    " << path << ": " << m.hashed.status.message() << "\n";
+    return out.str();
+  }
+  if (m.verdicts.empty()) {
+    out << "no match " << path << " (" << m.frames.size() << " frames)\n";
+    return out.str();
+  }
+  for (const VerdictContent& vc : m.verdicts) {
+    const ContentVerdict& v = vc.verdict;
+    char line[512];
+    std::snprintf(line, sizeof line, "%-8s %s  content %lld%s%s%s%s  query %5.1f%%  bank %5.1f%%  best %d", v.match ? "MATCH" : "partial",
+                  path.c_str(), static_cast<long long>(v.content), vc.external_id.empty() ? "" : " ext ",
+                  vc.external_id.c_str(), vc.label.empty() ? "" : " label ", vc.label.c_str(), v.query_match_percent,
+                  v.bank_match_percent, v.best_distance);
+    out << line;
+    if (!v.query_ranges.empty()) {
+      out << "  at";
+      for (size_t i = 0; i < v.query_ranges.size() && i < 4; ++i) {
+        std::snprintf(line, sizeof line, " %.1f-%.1fs", v.query_ranges[i].start, v.query_ranges[i].end);
+        out << line;
+      }
+      if (v.query_ranges.size() > 4) out << " ...";
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+// Raw hashes: one JSON line per hash line.
+int match_raw_hashes(const Matcher& matcher, const std::string& file) {
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (file != "-") {
+    in_file.open(file);
+    if (!in_file) {
+      std::fprintf(stderr, "vhm match: error: %s: cannot open\n", file.c_str());
+      return kExitInputFailed;
+    }
+    in = &in_file;
+  }
+  std::vector<Hash256> hashes;
+  std::vector<int> line_numbers;
+  int failures = 0;
+  std::string line;
+  for (int n = 1; std::getline(*in, line); ++n) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
+    std::string_view text(line);
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+    if (text.empty() || text.front() == '#') continue;
+    if (text.starts_with("pdq ")) text.remove_prefix(4);
+    auto h = Hash256::from_hex(text);
+    if (!h) {
+      ++failures;
+      std::fprintf(stderr, "vhm match: error: %s: line %d: not a 64-digit hex PDQ hash\n", file.c_str(), n);
+      std::cout << nlohmann::json{{"line", n}, {"error", "not a 64-digit hex PDQ hash"}}.dump() << "\n";
+      continue;
+    }
+    hashes.push_back(*h);
+    line_numbers.push_back(n);
+  }
+  auto results = matcher.match_hashes(hashes);
+  if (!results) {
+    std::fprintf(stderr, "vhm match: error: %s\n", results.status().to_string().c_str());
+    return kExitInputFailed;
+  }
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    nlohmann::json hits = nlohmann::json::array();
+    for (const HashHit& h : (*results)[i])
+      hits.push_back({{"content_id", h.content}, {"external_id", h.external_id}, {"label", h.label}, {"signal", h.signal},
+                      {"distance", h.distance}, {"frame", h.frame}, {"pts", h.seconds}});
+    std::cout << nlohmann::json{{"line", line_numbers[i]}, {"pdq", hashes[i].to_hex()}, {"match", !hits.empty()}, {"hits", hits}}.dump()
+              << "\n";
+  }
+  return failures ? kExitInputFailed : kExitOk;
+}
+
+}  // namespace
+
+int cmd_match(int argc, char** argv) {
+  MatchOptions opt;
+  po::options_description visible(kMatchHelp);
+  visible.add_options()
+      ("help,h", "show this help")
+      ("bank,b", po::value(&opt.bank), "the bank directory (required)")
+      ("hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")
+      ("format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")
+      ("distance", po::value(&opt.thresholds.distance)->default_value(opt.thresholds.distance),
+       "frames match at Hamming distance <= this (0..256)")
+      ("quality", po::value(&opt.thresholds.quality)->default_value(opt.thresholds.quality),
+       "ignore frames of lower PDQ quality (0..100)")
+      ("query-threshold", po::value(&opt.thresholds.query_threshold)->default_value(opt.thresholds.query_threshold),
+       "query-match % a video verdict needs")
+      ("bank-threshold", po::value(&opt.thresholds.bank_threshold)->default_value(opt.thresholds.bank_threshold),
+       "bank-match % a video verdict needs")
+      ("dihedral", po::bool_switch(&opt.dihedral), "also search the 7 rotations and flips of every frame")
+      ("no-bars", po::bool_switch(&opt.no_bars),
+       "do not also search the picture inside letterbox/pillarbox bars (searched by default)")
+      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
+      ("with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")
+      ("sample,s", po::value(&opt.sample)->default_value(opt.sample), "every-frame, Ns (e.g. 1s) or keyframes")
+      ("prune", po::value(&opt.prune)->default_value(opt.prune), "drop frames within D bits of the last kept (-1: off)")
+      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
+      ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")
+      ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
+      ("exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")
+      ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
+      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  po::options_description hidden;
+  hidden.add_options()("input", po::value(&opt.inputs));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("input", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
+    return kExitOk;
+  }
+  if (opt.bank.empty()) return usage_error("--bank is required");
+  if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
+  const MatchThresholds& t = opt.thresholds;
+  if (t.distance < 0 || t.distance > 256) return usage_error("--distance must be 0..256");
+  if (t.quality < 0 || t.quality > 100) return usage_error("--quality must be 0..100");
+  if (!(t.query_threshold >= 0 && t.query_threshold <= 100)) return usage_error("--query-threshold must be 0..100");
+  if (!(t.bank_threshold >= 0 && t.bank_threshold <= 100)) return usage_error("--bank-threshold must be 0..100");
+  if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
+  if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
+  if (opt.hashes.empty() == opt.inputs.empty())
+    return usage_error(opt.hashes.empty() ? "no input given" : "give either --hashes or inputs, not both");
+  MatchConfig config;
+  config.thresholds = opt.thresholds;
+  config.dihedral = opt.dihedral;
+  if (!parse_sampling_flag(opt.sample, config.hashing.video))
+    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample + "'");
+  if (opt.prune < -1 || opt.prune > 256) return usage_error("--prune must be -1 (off) or 0..256");
+  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
+    return usage_error("--device must be cpu, gpu, auto or reference");
+  if (!parse_pixels_flag(opt.pixels, config.hashing.video)) return usage_error("--pixels must be exact or fast");
+  config.hashing.video.crop_bars = !opt.no_bars;
+  config.hashing.video.dihedral = opt.dihedral;
+  config.hashing.video.prune_distance = opt.prune;
+  config.hashing.video.device = opt.device;
+  config.hashing.video.threads =
+      opt.threads > 0 ? opt.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs);
+  config.hashing.video.timestamps = TimestampMode::kPresentation;
+  if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
+
+  auto bank = Bank::open(opt.bank);
+  if (!bank) {
+    std::fprintf(stderr, "vhm match: error: %s\n", bank.status().with_subject(opt.bank).to_string().c_str());
+    return kExitInputFailed;
+  }
+  for (const std::string& note : (*bank)->recovery_notes()) std::fprintf(stderr, "vhm match: %s\n", note.c_str());
+  const Matcher matcher(**bank, config);
+  if (!opt.hashes.empty()) return match_raw_hashes(matcher, opt.hashes);
+
+  auto inputs = expand_inputs(opt.inputs, {}, std::cin);
+  if (!inputs) {
+    std::fprintf(stderr, "vhm match: error: %s\n", inputs.status().to_string().c_str());
+    return kExitInputFailed;
+  }
+  if (inputs->empty()) {
+    std::fprintf(stderr, "vhm match: no inputs to match\n");
+    return kExitInputFailed;
+  }
+  ProgressLine progress(inputs->size(), !opt.quiet);
+  int failures = 0, matched = 0;
+  run_ordered<InputMatch>(
+      inputs->size(), opt.jobs,
+      [&](size_t i) {
+        InputMatch m = matcher.match_input((*inputs)[i]);
+        progress.input_done(m.hashed.frames_hashed());
+        return m;
+      },
+      [&](size_t, InputMatch m) {
+        if (!m.hashed.status.is_ok()) {
+          ++failures;
+          progress.clear();
+          std::fprintf(stderr, "vhm match: error: %s\n", m.hashed.status.to_string().c_str());
+        }
+        if (m.matched()) ++matched;
+        if (opt.format == "jsonl") std::cout << match_json(m, opt.with_hashes).dump() << "\n";
+        else std::cout << match_table_rows(m);
+        std::cout.flush();
+      },
+      [&] { progress.draw(); });
+  progress.clear();
+  if (failures) return kExitInputFailed;
+  return opt.exit_code && matched ? kExitMatched : kExitOk;
+}
+
+}  // namespace vhm::cli

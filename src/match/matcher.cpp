@@ -1,0 +1,122 @@
+#include "match/matcher.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+
+namespace vhm {
+namespace {
+
+// The frames of a hashed input and the codes searched for them: each frame's own hash
+// and, when asked and available, its dihedral variants.
+// Variant numbers: 0 the frame as hashed, 1 the picture inside its bars, 2..8 the
+// dihedral transforms (rotate90 .. flipminus1).
+constexpr uint8_t kVariantInsideBars = 1;
+constexpr uint8_t kVariantDihedralFirst = 2;
+
+void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>& frames, std::vector<QueryCode>& codes) {
+  if (h.image) {
+    frames.push_back({0, 0.0, h.image->pdq.quality, h.image->pdq.hash});
+    codes.push_back({0, 0, h.image->pdq.hash});
+    if (h.image->has_cropped) codes.push_back({0, kVariantInsideBars, h.image->cropped.hash});
+    if (dihedral) {
+      const PdqDihedralHashes d = pdq_dihedral_from_dct(h.image->dct);
+      for (int k = 1; k < kDihedralCount; ++k)
+        codes.push_back({0, static_cast<uint8_t>(kVariantDihedralFirst + k - 1), d.hashes[k]});
+    }
+    return;
+  }
+  if (!h.video) return;
+  for (const FrameHash& f : h.video->frames) {
+    const auto pos = static_cast<uint32_t>(frames.size());
+    frames.push_back({f.index, f.pts_seconds, f.quality, f.hash});
+    codes.push_back({pos, 0, f.hash});
+    if (f.has_cropped) codes.push_back({pos, kVariantInsideBars, f.cropped});
+    if (dihedral)
+      for (size_t k = 0; k < f.dihedral.size(); ++k)
+        codes.push_back({pos, static_cast<uint8_t>(kVariantDihedralFirst + k), f.dihedral[k]});
+  }
+}
+
+}  // namespace
+
+InputMatch Matcher::match_input(const Input& input) const {
+  InputMatch m;
+  m.hashed = hash_input(input, config_.hashing);
+  if (!m.hashed.status.is_ok()) return m;
+  std::vector<QueryCode> codes;
+  frames_and_codes(m.hashed, config_.dihedral, m.frames, codes);
+  m.codes_searched = codes.size();
+  std::vector<Hash256> queries;
+  queries.reserve(codes.size());
+  for (const QueryCode& c : codes) queries.push_back(c.hash);
+
+  const auto started = std::chrono::steady_clock::now();
+  auto hits = bank_.lookup(queries, config_.thresholds.distance);
+  if (!hits) {
+    m.hashed.status = hits.status().with_subject(input.url);
+    return m;
+  }
+  std::vector<MatchHit> match_hits;
+  match_hits.reserve(hits->size());
+  for (const BankHit& b : *hits)
+    match_hits.push_back({b.query, b.content_id, static_cast<uint32_t>(b.frame_ordinal), b.distance});
+
+  // Each hit content's frames and facts, read once.
+  std::map<int64_t, MatchContent> contents;
+  std::map<int64_t, ContentInfo> infos;
+  Status failure;
+  for (const MatchHit& h : match_hits) {
+    if (contents.count(h.content)) continue;
+    auto info = bank_.content(h.content);
+    auto frames = bank_.content_frames(h.content);
+    if (!info || !frames) {
+      failure = !info ? info.status() : frames.status();
+      break;
+    }
+    MatchContent& c = contents[h.content];
+    c.id = h.content;
+    c.single_image = info->meta.signal_type == SignalType::kPdq;
+    for (const FrameHash& f : *frames) c.frames.push_back({f.index, f.pts_seconds, f.quality, f.hash});
+    infos[h.content] = std::move(info).value();
+  }
+  if (!failure.is_ok()) {
+    m.hashed.status = failure.with_subject(input.url);
+    return m;
+  }
+  const auto verdicts = compute_verdicts(m.frames, codes, match_hits,
+                                         [&](int64_t id) -> const MatchContent& { return contents.at(id); },
+                                         config_.thresholds);
+  for (const ContentVerdict& v : verdicts) {
+    const ContentInfo& info = infos.at(v.content);
+    m.verdicts.push_back({v, info.meta.external_id, info.meta.label, signal_type_name(info.meta.signal_type)});
+  }
+  m.lookup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return m;
+}
+
+Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const Hash256> hashes) const {
+  auto hits = bank_.lookup(hashes, config_.thresholds.distance);
+  if (!hits) return hits.status();
+  std::vector<std::vector<HashHit>> out(hashes.size());
+  std::map<int64_t, std::pair<ContentInfo, std::vector<FrameHash>>> cache;
+  for (const BankHit& b : *hits) {
+    auto it = cache.find(b.content_id);
+    if (it == cache.end()) {
+      auto info = bank_.content(b.content_id);
+      if (!info) return info.status();
+      auto frames = bank_.content_frames(b.content_id);
+      if (!frames) return frames.status();
+      it = cache.emplace(b.content_id, std::make_pair(std::move(info).value(), std::move(frames).value())).first;
+    }
+    const auto& [info, frames] = it->second;
+    const FrameHash& f = frames.at(b.frame_ordinal);
+    out[b.query].push_back({b.content_id, info.meta.external_id, info.meta.label, signal_type_name(info.meta.signal_type),
+                            b.distance, f.index, f.pts_seconds});
+  }
+  for (auto& list : out)
+    std::stable_sort(list.begin(), list.end(), [](const HashHit& a, const HashHit& b) { return a.distance < b.distance; });
+  return out;
+}
+
+}  // namespace vhm
