@@ -14,6 +14,10 @@ bool cuda_available(std::string* why) {
 
 std::string device_description(int) { return ""; }
 
+Status check_primary_context(int, const void*) {
+  return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
+}
+
 Result<std::unique_ptr<PdqCudaHasher>> PdqCudaHasher::create(int) {
   return Status(StatusCode::kUnavailable, "no GPU: built without CUDA");
 }
@@ -22,6 +26,10 @@ PdqCudaHasher::PdqCudaHasher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)
 PdqCudaHasher::~PdqCudaHasher() = default;
 
 Status PdqCudaHasher::hash_device_batch(std::span<const ImageView>, std::span<PdqHash>, std::span<PdqDct>) {
+  return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
+}
+Status PdqCudaHasher::hash_device_luma_batch(std::span<const ImageView>, const std::array<uint8_t, 256>&,
+                                             std::span<PdqHash>, std::span<PdqDct>) {
   return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
 }
 Status PdqCudaHasher::hash_host_batch(std::span<const ImageView>, std::span<PdqHash>, std::span<PdqDct>) {
