@@ -5,6 +5,8 @@
 #include <memory>
 #include <string>
 
+#include "decode/av_log.h"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
@@ -45,11 +47,14 @@ using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsFreer>;
 using IoContextPtr = std::unique_ptr<AVIOContext, IoContextFreer>;
 
-// "operation: FFmpeg's text for the code".
+// "operation: FFmpeg's text for the code", and what FFmpeg logged about it on this
+// thread, when it did (see av_log.h): the log usually names the real reason.
 inline std::string error_text(const char* operation, int averror) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(averror, buf, sizeof buf);
-  return std::string(operation) + ": " + buf;
+  std::string text = std::string(operation) + ": " + buf;
+  if (const std::string logged = take_last_log_error(); !logged.empty()) text += " (FFmpeg: " + logged + ")";
+  return text;
 }
 
 }  // namespace vhm::av

@@ -292,6 +292,8 @@ Status decode_with_ffmpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
 }  // namespace
 
 Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name) {
+  av::install_log_capture();
+  av::take_last_log_error();
   if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty file (0 bytes)", name);
   DecodedImage image;
   Status s = is_jpeg(bytes)  ? decode_jpeg(bytes, image)

@@ -177,6 +177,8 @@ struct VideoDecoder::MemorySource {
 VideoDecoder::~VideoDecoder() = default;
 
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open(const std::string& url, const VideoDecoderOptions& options) {
+  av::install_log_capture();
+  av::take_last_log_error();  // forget what an earlier input left on this thread
   const std::string target = url == "-" ? "pipe:0" : url;
   if (target.empty()) return Status(StatusCode::kInvalidArgument, "empty input name", url);
   const char* protocol = avio_find_protocol_name(target.c_str());
@@ -204,6 +206,8 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open(const std::string& url,
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_memory(std::span<const uint8_t> bytes, const std::string& name,
                                                                 const VideoDecoderOptions& options) {
   if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty input (0 bytes)", name);
+  av::install_log_capture();
+  av::take_last_log_error();
   std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
   dec->memory_ = std::make_unique<MemorySource>();
   dec->memory_->bytes = bytes;

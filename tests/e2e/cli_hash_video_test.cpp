@@ -139,6 +139,7 @@ TEST(CliHashVideo, BadInputsFailAloneNamedWithTheirReason) {
   // The reasons say what is wrong, not just that something is.
   EXPECT_NE(r.err.find("empty"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("not a video"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("40000x40000"), std::string::npos) << "the absurd size is named: " << r.err;
   if (have_ffmpeg) EXPECT_NE(r.err.find("no video stream"), std::string::npos) << r.err;
 }
 
