@@ -186,13 +186,14 @@ int cmd_hash(int argc, char** argv) {
 
   const OutputOptions output{opt.dihedral, opt.sample};
   ProgressLine progress(inputs.size(), !opt.quiet);
+  config.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
   std::set<std::string> used_names;
   int failures = 0;
   run_ordered<InputHash>(
       inputs.size(), opt.jobs,
       [&](size_t i) {
         InputHash h = hash_input(inputs[i], config);
-        progress.input_done(h.frames_hashed());
+        progress.input_done();
         return h;
       },
       [&](size_t, InputHash h) {

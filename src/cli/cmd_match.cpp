@@ -302,8 +302,7 @@ int cmd_match(int argc, char** argv) {
     return kExitInputFailed;
   }
   for (const std::string& note : (*bank)->recovery_notes()) std::fprintf(stderr, "vhm match: %s\n", note.c_str());
-  const Matcher matcher(**bank, config);
-  if (!opt.hashes.empty()) return match_raw_hashes(matcher, opt.hashes);
+  if (!opt.hashes.empty()) return match_raw_hashes(Matcher(**bank, config), opt.hashes);
 
   auto inputs = expand_inputs(opt.inputs, {}, std::cin);
   if (!inputs) {
@@ -315,12 +314,14 @@ int cmd_match(int argc, char** argv) {
     return kExitInputFailed;
   }
   ProgressLine progress(inputs->size(), !opt.quiet);
+  config.hashing.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
+  const Matcher matcher(**bank, config);
   int failures = 0, matched = 0;
   run_ordered<InputMatch>(
       inputs->size(), opt.jobs,
       [&](size_t i) {
         InputMatch m = matcher.match_input((*inputs)[i]);
-        progress.input_done(m.hashed.frames_hashed());
+        progress.input_done();
         return m;
       },
       [&](size_t, InputMatch m) {

@@ -318,6 +318,7 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     Pool& p = pools[pending_pool];
     pending_pool = -1;
     if (!s.is_ok()) return s.with_subject(url);
+    if (config.on_frames_hashed) config.on_frames_hashed(static_cast<int64_t>(p.count));
     size_t next_crop = 0;
     for (size_t i = 0; i < p.count; ++i) {
       const PdqHash* cropped = nullptr;

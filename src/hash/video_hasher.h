@@ -44,6 +44,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,9 @@ struct VideoHashConfig {
   // Frames decoded on the GPU get no bar variant (their pixels stay on the device).
   bool crop_bars = false;
   bool dihedral = false;
+  // Called (from the hashing thread) with the number of frames each hashed batch adds,
+  // so a progress line moves during a long video, not only between videos.
+  std::function<void(int64_t frames)> on_frames_hashed;
   PixelPath pixels = PixelPath::kExact;       // kFast: hash the decoder's luma plane (see above)
   LumaRange fast_range = LumaRange::kExpand;  // kFast: limited-range luma stretched (docs/PIXELS.md)
 };

@@ -21,10 +21,7 @@ ProgressLine::ProgressLine(size_t total_inputs, bool wanted)
 
 ProgressLine::~ProgressLine() { clear(); }
 
-void ProgressLine::input_done(int64_t frames) {
-  frames_ += frames;
-  ++done_;
-}
+void ProgressLine::input_done() { ++done_; }
 
 void ProgressLine::draw(const std::string& current) {
   if (!enabled_) return;

@@ -19,7 +19,9 @@ class ProgressLine {
 
   bool enabled() const { return enabled_; }
   // Called when an input finishes (any thread).
-  void input_done(int64_t frames);
+  void input_done();
+  // Called as frames are hashed (any thread).
+  void frames_done(int64_t frames) { frames_ += frames; }
   // Redraws the line (rate-limited; call from one thread).
   void draw(const std::string& current = {});
   // Clears the line (before printing something else to stderr, and at the end).
