@@ -95,7 +95,7 @@ TEST_F(CliMatch, NoCrossFamilyMatchAtAnyTestedThreshold) {
 
 TEST_F(CliMatch, VerdictCarriesRangesHashesAndExitCode) {
   VHM_REQUIRE_CORPUS(corpus);
-  const auto r = test::run_vhm("match -q --exit-code --with-hashes --bank " + bank_ + " " + videos_ + "/chair-19-sd-bar.mp4");
+  const auto r = test::run_vhm("match -q --sample every-frame --exit-code --with-hashes --bank " + bank_ + " " + videos_ + "/chair-19-sd-bar.mp4");
   EXPECT_EQ(r.exit_code, 4) << r.err;
   const auto j = json_lines(r.out).at(0);
   EXPECT_TRUE(j["match"]);
