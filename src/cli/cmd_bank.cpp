@@ -20,6 +20,7 @@ extern "C" {
 #include "bank/bank.h"
 #include "bank/importers.h"
 #include "cli/commands.h"
+#include "cli/flags.h"
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
 #include "pipeline/inputs.h"
@@ -150,28 +151,6 @@ Options)";
 
 // ---------------------------------------------------------------------------- add
 
-bool parse_sampling(const std::string& s, VideoHashConfig& c) {
-  if (s == "every-frame" || s == "all" || s == "0" || s == "0s") {
-    c.sampling = VideoSampling::kEveryFrame;
-    return true;
-  }
-  if (s == "keyframes" || s == "key") {
-    c.sampling = VideoSampling::kKeyframes;
-    return true;
-  }
-  const std::string number = s.ends_with("s") ? s.substr(0, s.size() - 1) : s;
-  try {
-    size_t used = 0;
-    const double seconds = std::stod(number, &used);
-    if (used != number.size() || !(seconds > 0) || seconds > 1e6) return false;
-    c.sampling = VideoSampling::kEverySeconds;
-    c.seconds = seconds;
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 bool importable_in_directory(const std::string& p) {
   std::string ext = fs::path(p).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -267,7 +246,7 @@ Options)";
   const auto f = parse_import_format(format);
   if (!f) return usage_error("add", "--format must be auto, vpdq, jsonl, pdq or media, not '" + format + "'");
   options.format = *f;
-  if (!parse_sampling(sample, options.hashing.video))
+  if (!parse_sampling_flag(sample, options.hashing.video))
     return usage_error("add", "--sample must be every-frame, keyframes or seconds like 1s, not '" + sample + "'");
   if (device != "cpu" && device != "gpu" && device != "auto" && device != "reference")
     return usage_error("add", "--device must be cpu, gpu, auto or reference, not '" + device + "'");

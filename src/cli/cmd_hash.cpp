@@ -115,23 +115,7 @@ int cmd_hash(int argc, char** argv) {
       ("no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
-  po::options_description hidden;
-  hidden.add_options()("input", po::value(&opt.inputs));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("input", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << visible << "\n";
-    return kExitOk;
-  }
+  if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
   // ---- validate every flag before doing anything
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")

@@ -255,23 +255,7 @@ int cmd_match(int argc, char** argv) {
       ("exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
-  po::options_description hidden;
-  hidden.add_options()("input", po::value(&opt.inputs));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add("input", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << visible << "\n";
-    return kExitOk;
-  }
+  if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
   const MatchThresholds& t = opt.thresholds;

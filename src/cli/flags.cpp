@@ -1,5 +1,10 @@
 #include "cli/flags.h"
 
+#include <cstdio>
+#include <iostream>
+
+#include "cli/commands.h"
+
 namespace vhm::cli {
 
 bool parse_sampling_flag(const std::string& s, VideoHashConfig& c) {
@@ -22,6 +27,30 @@ bool parse_sampling_flag(const std::string& s, VideoHashConfig& c) {
   } catch (const std::exception&) {
     return false;
   }
+}
+
+std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& visible,
+                                      std::vector<std::string>& inputs, const char* command) {
+  namespace po = boost::program_options;
+  po::options_description hidden;
+  hidden.add_options()("input", po::value(&inputs));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("input", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "vhm %s: %s (try 'vhm %s --help')\n", command, e.what(), command);
+    return kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << visible << "\n";
+    return kExitOk;
+  }
+  return std::nullopt;
 }
 
 bool parse_pixels_flag(const std::string& s, VideoHashConfig& c) {

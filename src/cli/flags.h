@@ -1,7 +1,11 @@
 // Flag values shared by several subcommands, parsed in one place.
 #pragma once
 
+#include <boost/program_options.hpp>
+
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "hash/video_hasher.h"
 
@@ -9,6 +13,12 @@ namespace vhm::cli {
 
 // --sample: "every-frame" (also "all", "0"), "keyframes", or seconds: "1s", "0.5s", "2".
 bool parse_sampling_flag(const std::string& text, VideoHashConfig& config);
+
+// Parses argv against `visible` plus positional INPUT arguments (collected into
+// `inputs`). Returns an exit code when the command should stop here: 0 after printing
+// --help, kExitUsage after naming a bad flag; nullopt to go on.
+std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& visible,
+                                      std::vector<std::string>& inputs, const char* command);
 
 // --pixels: "exact" or "fast".
 bool parse_pixels_flag(const std::string& text, VideoHashConfig& config);

@@ -10,6 +10,7 @@
 #include <jpeglib.h>
 #include <png.h>
 
+#include "decode/av_memory_source.h"
 #include "decode/av_ptr.h"
 
 extern "C" {
@@ -185,33 +186,6 @@ Status decode_png(std::span<const uint8_t> bytes, DecodedImage& out) {
 
 // ---------------------------------------------------------------- everything else (FFmpeg)
 
-struct MemoryReader {
-  std::span<const uint8_t> bytes;
-  size_t offset = 0;
-};
-
-int memory_read(void* opaque, uint8_t* buf, int size) {
-  auto* r = static_cast<MemoryReader*>(opaque);
-  const size_t left = r->bytes.size() - r->offset;
-  if (left == 0) return AVERROR_EOF;
-  const size_t n = std::min(left, static_cast<size_t>(size));
-  std::memcpy(buf, r->bytes.data() + r->offset, n);
-  r->offset += n;
-  return static_cast<int>(n);
-}
-
-int64_t memory_seek(void* opaque, int64_t offset, int whence) {
-  auto* r = static_cast<MemoryReader*>(opaque);
-  if (whence == AVSEEK_SIZE) return static_cast<int64_t>(r->bytes.size());
-  int64_t base = 0;
-  if ((whence & ~AVSEEK_FORCE) == SEEK_CUR) base = static_cast<int64_t>(r->offset);
-  else if ((whence & ~AVSEEK_FORCE) == SEEK_END) base = static_cast<int64_t>(r->bytes.size());
-  const int64_t pos = base + offset;
-  if (pos < 0 || pos > static_cast<int64_t>(r->bytes.size())) return AVERROR(EINVAL);
-  r->offset = static_cast<size_t>(pos);
-  return pos;
-}
-
 bool is_still_image_demuxer(const char* name) {
   const std::string n = name ? name : "";
   return n.ends_with("_pipe") || n == "image2" || n == "gif" || n == "apng" || n == "webp";
@@ -223,11 +197,11 @@ bool is_gray_format(AVPixelFormat f) {
 }
 
 Status decode_with_ffmpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
-  MemoryReader reader{bytes, 0};
+  av::MemorySource reader{bytes, 0};
   constexpr int kIoBufferSize = 1 << 16;
   auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (!io_buffer) return {StatusCode::kInternal, "out of memory"};
-  av::IoContextPtr io(avio_alloc_context(io_buffer, kIoBufferSize, 0, &reader, memory_read, nullptr, memory_seek));
+  av::IoContextPtr io(avio_alloc_context(io_buffer, kIoBufferSize, 0, &reader, &av::MemorySource::read, nullptr, &av::MemorySource::seek));
   if (!io) {
     av_free(io_buffer);
     return {StatusCode::kInternal, "avio_alloc_context failed"};

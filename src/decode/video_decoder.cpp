@@ -148,31 +148,6 @@ const std::array<uint8_t, 256>& limited_to_full_range_table() {
   return table;
 }
 
-struct VideoDecoder::MemorySource {
-  std::span<const uint8_t> bytes;
-  size_t offset = 0;
-
-  static int read(void* opaque, uint8_t* buf, int size) {
-    auto* r = static_cast<MemorySource*>(opaque);
-    const size_t left = r->bytes.size() - r->offset;
-    if (left == 0) return AVERROR_EOF;
-    const size_t n = std::min(left, static_cast<size_t>(size));
-    std::memcpy(buf, r->bytes.data() + r->offset, n);
-    r->offset += n;
-    return static_cast<int>(n);
-  }
-  static int64_t seek(void* opaque, int64_t offset, int whence) {
-    auto* r = static_cast<MemorySource*>(opaque);
-    if (whence == AVSEEK_SIZE) return static_cast<int64_t>(r->bytes.size());
-    int64_t base = 0;
-    if ((whence & ~AVSEEK_FORCE) == SEEK_CUR) base = static_cast<int64_t>(r->offset);
-    else if ((whence & ~AVSEEK_FORCE) == SEEK_END) base = static_cast<int64_t>(r->bytes.size());
-    const int64_t pos = base + offset;
-    if (pos < 0 || pos > static_cast<int64_t>(r->bytes.size())) return AVERROR(EINVAL);
-    r->offset = static_cast<size_t>(pos);
-    return pos;
-  }
-};
 
 VideoDecoder::~VideoDecoder() = default;
 
@@ -209,13 +184,13 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_memory(std::span<const 
   av::install_log_capture();
   av::take_last_log_error();
   std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
-  dec->memory_ = std::make_unique<MemorySource>();
+  dec->memory_ = std::make_unique<av::MemorySource>();
   dec->memory_->bytes = bytes;
   constexpr int kIoBufferSize = 1 << 16;
   auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (!io_buffer) return Status(StatusCode::kInternal, "out of memory", name);
-  dec->io_.reset(avio_alloc_context(io_buffer, kIoBufferSize, 0, dec->memory_.get(), &MemorySource::read, nullptr,
-                                    &MemorySource::seek));
+  dec->io_.reset(avio_alloc_context(io_buffer, kIoBufferSize, 0, dec->memory_.get(), &av::MemorySource::read, nullptr,
+                                    &av::MemorySource::seek));
   if (!dec->io_) {
     av_free(io_buffer);
     return Status(StatusCode::kInternal, "avio_alloc_context failed", name);

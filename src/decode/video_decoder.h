@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "decode/av_memory_source.h"
 #include "decode/av_ptr.h"
 #include "hash/pdq.h"
 
@@ -207,7 +208,6 @@ class VideoDecoder {
   const void* cuda_context() const;
 
  private:
-  struct MemorySource;
   struct BufferUnref {
     void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
   };
@@ -225,7 +225,7 @@ class VideoDecoder {
 
   VideoDecoderOptions options_;
   VideoStreamInfo info_;
-  std::unique_ptr<MemorySource> memory_;
+  std::unique_ptr<av::MemorySource> memory_;
   av::IoContextPtr io_;  // custom I/O (memory); declared before format_ so it is freed after it
   av::FormatContextPtr format_;
   av::CodecContextPtr codec_;
