@@ -17,6 +17,7 @@ int run_hash(int argc, char** argv);      // PDQ time per frame: reference, CPU,
 int run_decode(int argc, char** argv);    // video demux+decode+hash per sampling mode, beside ffmpeg (and vpdq)
 int run_sampling(int argc, char** argv);  // recall and cost of each sampling mode against every-frame
 int run_search(int argc, char** argv);    // HashIndex build, memory, save/load, radius-search q/s and recall
+int run_match(int argc, char** argv);     // end to end: videos in, verdicts out, against a bank of --n frames
 
 // ---- shared by the video workloads (defined in bench_decode.cpp) ----
 namespace video {

@@ -17,6 +17,8 @@ Workloads:
             keyframes, ...) beside 'ffmpeg -threads 1' and the reference vpdq; peak RSS
   sampling  recall and cost of each sampling mode against every-frame hashing on the
             corpus families (query/target match %, false-positive risk, recommendation)
+  match     end to end against a bank of --n frames (default 1M): bank build and open
+            times, then per video hash/lookup/total seconds, verdict vs expected, RSS
 
 Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg); --json
 and --markdown print machine- and docs-ready output. 'vhm bench WORKLOAD --help' for
@@ -27,6 +29,7 @@ Examples:
   vhm bench hash --sizes 720p --threads 1 --markdown
   vhm bench decode --modes every-frame,1s,keyframes --repeat 3
   vhm bench sampling --modes every-frame,1s,keyframes --markdown
+  vhm bench match --n 1M --sample keyframes --markdown
 )";
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -37,6 +40,7 @@ Examples:
   if (workload == "decode") return bench::run_decode(argc - 1, argv + 1);
   if (workload == "sampling") return bench::run_sampling(argc - 1, argv + 1);
   if (workload == "search") return bench::run_search(argc - 1, argv + 1);
+  if (workload == "match") return bench::run_match(argc - 1, argv + 1);
   std::fprintf(stderr, "vhm bench: unknown workload '%s' (try 'vhm bench --help')\n", workload.c_str());
   return kExitUsage;
 }

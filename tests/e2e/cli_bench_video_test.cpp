@@ -105,6 +105,48 @@ TEST(CliBenchVideo, SamplingJsonIsSane) {
   EXPECT_FALSE(j["recommendation"].get<std::string>().empty());
 }
 
+TEST(CliBenchVideo, MatchJsonIsSane) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const auto r = test::run_vhm("bench match --n 20000 --json " + sample_video(corpus, "doorknob-hd-no-bar.mp4") + " " +
+                               sample_video(corpus, "pattern-sd-grey-bar.mp4") + " " +
+                               sample_video(corpus, "chair-22-with-large-logo-bar.mp4"));
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["benchmark"], "match");
+  EXPECT_TRUE(j["environment"].contains("ffmpeg"));
+  EXPECT_EQ(j["bank"]["n"], 20000);
+  EXPECT_EQ(j["bank"]["index_spec"], "mih");
+  EXPECT_GT(j["bank"]["frames_live"].get<int64_t>(), 20000);  // the background plus the references
+  EXPECT_GE(j["bank"]["add_s"].get<double>(), 0.0);
+  EXPECT_GE(j["bank"]["open_s"].get<double>(), 0.0);
+  EXPECT_EQ(j["config"]["sample"], "keyframes");
+  ASSERT_EQ(j["videos"].size(), 3u);
+  EXPECT_EQ(j["videos"][0]["expected"], "doorknob-hd-no-bar");
+  EXPECT_EQ(j["videos"][1]["expected"], "pattern-hd-no-bar");
+  EXPECT_TRUE(j["videos"][2]["hard_case"].get<bool>());
+  for (const auto& v : j["videos"]) {
+    EXPECT_NE(v["status"], "FALSE-POSITIVE") << v.dump();
+    if (!v["hard_case"].get<bool>()) {
+      EXPECT_EQ(v["status"], "OK") << v.dump();
+      EXPECT_EQ(v["verdict"], v["expected"]) << v.dump();
+    }
+    EXPECT_GT(v["frames_searched"].get<int64_t>(), 0);
+    EXPECT_GE(v["codes_searched"].get<int64_t>(), v["frames_searched"].get<int64_t>());
+    EXPECT_GT(v["hash_s"].get<double>(), 0.0);
+    EXPECT_GE(v["total_s"].get<double>(), v["hash_s"].get<double>());
+    EXPECT_GT(v["x_realtime"].get<double>(), 0.0);
+  }
+  const auto& t = j["totals"];
+  EXPECT_EQ(t["false_positive"], 0);
+  EXPECT_EQ(t["miss"], 0);
+  EXPECT_EQ(t["errors"], 0);
+  EXPECT_GT(t["videos_per_s"].get<double>(), 0.0);
+  EXPECT_GT(t["lookup_frames_per_s"].get<double>(), 0.0);
+  EXPECT_GT(t["latency_p95_s"].get<double>(), 0.0);
+  EXPECT_GE(t["latency_p95_s"].get<double>(), t["latency_p50_s"].get<double>());
+  EXPECT_GT(t["peak_rss_mib"].get<double>(), 0.0);
+}
+
 TEST(CliBenchVideo, UsageErrorsAndHelp) {
   EXPECT_EQ(test::run_vhm("bench decode --modes sometimes /dev/null").exit_code, 2);
   EXPECT_EQ(test::run_vhm("bench decode --repeat 0 /dev/null").exit_code, 2);
