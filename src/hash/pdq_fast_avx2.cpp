@@ -43,8 +43,30 @@ void luma_row(const ImageView& image, int row, float* out, int padded) {
   if (image.format == PixelFormat::kGray8) {
     for (int j = 0; j < image.width; ++j) out[j] = static_cast<float>(p[j]);
   } else {
+    // 8 pixels at a time: de-interleave 24 bytes into R, G, B lanes, widen to float
+    // (exact), then (0.299f*R + 0.587f*G) + 0.114f*B with separate multiplies and adds,
+    // the reference's operations in its order, so the bits equal the scalar path's.
+    const __m256 kr = _mm256_set1_ps(kLumaR), kg = _mm256_set1_ps(kLumaG), kb = _mm256_set1_ps(kLumaB);
+    const __m128i r_lo = _mm_setr_epi8(0, 3, 6, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i r_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, -1, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i g_lo = _mm_setr_epi8(1, 4, 7, 10, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i g_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b_lo = _mm_setr_epi8(2, 5, 8, 11, 14, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    const __m128i b_hi = _mm_setr_epi8(-1, -1, -1, -1, -1, 9, 12, 15, -1, -1, -1, -1, -1, -1, -1, -1);
+    int j = 0;
+    for (; j + 8 <= image.width; j += 8, p += 24) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));      // bytes 0..15
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 8));  // bytes 8..23
+      auto lane = [&](__m128i lo, __m128i hi) {
+        const __m128i bytes = _mm_or_si128(_mm_shuffle_epi8(a, lo), _mm_shuffle_epi8(b, hi));
+        return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+      };
+      const __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, lane(r_lo, r_hi)), _mm256_mul_ps(kg, lane(g_lo, g_hi))),
+                                     _mm256_mul_ps(kb, lane(b_lo, b_hi)));
+      _mm256_storeu_ps(out + j, y);
+    }
     const LumaTables& t = luma_tables();
-    for (int j = 0; j < image.width; ++j, p += 3) out[j] = t.r[p[0]] + t.g[p[1]] + t.b[p[2]];
+    for (; j < image.width; ++j, p += 3) out[j] = t.r[p[0]] + t.g[p[1]] + t.b[p[2]];
   }
   std::fill(out + image.width, out + padded, 0.0f);
 }
