@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "bench_util.h"
 #include "environment.h"
 #include "hash/video_hasher.h"
 
@@ -144,9 +145,6 @@ void warm_page_cache(const std::string& path) {
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 bool write_all(int fd, const std::string& s) {
   size_t done = 0;

@@ -39,6 +39,7 @@ extern "C" {
 
 #include "bank/bank.h"
 #include "bench.h"
+#include "bench_util.h"
 #include "environment.h"
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
@@ -52,25 +53,9 @@ namespace vhm::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-long proc_status_kib(const char* key) {
-  std::ifstream f("/proc/self/status");
-  const std::string k = key;
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind(k, 0) == 0) return std::strtol(line.c_str() + k.size(), nullptr, 10);
-  return -1;
-}
 
-struct Rng {  // splitmix64
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-};
+using Rng = SplitMix64;
 
 const char* const kReferences[] = {"chair-orig-22-sd-bar", "pattern-hd-no-bar", "doorknob-hd-no-bar"};
 

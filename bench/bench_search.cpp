@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "bench_util.h"
 #include "environment.h"
 #include "index/hamming_scan.h"
 #include "index/hash_index.h"
@@ -53,17 +54,9 @@ namespace vhm::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 // ---------------------------------------------------------------------------- memory
 
-long proc_status_kib(const char* key) {
-  std::ifstream f("/proc/self/status");
-  const std::string k = key;
-  for (std::string line; std::getline(f, line);)
-    if (line.rfind(k, 0) == 0) return std::strtol(line.c_str() + k.size(), nullptr, 10);
-  return -1;
-}
 long rss_kib() { return proc_status_kib("VmRSS:"); }
 long hwm_kib() { return proc_status_kib("VmHWM:"); }
 // Resets VmHWM to the current RSS (Linux: "5" > /proc/self/clear_refs).
@@ -76,21 +69,7 @@ bool reset_hwm() {
 
 // ---------------------------------------------------------------------------- banks
 
-struct Rng {  // splitmix64: fast and good enough for test data
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-  Hash256 code() {
-    Hash256 h;
-    for (auto& w : h.words) w = next();
-    return h;
-  }
-};
+using Rng = SplitMix64;
 
 Hash256 flip(const Hash256& code, int d, Rng& rng) {  // exactly d distinct bits flipped
   Hash256 out = code;
