@@ -452,24 +452,7 @@ Options)");
       ("no-vpdq", po::bool_switch(&no_vpdq), "skip the reference vpdq")
       ("json", po::bool_switch(&json_out), "print one JSON object instead of a table")
       ("markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)");
-  po::options_description hidden;
-  hidden.add_options()("video", po::value(&files));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("video", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "vhm bench decode: %s\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto stop = parse_workload_args(argc, argv, opts, files, "decode")) return *stop;
   if (repeat < 1 || threads < 0) {
     std::fprintf(stderr, "vhm bench decode: --repeat must be >= 1 and --threads >= 0\n");
     return 2;

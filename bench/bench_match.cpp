@@ -64,19 +64,6 @@ std::string corpus_dir() {
   return env && *env ? std::string(env) : std::string(VHM_SOURCE_DIR) + "/../shared/corpus";
 }
 
-std::optional<size_t> parse_count(std::string s) {
-  double mult = 1;
-  if (!s.empty() && (s.back() == 'M' || s.back() == 'm')) mult = 1e6, s.pop_back();
-  else if (!s.empty() && (s.back() == 'K' || s.back() == 'k')) mult = 1e3, s.pop_back();
-  try {
-    size_t pos = 0;
-    const double v = std::stod(s, &pos) * mult;
-    if (pos != s.size() || v < 0 || v > 4e9) return std::nullopt;
-    return static_cast<size_t>(std::llround(v));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
 
 std::string fmt(double v, int prec = 2) {
   char b[64];

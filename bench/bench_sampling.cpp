@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bench.h"
+#include "bench_util.h"
 #include "environment.h"
 #include "hash/video_hasher.h"
 
@@ -182,24 +183,7 @@ Options)");
       ("fp-slack", po::value(&fp_slack)->default_value(fp_slack), "recommendation: cross-family max may rise this many points above every-frame's")
       ("json", po::bool_switch(&json_out), "print one JSON object (with every pair) instead of a table")
       ("markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)");
-  po::options_description hidden;
-  hidden.add_options()("video", po::value(&files));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("video", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::fprintf(stderr, "vhm bench sampling: %s\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto stop = parse_workload_args(argc, argv, opts, files, "sampling")) return *stop;
   if (threads < 0 || distance < 0 || distance > 256 || quality < 0 || quality > 100) {
     std::fprintf(stderr, "vhm bench sampling: --threads >= 0, --distance 0..256, --quality 0..100\n");
     return 2;

@@ -378,19 +378,6 @@ std::string self_exe() {
   return ec ? std::string("vhm") : p.string();
 }
 
-std::optional<size_t> parse_size(std::string s) {
-  double mult = 1;
-  if (!s.empty() && (s.back() == 'M' || s.back() == 'm')) mult = 1e6, s.pop_back();
-  else if (!s.empty() && (s.back() == 'K' || s.back() == 'k')) mult = 1e3, s.pop_back();
-  try {
-    size_t pos = 0;
-    const double v = std::stod(s, &pos) * mult;
-    if (pos != s.size() || v < 1 || v > 4e9) return std::nullopt;
-    return static_cast<size_t>(std::llround(v));
-  } catch (...) {
-    return std::nullopt;
-  }
-}
 
 // Index specs split at commas, except inside "ivf:...,nprobe=P".
 std::vector<std::string> split_specs(const std::string& list) {
@@ -456,8 +443,8 @@ int run_search(int argc, char** argv) {
   }
   if (vm.count("load-probe")) return load_probe(load_probe_path, o.radius);
   for (const auto& s : video::split_list(sizes)) {
-    auto n = parse_size(s);
-    if (!n) {
+    auto n = parse_count(s);
+    if (!n || *n < 1) {
       std::cerr << "vhm bench search: bad --n '" << s << "'\n";
       return 2;
     }

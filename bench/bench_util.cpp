@@ -1,6 +1,9 @@
 #include "bench_util.h"
 
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <fstream>
 #include <string>
 
@@ -16,6 +19,44 @@ long proc_status_kib(const char* key) {
   for (std::string line; std::getline(f, line);)
     if (line.rfind(k, 0) == 0) return std::strtol(line.c_str() + k.size(), nullptr, 10);
   return -1;
+}
+
+std::optional<size_t> parse_count(std::string s) {
+  double mult = 1;
+  if (!s.empty() && (s.back() == 'M' || s.back() == 'm')) mult = 1e6, s.pop_back();
+  else if (!s.empty() && (s.back() == 'K' || s.back() == 'k')) mult = 1e3, s.pop_back();
+  try {
+    size_t pos = 0;
+    const double v = std::stod(s, &pos) * mult;
+    if (pos != s.size() || v < 0 || v > 4e9) return std::nullopt;
+    return static_cast<size_t>(std::llround(v));
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::optional<int> parse_workload_args(int argc, char** argv, const boost::program_options::options_description& options,
+                                       std::vector<std::string>& files, const char* workload) {
+  namespace po = boost::program_options;
+  po::options_description hidden;
+  hidden.add_options()("file", po::value(&files));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description positional;
+  positional.add("file", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "vhm bench %s: %s\n", workload, e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  return std::nullopt;
 }
 
 }  // namespace vhm::bench

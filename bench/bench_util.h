@@ -3,7 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <boost/program_options.hpp>
+
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/hash256.h"
 
@@ -14,6 +20,15 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 
 // A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1.
 long proc_status_kib(const char* key);
+
+// A count as flags write it: "1000000", "1e6", "10M", "500k" (0 .. 4e9), or nullopt.
+std::optional<size_t> parse_count(std::string text);
+
+// Parses a workload's argv against `options` plus positional file arguments (into
+// `files`). Returns the exit code when the workload should stop here (0 after --help,
+// 2 after naming a bad flag), nullopt to go on.
+std::optional<int> parse_workload_args(int argc, char** argv, const boost::program_options::options_description& options,
+                                       std::vector<std::string>& files, const char* workload);
 
 // splitmix64: fast, seeded, good enough for synthetic banks and queries.
 struct SplitMix64 {
