@@ -14,6 +14,8 @@ packages=(
   libspdlog-dev nlohmann-json3-dev
   # Tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Pictures of the benchmark figures (vhm bench ... --plot DIR)
+  gnuplot-nox
 )
 
 missing=()
