@@ -29,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -37,6 +38,7 @@
 #include "bench_util.h"
 #include "environment.h"
 #include "hash/video_hasher.h"
+#include "plot.h"
 
 extern char** environ;
 
@@ -416,10 +418,48 @@ json row_json(const Row& r) {
   return j;
 }
 
+// decode-speed: x real time of the totals (all files' duration / all files' wall time),
+// a cluster per sampling mode. ffmpeg (decode only) and vpdq see every frame, so their
+// bars stand in the every-frame cluster, the one like-for-like comparison; that cluster
+// is added when vhm did not run every-frame itself.
+plot::Chart decode_chart(const std::vector<Row>& totals, const std::vector<Mode>& modes, size_t files,
+                         const std::string& device) {
+  plot::Chart c;
+  c.name = "decode-speed";
+  c.title = "vhm bench decode: x real time, totals over " + std::to_string(files) + " video(s)";
+  c.xlabel = "sampling mode";
+  c.ylabel = "x real time (video seconds / wall second)";
+  c.kind = plot::ChartKind::kBars;
+  std::string every_frame;  // the cluster where the peers stand
+  for (const Mode& m : modes) {
+    c.row_labels.push_back(m.name);
+    if (every_frame.empty() && m.sampling == VideoSampling::kEveryFrame && m.prune_distance < 0) every_frame = m.name;
+  }
+  const auto ran = [&](const char* tool) {
+    return std::any_of(totals.begin(), totals.end(), [&](const Row& t) { return t.tool == tool; });
+  };
+  const bool peers = ran("ffmpeg") || ran("vpdq");
+  if (peers && every_frame.empty()) c.row_labels.push_back(every_frame = "every-frame");
+  c.series.push_back("vhm (decode + hash, " + device + ")");
+  if (ran("ffmpeg")) c.series.push_back("ffmpeg -threads 1 (decode only)");
+  if (ran("vpdq")) c.series.push_back("vpdq (reference, decode + hash)");
+  c.values.assign(c.row_labels.size(), std::vector<double>(c.series.size(), std::numeric_limits<double>::quiet_NaN()));
+  for (const Row& t : totals) {
+    if (!t.ok || t.duration <= 0) continue;  // a failed run has no bar
+    const std::string& cluster = t.tool == "vhm" ? t.mode : every_frame;
+    const size_t series = t.tool == "vhm" ? 0 : t.tool == "ffmpeg" ? 1 : c.series.size() - 1;
+    const size_t row = static_cast<size_t>(std::find(c.row_labels.begin(), c.row_labels.end(), cluster) -
+                                           c.row_labels.begin());
+    c.values[row][series] = t.x_realtime();
+  }
+  plot::choose_y_axis(c);  // key frames run tens of times faster than every frame
+  return c;
+}
+
 }  // namespace
 
 int run_decode(int argc, char** argv) {
-  std::string modes_arg = "every-frame,1s,keyframes", ffmpeg = "ffmpeg", python = "python3", device = "cpu";
+  std::string modes_arg = "every-frame,1s,keyframes", ffmpeg = "ffmpeg", python = "python3", device = "cpu", plot_dir;
   std::vector<std::string> files;
   int repeat = 1, threads = 0;
   bool json_out = false, markdown = false, no_ffmpeg = false, no_vpdq = false;
@@ -451,7 +491,8 @@ Options)");
       ("python", po::value(&python)->default_value(python), "the Python that may import vpdq")
       ("no-vpdq", po::bool_switch(&no_vpdq), "skip the reference vpdq")
       ("json", po::bool_switch(&json_out), "print one JSON object instead of a table")
-      ("markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)");
+      ("markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)")
+      ("plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
   if (auto stop = parse_workload_args(argc, argv, opts, files, "decode")) return *stop;
   if (repeat < 1 || threads < 0) {
     std::fprintf(stderr, "vhm bench decode: --repeat must be >= 1 and --threads >= 0\n");
@@ -655,7 +696,12 @@ Options)");
     for (const Row& r : rows)
       if (!r.ok) std::fprintf(stderr, "%s %s: %s\n", r.file.c_str(), r.label().c_str(), r.error.c_str());
   }
-  return vhm_failed ? 1 : 0;
+  bool plotted = true;
+  if (!plot_dir.empty()) {
+    // Outcome on stderr: stdout may be JSON.
+    plotted = plot::render_and_report("decode", plot_dir, {decode_chart(totals, *modes, files.size(), device)});
+  }
+  return vhm_failed || !plotted ? 1 : 0;
 }
 
 }  // namespace vhm::bench

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -17,6 +18,7 @@
 #include "bench.h"
 #include "environment.h"
 #include "hash/pdq_hasher.h"
+#include "plot.h"
 
 namespace po = boost::program_options;
 
@@ -77,10 +79,41 @@ struct Row {
   bool bits_equal = true;
 };
 
+// The row's bar in the chart: the cpu path is named with its thread count, the others
+// always run as one hasher (reference: one thread; gpu: one device).
+std::string series_label(const Row& r) {
+  return r.impl.starts_with("cpu") ? r.impl + " " + std::to_string(r.threads) + "T" : r.impl;
+}
+
+// hash-ms-per-frame: a cluster per frame size, a bar per implementation and thread
+// count. The figure is what the workload times: one batch's wall time divided by its
+// frames (median over the repeats), so with threads it is the inverse of throughput, not
+// the latency of one frame.
+plot::Chart hash_chart(const std::vector<Row>& rows, int frames, int repeat) {
+  plot::Chart c;
+  c.name = "hash-ms-per-frame";
+  c.title = "vhm bench hash: PDQ wall time per frame, batches of " + std::to_string(frames) + " frames (median of " +
+            std::to_string(repeat) + ")";
+  c.xlabel = "frame size";
+  c.ylabel = "ms per frame (batch wall time / frames)";
+  c.kind = plot::ChartKind::kBars;
+  // Clusters and bars in the order the workload ran them.
+  auto index_of = [](std::vector<std::string>& list, const std::string& item) {
+    auto it = std::find(list.begin(), list.end(), item);
+    if (it == list.end()) it = list.insert(it, item);
+    return static_cast<size_t>(it - list.begin());
+  };
+  for (const Row& r : rows) index_of(c.row_labels, r.size), index_of(c.series, series_label(r));
+  c.values.assign(c.row_labels.size(), std::vector<double>(c.series.size(), std::numeric_limits<double>::quiet_NaN()));
+  for (const Row& r : rows) c.values[index_of(c.row_labels, r.size)][index_of(c.series, series_label(r))] = r.ms_per_frame;
+  plot::choose_y_axis(c);  // the reference is often 100x the multi-threaded cpu path
+  return c;
+}
+
 }  // namespace
 
 int run_hash(int argc, char** argv) {
-  std::string sizes_arg = "480p,720p,1080p", impls_arg = "reference,cpu,gpu", threads_arg = "1,all";
+  std::string sizes_arg = "480p,720p,1080p", impls_arg = "reference,cpu,gpu", threads_arg = "1,all", plot_dir;
   int frames = 16, repeat = 5;
   bool json = false, markdown = false;
   po::options_description opts(R"(Usage: vhm bench hash [OPTIONS]
@@ -101,7 +134,8 @@ Options)");
       ("frames", po::value(&frames)->default_value(frames), "frames per batch")
       ("repeat", po::value(&repeat)->default_value(repeat), "timed batches (median reported) after one warm-up")
       ("json", po::bool_switch(&json), "print one JSON object instead of a table")
-      ("markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)");
+      ("markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)")
+      ("plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -211,7 +245,11 @@ Options)");
                   r.speedup_vs_reference, r.bits_equal ? "equal" : "DIFF");
   }
   if (!all_equal) std::fprintf(stderr, "vhm bench hash: some hashes differ from the reference path\n");
-  return all_equal ? 0 : 1;
+  bool plotted = true;
+  if (!plot_dir.empty()) {
+    plotted = plot::render_and_report("hash", plot_dir, {hash_chart(rows, frames, repeat)});
+  }
+  return all_equal && plotted ? 0 : 1;
 }
 
 }  // namespace vhm::bench

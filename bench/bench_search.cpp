@@ -34,6 +34,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <random>
 #include <string>
@@ -46,6 +47,7 @@
 #include "index/hamming_scan.h"
 #include "index/hash_index.h"
 #include "index/index_flat.h"
+#include "plot.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -242,7 +244,7 @@ struct Options {
   size_t queries = 3000, batch = 300;
   int radius = 31;
   std::vector<int> planted;
-  std::string corpus_frames, bank_kind = "synthetic", save_dir;
+  std::string corpus_frames, bank_kind = "synthetic", save_dir, plot_dir;
   double max_seconds = 15;
   uint64_t seed = 1;
 };
@@ -401,6 +403,58 @@ std::string human_n(size_t n) {
   return std::to_string(n);
 }
 
+// ---------------------------------------------------------------------------- plots
+
+constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();
+
+// search-throughput (q/s against threads, a line per index, per bank when several) and
+// search-recall (lowest recall over the thread counts, as the Markdown table reports it).
+std::vector<plot::Chart> search_charts(const json& report, const Options& o) {
+  plot::Chart qps;
+  qps.name = "search-throughput";
+  qps.title = "vhm bench search: radius " + std::to_string(o.radius) + " range search, batches of " +
+              std::to_string(o.batch) + " query frames";
+  qps.xlabel = "search threads";
+  qps.ylabel = "query frames/s";
+  qps.kind = plot::ChartKind::kLines;
+  qps.log_x = true;
+  for (const int t : o.threads) qps.xs.push_back(t);
+  qps.values.resize(o.threads.size());
+  plot::Chart recall;
+  recall.name = "search-recall";
+  recall.title = "vhm bench search: recall against the exhaustive scan (radius " + std::to_string(o.radius) + ")";
+  recall.xlabel = "index";
+  recall.ylabel = "recall % (lowest over the thread counts)";
+  recall.kind = plot::ChartKind::kBars;
+  recall.y_min = 0.0;
+  recall.y_max = 100.0;
+  recall.row_labels = o.indexes;
+  recall.values.assign(o.indexes.size(), {});
+  const bool several_banks = report["banks"].size() > 1;
+  for (const auto& jb : report["banks"]) {
+    const std::string bank = human_n(jb["n"].get<size_t>());
+    recall.series.push_back(bank + " " + jb["kind"].get<std::string>() + " codes");
+    for (size_t i = 0; i < o.indexes.size(); ++i) {
+      const json& ji = jb["indexes"][i];
+      const bool ok = !ji.contains("error");
+      qps.series.push_back(several_banks ? o.indexes[i] + " @ " + bank : o.indexes[i]);
+      double lowest = kNoValue;  // stays NaN (no bar) for an index that failed
+      for (size_t t = 0; t < o.threads.size(); ++t) {
+        if (!ok) {
+          qps.values[t].push_back(kNoValue);
+          continue;
+        }
+        const json& run = ji["runs"][t];  // one run per --threads entry, in order
+        qps.values[t].push_back(run["qps"].get<double>());
+        lowest = std::fmin(lowest, run["recall"].get<double>());  // fmin skips the NaN
+      }
+      recall.values[i].push_back(100.0 * lowest);
+    }
+  }
+  plot::choose_y_axis(qps);  // q/s of a scan and of MIH differ by orders of magnitude
+  return {qps, recall};
+}
+
 }  // namespace
 
 int run_search(int argc, char** argv) {
@@ -428,7 +482,9 @@ int run_search(int argc, char** argv) {
       "max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds),
       "search time per index and thread count; slow indexes answer a prefix of the queries")(
       "seed", po::value(&o.seed)->default_value(o.seed), "bank and query seed")("json", "print JSON")(
-      "markdown", "print Markdown tables")("load-probe", po::value(&load_probe_path), "(internal) load FILE, print JSON");
+      "markdown", "print Markdown tables")(
+      "plot", po::value(&o.plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR")(
+      "load-probe", po::value(&load_probe_path), "(internal) load FILE, print JSON");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -605,6 +661,7 @@ int run_search(int argc, char** argv) {
           std::cout << "- `" << ji["spec"].get<std::string>() << "`: " << ji["description"].get<std::string>() << "\n";
     }
   }
+  if (!o.plot_dir.empty() && !plot::render_and_report("search", o.plot_dir, search_charts(report, o))) all_ok = false;
   return all_ok ? 0 : 1;
 }
 

@@ -2,6 +2,8 @@
 #include "plot.h"
 
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -154,6 +156,27 @@ Result<std::vector<std::string>> render_all(const std::string& dir, const std::v
     written.push_back((std::filesystem::path(dir) / (c.name + ".svg")).string());
   }
   return written;
+}
+
+void choose_y_axis(Chart& chart) {
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;
+  for (const auto& row : chart.values)
+    for (double v : row)
+      if (v > 0) lo = std::min(lo, v), hi = std::max(hi, v);
+  chart.log_y = hi > 30 * lo;
+  if (!chart.log_y && chart.kind == ChartKind::kBars) chart.y_min = 0.0;
+}
+
+bool render_and_report(const std::string& workload, const std::string& dir, const std::vector<Chart>& charts) {
+  const auto written = render_all(dir, charts);
+  if (!written) {
+    std::fprintf(stderr, "vhm bench %s: --plot: %s\n", workload.c_str(), written.status().to_string().c_str());
+    return false;
+  }
+  std::string list;
+  for (const auto& path : *written) list += " " + path;
+  std::fprintf(stderr, "plots:%s\n", list.c_str());
+  return true;
 }
 
 }  // namespace vhm::bench::plot

@@ -42,4 +42,13 @@ Status render(const std::string& dir, const Chart& chart);
 // Renders every chart; returns the SVG paths written, or the first error.
 Result<std::vector<std::string>> render_all(const std::string& dir, const std::vector<Chart>& charts);
 
+// Figures that span orders of magnitude (a scan vs MIH, key frames vs every frame) get
+// a log y axis once the positive values span more than 30x, or the small ones lie flat
+// on zero; otherwise bars start at zero, or their lengths mislead.
+void choose_y_axis(Chart& chart);
+
+// Renders the charts, then says so in one line on stderr (stdout may be JSON):
+// "plots: PATH..." or "vhm bench WORKLOAD: --plot: REASON". False when it failed.
+bool render_and_report(const std::string& workload, const std::string& dir, const std::vector<Chart>& charts);
+
 }  // namespace vhm::bench::plot
