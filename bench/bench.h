@@ -18,6 +18,7 @@ int run_decode(int argc, char** argv);    // video demux+decode+hash per samplin
 int run_sampling(int argc, char** argv);  // recall and cost of each sampling mode against every-frame
 int run_search(int argc, char** argv);    // HashIndex build, memory, save/load, radius-search q/s and recall
 int run_match(int argc, char** argv);     // end to end: videos in, verdicts out, against a bank of --n frames
+int run_accuracy(int argc, char** argv);  // recall and false positives per re-upload transform (ffmpeg-made variants)
 
 // ---- shared by the video workloads (defined in bench_decode.cpp) ----
 namespace video {

@@ -68,14 +68,6 @@ struct ModeStats {
   std::vector<Pair> pairs;
 };
 
-std::string family_of(const std::string& file) {
-  const std::string name = video::base_name(file);
-  const auto dash = name.find('-');
-  if (dash != std::string::npos && dash > 0) return name.substr(0, dash);
-  const auto dot = name.rfind('.');
-  return dot == std::string::npos ? name : name.substr(0, dot);
-}
-
 Run hash_in_child(const std::string& file, const VideoHashConfig& config) {
   const auto c = video::run_in_child([&]() -> json {
     auto h = hash_video(file, config);
@@ -227,7 +219,7 @@ Options)");
   }
 
   std::vector<std::string> families;
-  for (const auto& f : files) families.push_back(family_of(f));
+  for (const auto& f : files) families.push_back(content_family(f));
   std::vector<std::vector<Hash256>> targets;
   for (const Run& r : runs[0]) targets.push_back(good_frames(r, quality));
 

@@ -1,6 +1,7 @@
 #include "bench_util.h"
 
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +12,14 @@ namespace vhm::bench {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string content_family(const std::string& file) {
+  const std::string name = std::filesystem::path(file).filename().string();
+  const auto dash = name.find('-');
+  if (dash != std::string::npos && dash > 0) return name.substr(0, dash);
+  const auto dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(0, dot);
 }
 
 long proc_status_kib(const char* key) {

@@ -30,6 +30,11 @@ std::optional<size_t> parse_count(std::string text);
 std::optional<int> parse_workload_args(int argc, char** argv, const boost::program_options::options_description& options,
                                        std::vector<std::string>& files, const char* workload);
 
+// The content family of a video from its file name: the name up to its first '-'
+// ("chair-19-sd-bar.mp4" -> "chair"), else the name without extension. Videos of one
+// family are the same content (the corpus names its variants so).
+std::string content_family(const std::string& file);
+
 // splitmix64: fast, seeded, good enough for synthetic banks and queries.
 struct SplitMix64 {
   uint64_t s;
