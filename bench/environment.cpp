@@ -3,6 +3,8 @@
 #include <fstream>
 #include <thread>
 
+#include <faiss/Index.h>
+
 extern "C" {
 #include <libavutil/avutil.h>
 }
@@ -41,6 +43,10 @@ Environment read_environment() {
   std::string why;
   env.gpu = gpu::cuda_available(&why) ? gpu::device_description(0) : "none (" + why + ")";
   env.ffmpeg_version = av_version_info();
+  // FAISS 1.7 has no runtime version call; the headers built against are the library
+  // linked (Debian's libfaiss-dev ships both).
+  env.faiss_version = std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
+                      std::to_string(FAISS_VERSION_PATCH);
   return env;
 }
 
@@ -48,7 +54,7 @@ nlohmann::json to_json(const Environment& e) {
   return {{"vhm_version", e.vhm_version}, {"commit", e.commit},       {"build_type", e.build_type},
           {"compiler", e.compiler},       {"cxx_flags", e.cxx_flags}, {"cpu", e.cpu_model},
           {"cpu_features", e.cpu_features}, {"cores", e.cores},       {"gpu", e.gpu},
-          {"ffmpeg", e.ffmpeg_version}};
+          {"ffmpeg", e.ffmpeg_version}, {"faiss", e.faiss_version}};
 }
 
 std::string to_text(const Environment& e) {
@@ -57,7 +63,7 @@ std::string to_text(const Environment& e) {
   s += "compiler: " + e.compiler + "  flags: " + e.cxx_flags + "\n";
   s += "cpu: " + e.cpu_model + " x" + std::to_string(e.cores) + " [" + e.cpu_features + "]\n";
   s += "gpu: " + e.gpu + "\n";
-  s += "ffmpeg: " + e.ffmpeg_version + "\n";
+  s += "ffmpeg: " + e.ffmpeg_version + "  faiss: " + e.faiss_version + "\n";
   if (!e.optimised_build) s += "WARNING: unoptimised build; figures are not representative\n";
   return s;
 }

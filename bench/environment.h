@@ -12,6 +12,7 @@ struct Environment {
   int cores = 0;
   std::string gpu;  // "" when none
   std::string ffmpeg_version;
+  std::string faiss_version;  // of the headers built against
   bool optimised_build = true;
 };
 

@@ -40,6 +40,7 @@ TEST(CliBenchAccuracy, TransformsRecallAndDistances) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["benchmark"], "accuracy");
   EXPECT_TRUE(j["environment"].contains("ffmpeg"));
+  EXPECT_TRUE(j["environment"].contains("faiss"));
   ASSERT_EQ(j["sources"].size(), 2u);
   EXPECT_EQ(j["sources"][0]["family"], "doorknob");
   EXPECT_EQ(j["sources"][1]["family"], "pattern");
