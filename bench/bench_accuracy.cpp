@@ -1,8 +1,10 @@
 // vhm bench accuracy: what each re-upload transform does to matching, per sampling mode
 // and per search setting, against a bank of the source videos.
 //
-// 1. Each source video is hashed every frame and added to a temporary bank (its content
-//    id is the file name without extension, its family the name up to the first '-').
+// 1. Each source video is hashed every frame and added to a temporary bank, as
+//    `vhm bank add` does it (with the picture inside any bars, unless --bank-no-bars);
+//    its content id is the file name without extension, its family the name up to the
+//    first '-'.
 // 2. The ffmpeg CLI makes each transform of each source (accuracy_transforms.h) into a
 //    temporary directory, or into --videos-dir, where existing variants are reused.
 // 3. Each variant goes through the Matcher, as `vhm match` runs it, once per sampling
@@ -175,7 +177,7 @@ int run_accuracy(int argc, char** argv) {
   std::string device = "cpu", videos_dir, plot_dir, ffmpeg = "ffmpeg";
   int threads = 0;
   MatchThresholds thresholds;
-  bool json_out = false, markdown = false;
+  bool json_out = false, markdown = false, bank_no_bars = false;
   std::vector<std::string> files;
 
   std::string transform_help = "Transforms:\n";
@@ -217,6 +219,7 @@ Options)");
       ("distance", po::value(&thresholds.distance)->default_value(thresholds.distance), "frames match at this Hamming distance or less")
       ("quality", po::value(&thresholds.quality)->default_value(thresholds.quality), "frames below this quality are ignored")
       ("query-threshold", po::value(&thresholds.query_threshold)->default_value(thresholds.query_threshold), "query-match % for a video verdict")
+      ("bank-no-bars", po::bool_switch(&bank_no_bars), "store the sources as hashed only, without the picture inside their bars (as vhm bank add --no-bars, or a bank built from vPDQ lists)")
       ("videos-dir", po::value(&videos_dir), "make the variants here and keep them; variants already there are reused")
       ("ffmpeg", po::value(&ffmpeg)->default_value(ffmpeg), "the ffmpeg program that makes the variants")
       ("json", po::bool_switch(&json_out), "print one JSON object (with every video's outcome)")
@@ -296,6 +299,7 @@ Options)");
   const auto t_start = Clock::now();
   for (const auto& f : files) {
     VideoHashConfig c = video::parse_mode("every-frame")->config(nthreads, device);
+    c.crop_bars = !bank_no_bars;  // as `vhm bank add` stores media: with the picture inside any bars
     c.timestamps = TimestampMode::kPresentation;
     std::fprintf(stderr, "accuracy: hashing source %s\n", video::base_name(f).c_str());
     auto h = hash_video(f, c);
@@ -515,6 +519,7 @@ Options)");
                               {"duration_s", s.hashed.info.duration_seconds}});
     j["transforms"] = json::array();
     for (const auto& t : transforms) j["transforms"].push_back({{"name", t}, {"description", accuracy::find_transform(t)->description}});
+    j["bank_inside_bars"] = !bank_no_bars;
     j["variants"] = {{"made", encoded}, {"reused", reused}, {"failed", errors}, {"make_s", encode_s}};
     auto row_json = [&](const Row& r) {
       return json{{"transform", r.transform},
@@ -552,7 +557,8 @@ Options)");
     for (size_t i = 0; i < sources.size(); ++i)
       std::cout << (i ? ", " : "") << video::base_name(sources[i].path) << " (" << sources[i].hashed.frames.size()
                 << " frames)";
-    std::cout << "\nvariants: " << encoded << " made, " << reused << " reused, " << errors << " failed, "
+    std::cout << "\nbank: sources stored " << (bank_no_bars ? "as hashed only (--bank-no-bars)" : "with the picture inside their bars")
+              << "\nvariants: " << encoded << " made, " << reused << " reused, " << errors << " failed, "
               << fmt(encode_s, 1) << " s\n";
     std::cout << "each cell: recalled/videos, mean query-match % with the own source, FPn = n videos matching "
                  "another family; distances: "

@@ -22,6 +22,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bank/bank_index_ids.h"
+#include "bank/bank_schema.h"
 #include "bank/sqlite_ptr.h"
 #include "index/hash_index.h"
 
@@ -31,8 +33,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// PRAGMA application_id of a vhm bank ("VHMB").
-constexpr int32_t kApplicationId = 0x56484D42;
 // The spec of the delta indexes: exhaustive, exact, cheap to build.
 constexpr const char* kDeltaSpec = "flat";
 // Initial capacity of the staging buffers of an index build (they grow as needed).
@@ -40,51 +40,12 @@ constexpr size_t kBuildReserve = size_t{1} << 18;
 // Delta segments (one per refresh that found frames) before they are compacted into one.
 constexpr size_t kMaxDeltaSegments = 8;
 constexpr size_t kMaxSpanChunks = 8;
-// Frames of the cache spot-checked at load.
+// Frames of the cache spot-checked at load, and inside-bars codes besides them.
 constexpr int kCacheProbes = 16;
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE meta (
-  key   TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE contents (
-  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
-  external_id        TEXT,
-  label              TEXT NOT NULL DEFAULT '',
-  source             TEXT NOT NULL DEFAULT '',
-  signal_type        TEXT NOT NULL CHECK (signal_type IN ('video', 'pdq')),
-  added_at           TEXT NOT NULL,
-  added_generation   INTEGER NOT NULL,
-  removed_at         TEXT,
-  removed_generation INTEGER,
-  removed_reason     TEXT,
-  first_frame_id     INTEGER NOT NULL,
-  frame_count        INTEGER NOT NULL CHECK (frame_count > 0),
-  input_frame_count  INTEGER NOT NULL,
-  CHECK ((removed_at IS NULL) = (removed_generation IS NULL))
-);
-CREATE UNIQUE INDEX contents_live_external_id ON contents(external_id)
-  WHERE removed_at IS NULL AND external_id IS NOT NULL;
-CREATE INDEX contents_external_id ON contents(external_id);
-CREATE INDEX contents_removed_generation ON contents(removed_generation);
-CREATE TABLE frames (
-  id         INTEGER PRIMARY KEY AUTOINCREMENT,
-  content_id INTEGER NOT NULL REFERENCES contents(id),
-  frame      INTEGER NOT NULL CHECK (frame >= 0),
-  timestamp  REAL NOT NULL,
-  quality    INTEGER NOT NULL CHECK (quality BETWEEN 0 AND 100),
-  hash       BLOB NOT NULL CHECK (length(hash) = 32)
-);
-CREATE TABLE pending_adds (
-  id          INTEGER PRIMARY KEY,
-  pid         INTEGER NOT NULL,
-  started_at  TEXT NOT NULL,
-  contents    INTEGER NOT NULL,
-  frames      INTEGER NOT NULL,
-  description TEXT NOT NULL
-);
-)sql";
+constexpr int kCacheInsideBarsProbes = 4;
+// index.vhmidx.meta's format. 2: the index also holds the frames' inside-bars codes and
+// "inside_bars_count" says how many; a format-1 cache (bank format 1) is rebuilt.
+constexpr int kCacheMetaFormat = 2;
 
 constexpr const char* kContentColumns =
     "id, external_id, label, source, signal_type, added_at, removed_at, removed_reason, frame_count, "
@@ -269,24 +230,6 @@ Status configure_connection(const SqliteDb& db, int busy_timeout_ms) {
   return Status::ok();
 }
 
-Status check_bank_schema(const SqliteDb& db) {
-  auto app = db.query_int("PRAGMA application_id");
-  if (!app) return app.status();
-  if (*app != kApplicationId) {
-    auto tables = db.query_int("SELECT count(*) FROM sqlite_master");
-    if (tables && *tables == 0)
-      return {StatusCode::kCorrupt, "bank.sqlite is empty (an interrupted 'vhm bank create'? run it again)", db.subject()};
-    return {StatusCode::kCorrupt, "bank.sqlite is an SQLite database but not a vhm bank (application_id)", db.subject()};
-  }
-  auto version = db.query_int("PRAGMA user_version");
-  if (!version) return version.status();
-  if (*version != kBankFormatVersion)
-    return {StatusCode::kUnsupported,
-            "bank format " + std::to_string(*version) + ", this vhm reads format " + std::to_string(kBankFormatVersion),
-            db.subject()};
-  return Status::ok();
-}
-
 Result<SqliteDb> open_connection(const std::string& dir, int busy_timeout_ms, bool query_only) {
   const std::string file = (fs::path(dir) / kBankDatabaseFile).string();
   auto db = SqliteDb::open(file, SQLITE_OPEN_READWRITE, dir);
@@ -310,7 +253,8 @@ using RemovedSet = std::unordered_set<int64_t>;
 struct DeltaSegment {
   std::shared_ptr<const HashIndex> index;
   std::shared_ptr<const std::vector<Hash256>> codes;  // kept for compaction
-  std::shared_ptr<const std::vector<HashId>> ids;
+  std::shared_ptr<const std::vector<HashId>> ids;     // index ids (bank_index_ids.h)
+  int64_t inside_bars = 0;  // of those, inside-bars codes
   int64_t lo = 0;  // holds frames lo < id <= hi (of contents live when read)
   int64_t hi = 0;
 };
@@ -319,6 +263,7 @@ struct DeltaSegment {
 struct IndexState {
   std::shared_ptr<const HashIndex> main;
   int64_t main_max_frame_id = 0;  // main holds frames <= this (of contents live at its build)
+  int64_t main_inside_bars = 0;   // inside-bars codes among main's
   std::vector<DeltaSegment> deltas;
   std::vector<std::shared_ptr<const SpanChunk>> chunks;
   std::shared_ptr<const RemovedSet> removed;
@@ -327,9 +272,14 @@ struct IndexState {
   int64_t max_frame_id = 0;
   std::string origin;
 
-  int64_t delta_frames() const {
+  int64_t delta_codes() const {
     int64_t n = 0;
     for (const auto& d : deltas) n += static_cast<int64_t>(d.ids->size());
+    return n;
+  }
+  int64_t delta_inside_bars() const {
+    int64_t n = 0;
+    for (const auto& d : deltas) n += d.inside_bars;
     return n;
   }
 
@@ -355,8 +305,29 @@ struct Snapshot {
   int64_t max_content_id = 0;
   std::shared_ptr<SpanChunk> spans;
   std::shared_ptr<RemovedSet> removed;
-  IdChecksum ids;
+  IdChecksum ids;           // every index id: frames and inside-bars codes
+  int64_t inside_bars = 0;  // inside-bars codes among them
 };
+
+// One frames row as the index takes it: its hash under its frame id, and its inside-bars
+// hash (column `bars_col`, NULL for a frame without bars) under the variant's id.
+Status append_frame_codes(const SqliteStatement& s, int id_col, int hash_col, int bars_col, const std::string& dir,
+                          std::vector<Hash256>& codes, std::vector<HashId>& ids, int64_t& inside_bars) {
+  const int64_t id = s.column_int(id_col);
+  Hash256 h;
+  if (!from_blob(s.column_blob(hash_col), h))
+    return Status(StatusCode::kCorrupt, "frame " + std::to_string(id) + " has a hash of the wrong size", dir);
+  codes.push_back(h);
+  ids.push_back(id);
+  if (s.column_is_null(bars_col)) return Status::ok();
+  if (!from_blob(s.column_blob(bars_col), h))
+    return Status(StatusCode::kCorrupt, "frame " + std::to_string(id) + " has an inside-bars hash of the wrong size",
+                  dir);
+  codes.push_back(h);
+  ids.push_back(inside_bars_index_id(id));
+  ++inside_bars;
+  return Status::ok();
+}
 
 Result<std::shared_ptr<HashIndex>> new_index(const std::string& spec, const std::string& subject) {
   auto index = make_hash_index(spec);
@@ -396,7 +367,7 @@ Result<Snapshot> build_snapshot(const std::string& dir, const std::string& spec,
   if (!index) return index.status();
   snap.index = *index;
   {
-    auto s = db->prepare("SELECT id, content_id, hash FROM frames ORDER BY id");
+    auto s = db->prepare("SELECT id, content_id, hash, inside_bars_hash FROM frames ORDER BY id");
     if (!s) return s.status();
     std::vector<Hash256> codes;
     std::vector<HashId> ids;
@@ -417,12 +388,9 @@ Result<Snapshot> build_snapshot(const std::string& dir, const std::string& spec,
       const int64_t id = s->column_int(0);
       snap.max_frame_id = std::max(snap.max_frame_id, id);
       if (snap.removed->count(s->column_int(1))) continue;
-      Hash256 h;
-      if (!from_blob(s->column_blob(2), h))
-        return Status(StatusCode::kCorrupt, "frame " + std::to_string(id) + " has a hash of the wrong size", dir);
-      codes.push_back(h);
-      ids.push_back(id);
-      snap.ids.add(id);
+      const size_t before = ids.size();
+      VHM_RETURN_IF_ERROR(append_frame_codes(*s, 0, 2, 3, dir, codes, ids, snap.inside_bars));
+      for (size_t i = before; i < ids.size(); ++i) snap.ids.add(ids[i]);
     }
     // One add for the whole bank: an index that reorganises as it grows (mih rebuilds
     // its tables when its unindexed tail passes 64 Ki codes) would otherwise rebuild
@@ -433,38 +401,65 @@ Result<Snapshot> build_snapshot(const std::string& dir, const std::string& spec,
   return snap;
 }
 
-// The ids a cache made at (generation, max_frame_id) must hold: every frame up to
-// max_frame_id of the contents live at that generation. Also returns up to
-// kCacheProbes of them, evenly spread, to spot-check the loaded index with.
-Result<IdChecksum> expected_cache_ids(const SqliteDb& db, int64_t generation, int64_t max_frame_id,
-                                      std::vector<int64_t>& probes) {
+// What a cache made at (generation, max_frame_id) must hold: every frame up to
+// max_frame_id of the contents live at that generation, and the inside-bars code of each
+// of those frames that has one. Also index ids to spot-check the loaded index with: up
+// to kCacheProbes frames and kCacheInsideBarsProbes inside-bars codes, evenly spread.
+struct ExpectedCache {
+  IdChecksum ids;           // every index id
+  int64_t inside_bars = 0;  // inside-bars codes among them
+  std::vector<HashId> probes;
+};
+
+Result<ExpectedCache> expected_cache(const SqliteDb& db, int64_t generation, int64_t max_frame_id) {
   auto s = db.prepare(
       "SELECT first_frame_id, frame_count FROM contents WHERE first_frame_id <= ?1 AND added_generation <= ?2 "
       "AND (removed_generation IS NULL OR removed_generation > ?2) ORDER BY id");
   if (!s) return s.status();
   s->bind(1, max_frame_id).bind(2, generation);
   std::vector<std::pair<int64_t, int64_t>> ranges;
-  IdChecksum sum;
+  ExpectedCache e;
   while (true) {
     auto row = s->step();
     if (!row) return row.status();
     if (!*row) break;
     const int64_t first = s->column_int(0), n = s->column_int(1);
     ranges.emplace_back(first, n);
-    for (int64_t i = 0; i < n; ++i) sum.add(first + i);
+    for (int64_t i = 0; i < n; ++i) e.ids.add(first + i);
   }
-  probes.clear();
-  if (sum.count > 0) {
-    const int64_t want = std::min<int64_t>(kCacheProbes, sum.count);
+  std::sort(ranges.begin(), ranges.end());
+  const int64_t frames = e.ids.count;
+  if (frames > 0) {
+    const int64_t want = std::min<int64_t>(kCacheProbes, frames);
     size_t r = 0;
     int64_t before = 0;  // ids in ranges[0..r)
     for (int64_t k = 0; k < want; ++k) {
-      const int64_t target = k * sum.count / want;  // the target-th id overall
+      const int64_t target = k * frames / want;  // the target-th id overall
       while (target >= before + ranges[r].second) before += ranges[r++].second;
-      probes.push_back(ranges[r].first + (target - before));
+      e.probes.push_back(ranges[r].first + (target - before));
     }
   }
-  return sum;
+  // Only frames that have an inside-bars hash are read (the partial index
+  // frames_inside_bars), so a bank without bars pays nothing for this.
+  auto b = db.prepare("SELECT id FROM frames WHERE inside_bars_hash IS NOT NULL AND id <= ? ORDER BY id");
+  if (!b) return b.status();
+  b->bind(1, max_frame_id);
+  std::vector<int64_t> barred;
+  while (true) {
+    auto row = b->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    const int64_t id = b->column_int(0);
+    auto it = std::upper_bound(ranges.begin(), ranges.end(), id,
+                               [](int64_t v, const std::pair<int64_t, int64_t>& r) { return v < r.first; });
+    if (it == ranges.begin() || id >= std::prev(it)->first + std::prev(it)->second) continue;  // not live then
+    barred.push_back(id);
+    e.ids.add(inside_bars_index_id(id));
+  }
+  e.inside_bars = static_cast<int64_t>(barred.size());
+  const int64_t want = std::min<int64_t>(kCacheInsideBarsProbes, e.inside_bars);
+  for (int64_t k = 0; k < want; ++k) e.probes.push_back(inside_bars_index_id(barred[k * e.inside_bars / want]));
+  return e;
 }
 
 }  // namespace
@@ -582,18 +577,33 @@ struct Bank::Impl {
 
   // ---- the searchable state
 
+  // A cache that passed every check.
+  struct LoadedCache {
+    std::shared_ptr<const HashIndex> index;
+    int64_t generation = 0;
+    int64_t max_frame_id = 0;
+    int64_t inside_bars = 0;  // inside-bars codes it holds
+  };
+
   // Loads the cache if it is consistent with SQLite; the reason it is not otherwise.
-  Status try_load_cache(std::shared_ptr<const HashIndex>& index, int64_t& generation, int64_t& max_frame_id) const {
+  Status try_load_cache(LoadedCache& out) const {
     const std::string index_path = file(kBankIndexFile), meta_path = file(kBankIndexMetaFile);
     if (!fs::exists(index_path)) return {StatusCode::kNotFound, "missing"};
     nlohmann::json meta;
+    int64_t generation = 0, max_frame_id = 0, inside_bars = 0;
     try {
       std::ifstream in(meta_path);
       if (!in) return {StatusCode::kNotFound, "its metadata file is missing"};
       meta = nlohmann::json::parse(in);
-      if (meta.at("format").get<int>() != 1) return {StatusCode::kUnsupported, "unknown cache metadata format"};
+      const int format = meta.at("format").get<int>();
+      // Format 1 was written before frames had inside-bars codes: it cannot say whether
+      // it holds them, so it is stale whatever it holds.
+      if (format == 1) return {StatusCode::kUnsupported, "written by bank format 1, which had no inside-bars codes"};
+      if (format != kCacheMetaFormat)
+        return {StatusCode::kUnsupported, "unknown cache metadata format " + std::to_string(format)};
       generation = meta.at("generation").get<int64_t>();
       max_frame_id = meta.at("max_frame_id").get<int64_t>();
+      inside_bars = meta.at("inside_bars_count").get<int64_t>();
     } catch (const std::exception& e) {
       return {StatusCode::kCorrupt, std::string("unreadable metadata: ") + e.what()};
     }
@@ -603,7 +613,7 @@ struct Bank::Impl {
     if (!sum) return sum.status();
     if (sum->first != meta.value("file_bytes", int64_t{-1}) || hex64(sum->second) != meta.value("file_checksum", ""))
       return {StatusCode::kCorrupt, "the file's checksum does not match its metadata"};
-    std::vector<int64_t> probes;
+    std::vector<HashId> probes;
     std::vector<Hash256> probe_codes;
     {
       std::lock_guard lock(read_mutex);
@@ -614,19 +624,28 @@ struct Bank::Impl {
       if (generation > *now)
         return {StatusCode::kCorrupt, "made at generation " + std::to_string(generation) + ", the bank is at " +
                                           std::to_string(*now)};
-      auto expected = expected_cache_ids(reader, generation, max_frame_id, probes);
+      auto expected = expected_cache(reader, generation, max_frame_id);
       if (!expected) return expected.status();
-      if (expected->count != meta.value("count", int64_t{-1}) || hex64(expected->sum) != meta.value("ids_checksum", ""))
+      if (expected->inside_bars != inside_bars)
+        return {StatusCode::kCorrupt, "it holds " + std::to_string(inside_bars) + " inside-bars codes, the bank had " +
+                                          std::to_string(expected->inside_bars) + " at generation " +
+                                          std::to_string(generation)};
+      if (expected->ids.count != meta.value("count", int64_t{-1}) ||
+          hex64(expected->ids.sum) != meta.value("ids_checksum", ""))
         return {StatusCode::kCorrupt, "its frame ids do not match the bank's at generation " + std::to_string(generation)};
-      auto s = reader.prepare("SELECT hash FROM frames WHERE id = ?");
+      probes = std::move(expected->probes);
+      auto s = reader.prepare("SELECT hash, inside_bars_hash FROM frames WHERE id = ?");
       if (!s) return s.status();
-      for (int64_t id : probes) {
+      for (HashId probe : probes) {
+        const int64_t id = frame_id_of(probe);
         s->reset();
         s->bind(1, id);
         auto row = s->step();
         if (!row) return row.status();
         Hash256 h;
-        if (!*row || !from_blob(s->column_blob(0), h)) return {StatusCode::kCorrupt, "frame " + std::to_string(id) + " unreadable"};
+        const int col = bank_variant_of(probe) == kBankVariantInsideBars ? 1 : 0;
+        if (!*row || !from_blob(s->column_blob(col), h))
+          return {StatusCode::kCorrupt, "frame " + std::to_string(id) + " unreadable"};
         probe_codes.push_back(h);
       }
       (void)txn->commit();
@@ -644,10 +663,17 @@ struct Bank::Impl {
       for (size_t q = 0; q < probes.size(); ++q) {
         const bool found = std::any_of(hits.begin(), hits.end(),
                                        [&](const RangeHit& h) { return h.query == q && h.id == probes[q]; });
-        if (!found) return {StatusCode::kCorrupt, "frame " + std::to_string(probes[q]) + " is not in it"};
+        if (!found) {
+          const bool bars = bank_variant_of(probes[q]) == kBankVariantInsideBars;
+          return {StatusCode::kCorrupt, std::string(bars ? "the inside-bars code of frame " : "frame ") +
+                                            std::to_string(frame_id_of(probes[q])) + " is not in it"};
+        }
       }
     }
-    index = std::shared_ptr<const HashIndex>(std::move(loaded).value());
+    out.index = std::shared_ptr<const HashIndex>(std::move(loaded).value());
+    out.generation = generation;
+    out.max_frame_id = max_frame_id;
+    out.inside_bars = inside_bars;
     return Status::ok();
   }
 
@@ -675,12 +701,13 @@ struct Bank::Impl {
       cleanup();
       return sum.status();
     }
-    nlohmann::json meta{{"format", 1},
+    nlohmann::json meta{{"format", kCacheMetaFormat},
                         {"about", "derived cache of bank.sqlite's frame hashes: safe to delete, rebuilt at open"},
                         {"spec", spec},
                         {"generation", snap.generation},
                         {"max_frame_id", snap.max_frame_id},
                         {"count", snap.ids.count},
+                        {"inside_bars_count", snap.inside_bars},
                         {"ids_checksum", hex64(snap.ids.sum)},
                         {"file_bytes", sum->first},
                         {"file_checksum", hex64(sum->second)},
@@ -714,6 +741,7 @@ struct Bank::Impl {
     auto s = std::make_shared<IndexState>();
     s->main = snap.index;
     s->main_max_frame_id = snap.max_frame_id;
+    s->main_inside_bars = snap.inside_bars;
     s->chunks.push_back(snap.spans);
     s->removed = snap.removed;
     s->generation = snap.generation;
@@ -728,14 +756,14 @@ struct Bank::Impl {
     if (current()) return Status::ok();
     auto dv = data_version();  // before reading: a commit after this is seen by the next sync
     if (!dv) return dv.status();
-    std::shared_ptr<const HashIndex> index;
-    int64_t generation = 0, max_frame_id = 0;
-    Status cache = try_load_cache(index, generation, max_frame_id);
+    LoadedCache loaded;
+    Status cache = try_load_cache(loaded);
     if (cache.is_ok()) {
       auto s = std::make_shared<IndexState>();
-      s->main = index;
-      s->main_max_frame_id = max_frame_id;
-      s->max_frame_id = max_frame_id;
+      s->main = loaded.index;
+      s->main_max_frame_id = loaded.max_frame_id;
+      s->main_inside_bars = loaded.inside_bars;
+      s->max_frame_id = loaded.max_frame_id;
       s->removed = std::make_shared<RemovedSet>();
       s->origin = "cache";
       // generation 0 and max_content_id 0: the refresh below reads every content span
@@ -774,7 +802,7 @@ struct Bank::Impl {
     std::vector<HashId> ids;
     auto spans = std::make_shared<SpanChunk>();
     std::vector<int64_t> removed_now;
-    int64_t generation = 0;
+    int64_t generation = 0, inside_bars = 0;
     {
       std::lock_guard lock(read_mutex);
       auto txn = SqliteTransaction::begin(reader, "BEGIN");
@@ -813,7 +841,7 @@ struct Bank::Impl {
         removed->insert(removed_now.begin(), removed_now.end());
         next->removed = removed;
       }
-      auto f = reader.prepare("SELECT id, content_id, hash FROM frames WHERE id > ? ORDER BY id");
+      auto f = reader.prepare("SELECT id, content_id, hash, inside_bars_hash FROM frames WHERE id > ? ORDER BY id");
       if (!f) return f.status();
       f->bind(1, base->max_frame_id);
       while (true) {
@@ -823,11 +851,7 @@ struct Bank::Impl {
         const int64_t id = f->column_int(0);
         next->max_frame_id = std::max(next->max_frame_id, id);
         if (next->removed->count(f->column_int(1))) continue;
-        Hash256 h;
-        if (!from_blob(f->column_blob(2), h))
-          return Status(StatusCode::kCorrupt, "frame " + std::to_string(id) + " has a hash of the wrong size", dir);
-        codes.push_back(h);
-        ids.push_back(id);
+        VHM_RETURN_IF_ERROR(append_frame_codes(*f, 0, 2, 3, dir, codes, ids, inside_bars));
       }
       VHM_RETURN_IF_ERROR(txn->commit());
     }
@@ -842,6 +866,7 @@ struct Bank::Impl {
       VHM_RETURN_IF_ERROR((*index)->add(codes, ids).with_subject(dir));
       DeltaSegment seg;
       seg.index = *index;
+      seg.inside_bars = inside_bars;
       seg.lo = base->max_frame_id;
       seg.hi = next->max_frame_id;
       seg.codes = std::make_shared<const std::vector<Hash256>>(std::move(codes));
@@ -865,6 +890,7 @@ struct Bank::Impl {
       for (const auto& d : s.deltas) {
         codes->insert(codes->end(), d.codes->begin(), d.codes->end());
         ids->insert(ids->end(), d.ids->begin(), d.ids->end());
+        merged.inside_bars += d.inside_bars;
         merged.lo = std::min(merged.lo, d.lo);
         merged.hi = std::max(merged.hi, d.hi);
       }
@@ -915,7 +941,7 @@ struct Bank::Impl {
 
   void maybe_start_merge(const IndexState& s) {
     if (!options.background_merge || stopping) return;
-    if (s.delta_frames() < options.merge_frames) return;
+    if (s.delta_codes() < options.merge_frames) return;
     if (merging.exchange(true)) return;
     std::lock_guard lock(thread_mutex);
     if (merge_thread.joinable()) merge_thread.join();  // the previous one has finished its work
@@ -927,7 +953,7 @@ struct Bank::Impl {
         // Adds that landed while this merge ran saw `merging` set and started none:
         // merge again if they alone pass the threshold (unless an add just started one).
         auto cur = current();
-        if (stopping || !st.is_ok() || !cur || cur->delta_frames() < options.merge_frames) break;
+        if (stopping || !st.is_ok() || !cur || cur->delta_codes() < options.merge_frames) break;
         if (merging.exchange(true)) break;
       }
     });
@@ -976,6 +1002,9 @@ struct Bank::Impl {
       if (f.index < 0 || f.quality < 0 || f.quality > 100 || !std::isfinite(f.pts_seconds))
         return {StatusCode::kInvalidArgument,
                 which + ": frame " + std::to_string(i) + " has an invalid frame number, quality or timestamp", dir};
+      if (f.has_cropped && (f.cropped_quality < 0 || f.cropped_quality > 100))
+        return {StatusCode::kInvalidArgument,
+                which + ": frame " + std::to_string(i) + " has an inside-bars quality outside 0..100", dir};
     }
     return Status::ok();
   }
@@ -1040,7 +1069,9 @@ struct Bank::Impl {
     auto ins_content = writer.prepare(
         "INSERT INTO contents(external_id, label, source, signal_type, added_at, added_generation, first_frame_id, "
         "frame_count, input_frame_count) VALUES(?,?,?,?,?,?,?,?,?)");
-    auto ins_frame = writer.prepare("INSERT INTO frames(id, content_id, frame, timestamp, quality, hash) VALUES(?,?,?,?,?,?)");
+    auto ins_frame = writer.prepare(
+        "INSERT INTO frames(id, content_id, frame, timestamp, quality, hash, inside_bars_hash, inside_bars_quality) "
+        "VALUES(?,?,?,?,?,?,?,?)");
     if (!dup) return dup.status();
     if (!ins_content) return ins_content.status();
     if (!ins_frame) return ins_frame.status();
@@ -1081,6 +1112,12 @@ struct Bank::Impl {
         ins_frame->reset();
         ins_frame->bind(1, frame_id++).bind(2, content_id).bind(3, static_cast<int64_t>(f->index))
             .bind(4, f->pts_seconds).bind(5, static_cast<int64_t>(f->quality)).bind_blob(6, blob);
+        if (f->has_cropped) {
+          const auto bars_blob = to_blob(f->cropped);
+          ins_frame->bind_blob(7, bars_blob).bind(8, static_cast<int64_t>(f->cropped_quality));
+        } else {
+          ins_frame->bind_null(7).bind_null(8);
+        }
         VHM_RETURN_IF_ERROR(ins_frame->run());
         if (++written % 4096 == 0 && options.add_progress) options.add_progress(written);
       }
@@ -1143,7 +1180,9 @@ struct Bank::Impl {
   }
 
   Status read_frames(const SqliteDb& db, const ContentInfo& c, std::vector<FrameHash>& frames) const {
-    auto s = db.prepare("SELECT frame, timestamp, quality, hash FROM frames WHERE id BETWEEN ? AND ? ORDER BY id");
+    auto s = db.prepare(
+        "SELECT frame, timestamp, quality, hash, inside_bars_hash, inside_bars_quality FROM frames "
+        "WHERE id BETWEEN ? AND ? ORDER BY id");
     if (!s) return s.status();
     s->bind(1, c.first_frame_id).bind(2, c.first_frame_id + c.frame_count - 1);
     frames.clear();
@@ -1158,6 +1197,13 @@ struct Bank::Impl {
       f.quality = static_cast<int>(s->column_int(2));
       if (!from_blob(s->column_blob(3), f.hash))
         return {StatusCode::kCorrupt, "content " + std::to_string(c.id) + " has a hash of the wrong size", dir};
+      if (!s->column_is_null(4)) {
+        if (!from_blob(s->column_blob(4), f.cropped))
+          return {StatusCode::kCorrupt,
+                  "content " + std::to_string(c.id) + " has an inside-bars hash of the wrong size", dir};
+        f.has_cropped = true;
+        f.cropped_quality = static_cast<int>(s->column_int(5));
+      }
       frames.push_back(f);
     }
     if (static_cast<int64_t>(frames.size()) != c.frame_count)
@@ -1170,7 +1216,8 @@ struct Bank::Impl {
 
   // ---- searching
 
-  Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance) {
+  Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance,
+                                      const LookupOptions& lookup_options = {}) {
     if (max_distance < 0 || max_distance > Hash256::kBits)
       return Status(StatusCode::kInvalidArgument, "max distance must be 0..256, not " + std::to_string(max_distance));
     std::vector<BankHit> out;
@@ -1189,17 +1236,33 @@ struct Bank::Impl {
     for (const auto& d : s->deltas)
       VHM_RETURN_IF_ERROR(d.index->range_search(queries, max_distance, raw, delta_options).with_subject(dir));
     out.reserve(raw.size());
+    bool inside_bars_hit = false;
     for (size_t i = 0; i < raw.size(); ++i) {
       const RangeHit& h = raw[i];
-      if (i >= from_main && h.id <= s->main_max_frame_id) continue;  // also in main
-      const ContentSpan* span = s->find(h.id);
-      if (!span) return Status(StatusCode::kInternal, "index returned frame " + std::to_string(h.id) + " of no content", dir);
+      const int64_t frame_id = frame_id_of(h.id);
+      const uint8_t variant = bank_variant_of(h.id);
+      if (variant == kBankVariantInsideBars && !lookup_options.inside_bars) continue;
+      if (i >= from_main && frame_id <= s->main_max_frame_id) continue;  // also in main
+      const ContentSpan* span = s->find(frame_id);
+      if (!span)
+        return Status(StatusCode::kInternal, "index returned frame " + std::to_string(frame_id) + " of no content",
+                      dir);
       if (s->removed->count(span->content_id)) continue;
-      out.push_back({h.query, h.distance, span->content_id, h.id, static_cast<int32_t>(h.id - span->first_frame_id)});
+      const auto ordinal = static_cast<int32_t>(frame_id - span->first_frame_id);
+      out.push_back({h.query, h.distance, span->content_id, frame_id, ordinal, variant});
+      inside_bars_hit = inside_bars_hit || variant == kBankVariantInsideBars;
     }
+    // A frame hit through both of its codes by one query sorts as two neighbours, the
+    // nearer first (as stored first on a tie); the second is dropped, so the matcher
+    // counts the frame once, as it would a frame without bars.
     std::sort(out.begin(), out.end(), [](const BankHit& a, const BankHit& b) {
-      return std::tie(a.query, a.content_id, a.frame_id) < std::tie(b.query, b.content_id, b.frame_id);
+      return std::tie(a.query, a.content_id, a.frame_id, a.distance, a.bank_variant) <
+             std::tie(b.query, b.content_id, b.frame_id, b.distance, b.bank_variant);
     });
+    const auto same_frame = [](const BankHit& a, const BankHit& b) {
+      return a.query == b.query && a.frame_id == b.frame_id;
+    };
+    if (inside_bars_hit) out.erase(std::unique(out.begin(), out.end(), same_frame), out.end());
     return out;
   }
 
@@ -1213,8 +1276,9 @@ struct Bank::Impl {
     info.exact = s->main ? s->main->exact() : false;
     info.origin = s->origin;
     info.generation = s->generation;
-    info.main_frames = s->main ? static_cast<int64_t>(s->main->size()) : 0;
-    info.delta_frames = s->delta_frames();
+    info.main_frames = (s->main ? static_cast<int64_t>(s->main->size()) : 0) - s->main_inside_bars;
+    info.delta_frames = s->delta_codes() - s->delta_inside_bars();
+    info.inside_bars_codes = s->main_inside_bars + s->delta_inside_bars();
     info.delta_segments = static_cast<int64_t>(s->deltas.size());
     info.removed_contents = static_cast<int64_t>(s->removed->size());
     info.memory_bytes = s->main ? s->main->memory_bytes() : 0;
@@ -1257,10 +1321,7 @@ Status Bank::create(const std::string& dir, const BankCreateOptions& options) {
   tables = db->query_int("SELECT count(*) FROM sqlite_master");
   if (!tables) return tables.status();
   if (*tables != 0) return {StatusCode::kInvalidArgument, "a bank already exists here", dir};
-  VHM_RETURN_IF_ERROR(db->exec(kSchema));
-  VHM_RETURN_IF_ERROR(db->exec("PRAGMA application_id = " + std::to_string(kApplicationId) + "; PRAGMA user_version = " +
-                               std::to_string(kBankFormatVersion) + ";"));
-  VHM_RETURN_IF_ERROR(set_meta(*db, "format", std::to_string(kBankFormatVersion)));
+  VHM_RETURN_IF_ERROR(create_bank_schema(*db));
   VHM_RETURN_IF_ERROR(set_meta(*db, "index_spec", options.index_spec));
   VHM_RETURN_IF_ERROR(set_meta(*db, "generation", "0"));
   VHM_RETURN_IF_ERROR(set_meta(*db, "created_at", now_iso()));
@@ -1284,7 +1345,12 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
     if (!r) return r.status();
     impl->reader = std::move(r).value();
   }
-  VHM_RETURN_IF_ERROR(check_bank_schema(impl->writer));
+  auto migrated = open_bank_schema(impl->writer);
+  if (!migrated) return migrated.status();
+  if (!migrated->empty()) {
+    spdlog::info("{}: {}", dir, *migrated);
+    impl->recovery_notes.push_back(*migrated);
+  }
   auto spec = meta_value(impl->writer, "index_spec");
   if (!spec) return spec.status();
   impl->spec = options.index_spec.empty() ? *spec : options.index_spec;
@@ -1322,8 +1388,9 @@ Result<RemoveResult> Bank::remove(const ContentRef& ref, const std::string& reas
   return r;
 }
 
-Result<std::vector<BankHit>> Bank::lookup(std::span<const Hash256> queries, int max_distance) {
-  return impl_->lookup(queries, max_distance);
+Result<std::vector<BankHit>> Bank::lookup(std::span<const Hash256> queries, int max_distance,
+                                          const LookupOptions& options) {
+  return impl_->lookup(queries, max_distance, options);
 }
 
 Status Bank::refresh() { return impl_->sync(); }
@@ -1409,6 +1476,12 @@ Result<BankStats> Bank::stats() const {
     st.pdq_contents = s->column_int(3);
     st.frames_live = s->column_int(4);
     st.frames_total = s->column_int(5);
+    // Reads only the frames that have an inside-bars hash (the partial index).
+    auto bars = db->query_int(
+        "SELECT count(*) FROM frames f JOIN contents c ON c.id = f.content_id "
+        "WHERE f.inside_bars_hash IS NOT NULL AND c.removed_at IS NULL");
+    if (!bars) return bars.status();
+    st.frames_inside_bars = *bars;
     VHM_RETURN_IF_ERROR(txn->commit());
   }
   std::error_code ec;
@@ -1466,6 +1539,9 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     if (!frames) return frames.status();
     report.contents_checked = *contents;
     report.frames_checked = *frames;
+    auto barred = db->query_int("SELECT count(*) FROM frames WHERE inside_bars_hash IS NOT NULL");
+    if (!barred) return barred.status();
+    report.frames_inside_bars = *barred;
     VHM_RETURN_IF_ERROR(count("frames outside their content's id range or of no content",
                               "SELECT count(*) FROM frames f LEFT JOIN contents c ON c.id = f.content_id "
                               "WHERE c.id IS NULL OR f.id < c.first_frame_id OR f.id >= c.first_frame_id + c.frame_count"));
@@ -1476,6 +1552,11 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     VHM_RETURN_IF_ERROR(count("frames with a malformed hash, quality or frame number",
                               "SELECT count(*) FROM frames WHERE typeof(hash) != 'blob' OR length(hash) != 32 "
                               "OR quality NOT BETWEEN 0 AND 100 OR frame < 0"));
+    VHM_RETURN_IF_ERROR(count("frames with a malformed inside-bars hash or quality",
+                              "SELECT count(*) FROM frames "
+                              "WHERE (inside_bars_hash IS NULL) != (inside_bars_quality IS NULL) "
+                              "OR (inside_bars_hash IS NOT NULL AND (typeof(inside_bars_hash) != 'blob' "
+                              "OR length(inside_bars_hash) != 32 OR inside_bars_quality NOT BETWEEN 0 AND 100))"));
     VHM_RETURN_IF_ERROR(count("exact-duplicate frame hashes within a content",
                               "SELECT count(*) FROM (SELECT 1 FROM frames GROUP BY content_id, hash HAVING count(*) > 1)"));
     VHM_RETURN_IF_ERROR(count("pdq contents without exactly one frame",
@@ -1501,9 +1582,8 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     const std::string origin = im.current()->origin;
     report.index_cache = origin == "cache" ? "consistent" : origin;
   } else {
-    std::shared_ptr<const HashIndex> index;
-    int64_t generation = 0, max_frame_id = 0;
-    Status cache = im.try_load_cache(index, generation, max_frame_id);
+    Impl::LoadedCache loaded;
+    Status cache = im.try_load_cache(loaded);
     report.index_cache = cache.is_ok() ? "consistent"
                          : cache.message() == "missing" ? "missing"
                                                         : "stale or corrupt: " + cache.message();
@@ -1518,21 +1598,14 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
   VHM_RETURN_IF_ERROR(im.sync());
 
   // 4. Probes: every probed frame of a live content is found at distance 0 with its
-  //    own id; no frame of a removed content is ever returned.
-  {
-    const int64_t rows = report.frames_checked;
-    if (!options.all_frames && options.probe_frames <= 0) return report;
-    const int64_t step = options.all_frames || rows <= options.probe_frames
-                             ? 1
-                             : (rows + options.probe_frames - 1) / options.probe_frames;
-    auto s = db->prepare(
-        "SELECT f.id, f.content_id, f.hash, c.removed_at IS NOT NULL FROM frames f JOIN contents c ON c.id = f.content_id "
-        "WHERE (f.id - 1) % ? = 0 ORDER BY f.id");
-    if (!s) return s.status();
-    s->bind(1, step);
+  //    own id, and every probed inside-bars hash is found at distance 0 through its
+  //    frame's inside-bars code; no frame of a removed content is ever returned.
+  if (options.all_frames || options.probe_frames > 0) {
     struct Probe {
       int64_t id, content;
       bool removed;
+      bool inside_bars;     // the probe is the frame's inside-bars hash
+      bool same_as_stored;  // ... which equals its hash as stored (a tie reports that one)
     };
     std::vector<Probe> probes;
     std::vector<Hash256> codes;
@@ -1541,36 +1614,70 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
       auto hits = im.lookup(codes, 0);
       if (!hits) return hits.status();
       std::vector<bool> found(codes.size(), false);
+      auto what = [](const Probe& p) {
+        return (p.inside_bars ? "the inside-bars hash of frame " : "frame ") + std::to_string(p.id);
+      };
       for (const BankHit& h : *hits) {
         const Probe& p = probes[h.query];
-        if (h.frame_id == p.id) found[h.query] = true;
-        if (h.frame_id == p.id && h.content_id != p.content)
-          report.problems.push_back("frame " + std::to_string(p.id) + " is indexed under content " +
-                                    std::to_string(h.content_id) + ", not " + std::to_string(p.content));
+        if (h.frame_id != p.id) continue;
+        if (!p.inside_bars || h.bank_variant == kBankVariantInsideBars || p.same_as_stored) found[h.query] = true;
+        if (h.content_id != p.content)
+          report.problems.push_back(what(p) + " is indexed under content " + std::to_string(h.content_id) + ", not " +
+                                    std::to_string(p.content));
       }
       int missing = 0, leaked = 0;
       for (size_t q = 0; q < probes.size(); ++q) {
-        if (!probes[q].removed && !found[q] && ++missing <= 5)
-          report.problems.push_back("frame " + std::to_string(probes[q].id) + " of content " +
-                                    std::to_string(probes[q].content) + " is not found by a lookup");
-        if (probes[q].removed && found[q] && ++leaked <= 5)
-          report.problems.push_back("frame " + std::to_string(probes[q].id) + " of removed content " +
-                                    std::to_string(probes[q].content) + " is returned by a lookup");
+        const Probe& p = probes[q];
+        if (!p.removed && !found[q] && ++missing <= 5)
+          report.problems.push_back(what(p) + " of content " + std::to_string(p.content) + " is not found by a lookup");
+        if (p.removed && found[q] && ++leaked <= 5)
+          report.problems.push_back(what(p) + " of removed content " + std::to_string(p.content) +
+                                    " is returned by a lookup");
+        (p.inside_bars ? report.inside_bars_probed : report.frames_probed) += 1;
       }
-      report.frames_probed += static_cast<int64_t>(codes.size());
       codes.clear();
       probes.clear();
       return Status::ok();
     };
+    auto add_probe = [&](const Probe& p, const Hash256& h) -> Status {
+      probes.push_back(p);
+      codes.push_back(h);
+      return codes.size() == 4096 ? check_batch() : Status::ok();
+    };
+    auto spacing = [&](int64_t rows) -> int64_t {
+      if (options.all_frames || rows <= options.probe_frames) return 1;
+      return (rows + options.probe_frames - 1) / options.probe_frames;
+    };
+    // Frames, evenly spread by id.
+    auto s = db->prepare(
+        "SELECT f.id, f.content_id, f.hash, c.removed_at IS NOT NULL FROM frames f "
+        "JOIN contents c ON c.id = f.content_id WHERE (f.id - 1) % ? = 0 ORDER BY f.id");
+    if (!s) return s.status();
+    s->bind(1, spacing(report.frames_checked));
     while (true) {
       auto row = s->step();
       if (!row) return row.status();
       if (!*row) break;
       Hash256 h;
       if (!from_blob(s->column_blob(2), h)) continue;  // counted as malformed above
-      probes.push_back({s->column_int(0), s->column_int(1), s->column_int(3) != 0});
-      codes.push_back(h);
-      if (codes.size() == 4096) VHM_RETURN_IF_ERROR(check_batch());
+      VHM_RETURN_IF_ERROR(add_probe({s->column_int(0), s->column_int(1), s->column_int(3) != 0, false, false}, h));
+    }
+    // Inside-bars hashes, evenly spread over the frames that have one (few or none in
+    // most banks: spreading them by frame id would often probe none).
+    auto b = db->prepare(
+        "SELECT f.id, f.content_id, f.hash, f.inside_bars_hash, c.removed_at IS NOT NULL FROM frames f "
+        "JOIN contents c ON c.id = f.content_id WHERE f.inside_bars_hash IS NOT NULL ORDER BY f.id");
+    if (!b) return b.status();
+    const int64_t bars_step = spacing(report.frames_inside_bars);
+    for (int64_t n = 0;; ++n) {
+      auto row = b->step();
+      if (!row) return row.status();
+      if (!*row) break;
+      if (n % bars_step) continue;
+      Hash256 stored, inside;
+      if (!from_blob(b->column_blob(2), stored) || !from_blob(b->column_blob(3), inside)) continue;  // malformed: above
+      VHM_RETURN_IF_ERROR(
+          add_probe({b->column_int(0), b->column_int(1), b->column_int(4) != 0, true, stored == inside}, inside));
     }
     VHM_RETURN_IF_ERROR(check_batch());
   }

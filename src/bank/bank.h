@@ -20,6 +20,9 @@
 //     they grow; tombstoned contents are filtered out of every hit at query time;
 //   - lookups search an immutable snapshot of that state: they never wait for a writer
 //     (SQLite's WAL lets them read while another connection writes).
+//   - a frame stored with an inside-bars hash (FrameHash::has_cropped: the picture
+//     inside its letterbox/pillarbox bars) is searchable by both codes; a lookup reports
+//     it once, at the nearer of the two (BankHit::bank_variant says which).
 //
 // Thread safety: every method may be called from any thread; writers (add, remove)
 // are serialised, lookups and getters run concurrently with them and with each other.
@@ -95,14 +98,27 @@ struct RemoveResult {
   bool already_removed = false;  // it was a tombstone already: nothing changed
 };
 
-// One frame of the bank within the distance of one query.
+// BankHit::bank_variant: which of a stored frame's codes was within the distance.
+inline constexpr uint8_t kBankVariantAsStored = 0;   // its hash as stored
+inline constexpr uint8_t kBankVariantInsideBars = 1;  // the hash of the picture inside its bars
+
+// One frame of the bank within the distance of one query. A frame with an inside-bars
+// hash is reported once per query, at the smaller of its two distances (as stored on
+// a tie); frame_id and frame_ordinal are always the frame's own.
 struct BankHit {
   uint32_t query = 0;         // position of the query in the batch
   int32_t distance = 0;       // Hamming distance
   int64_t content_id = 0;
   int64_t frame_id = 0;       // the frame's row id
   int32_t frame_ordinal = 0;  // its position among the content's stored frames: content_frames(id)[ordinal]
+  uint8_t bank_variant = kBankVariantAsStored;
   friend bool operator==(const BankHit&, const BankHit&) = default;
+};
+
+struct LookupOptions {
+  // Also search the frames' inside-bars hashes (false: as stored only, which is what a
+  // matcher run without bar variants asks for).
+  bool inside_bars = true;
 };
 
 struct BankCreateOptions {
@@ -113,7 +129,7 @@ struct BankOptions {
   bool load_index = true;          // load or rebuild the index at open (false: at the first lookup)
   bool save_index = true;          // write the cache after a rebuild or a merge
   bool background_merge = true;    // merge the deltas on a thread once they pass merge_frames
-  int64_t merge_frames = 1 << 16;  // delta frames that make a merge worthwhile
+  int64_t merge_frames = 1 << 16;  // delta codes (frames and inside-bars codes) that make a merge worthwhile
   int search_threads = 0;          // SearchOptions::threads for the main index (0: all cores)
   int busy_timeout_ms = 30000;     // how long a writer waits for another writer
   std::string index_spec;          // empty: the bank's own (metadata); else overrides it for this open
@@ -131,6 +147,7 @@ struct BankIndexInfo {
   int64_t generation = 0;      // every commit up to this one is searchable
   int64_t main_frames = 0;
   int64_t delta_frames = 0;
+  int64_t inside_bars_codes = 0;  // main + delta: codes of frames' inside-bars hashes (besides the frames)
   int64_t delta_segments = 0;
   int64_t removed_contents = 0;  // tombstones filtered at query time
   int64_t merges = 0;          // merges completed since open
@@ -149,6 +166,7 @@ struct BankStats {
   int64_t pdq_contents = 0;    // live
   int64_t frames_live = 0;     // stored frames of live contents
   int64_t frames_total = 0;    // all stored frame rows (tombstoned contents' too)
+  int64_t frames_inside_bars = 0;  // stored frames of live contents that have an inside-bars hash
   int64_t database_bytes = 0;  // bank.sqlite plus its WAL
   int64_t index_cache_bytes = 0;
   bool index_cache_present = false;
@@ -169,7 +187,9 @@ struct VerifyReport {
   std::string index_cache;            // "consistent", "missing", "stale: ...", "corrupt: ..."
   int64_t contents_checked = 0;
   int64_t frames_checked = 0;
+  int64_t frames_inside_bars = 0;  // frame rows with an inside-bars hash
   int64_t frames_probed = 0;
+  int64_t inside_bars_probed = 0;  // inside-bars hashes looked up
   bool ok() const { return problems.empty(); }
 };
 
@@ -178,7 +198,8 @@ class Bank {
   // Makes `dir` (and its parents) a new, empty bank. Fails if a bank is there already
   // or the index spec is unknown.
   static Status create(const std::string& dir, const BankCreateOptions& options = {});
-  // Opens an existing bank; recovers from interrupted adds (see recovery_notes()).
+  // Opens an existing bank; recovers from interrupted adds and migrates an older format
+  // in place (see recovery_notes()); refuses a format newer than kBankFormatVersion.
   static Result<std::unique_ptr<Bank>> open(const std::string& dir, const BankOptions& options = {});
 
   ~Bank();
@@ -187,11 +208,13 @@ class Bank {
 
   const std::string& path() const;
   // What open() found and repaired: adds interrupted by a crash (rolled back by
-  // SQLite, none of their rows visible) and the consistency check run after them.
+  // SQLite, none of their rows visible) and the consistency check run after them, and
+  // a migration from an older bank format.
   const std::vector<std::string>& recovery_notes() const;
 
   // Adds every content in ONE transaction (all or none). Exact-duplicate frame hashes
-  // within a content are stored once (the first kept). Ids in the order given.
+  // within a content are stored once (the first kept, with its inside-bars hash when
+  // FrameHash::has_cropped). Ids in the order given.
   Result<std::vector<AddedContent>> add_contents(std::span<const NewContent> contents);
   Result<AddedContent> add_content(const ContentMeta& meta, std::span<const FrameHash> frames);
 
@@ -199,10 +222,12 @@ class Bank {
   // Bank. Its rows stay for audit; export skips it. kNotFound when no such content.
   Result<RemoveResult> remove(const ContentRef& ref, const std::string& reason = {});
 
-  // Every bank frame within max_distance (inclusive, 0..256) of each query, tombstoned
-  // contents left out, sorted by (query, content id, frame id). Sees every commit made
-  // before the call, by any process.
-  Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance);
+  // Every bank frame within max_distance (inclusive, 0..256) of each query, through its
+  // hash as stored or its inside-bars hash, once per (query, frame); tombstoned contents
+  // left out, sorted by (query, content id, frame id). Sees every commit made before
+  // the call, by any process.
+  Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance,
+                                      const LookupOptions& options = {});
 
   // Reads what other connections committed since the last look (lookup() does this itself).
   Status refresh();
@@ -214,7 +239,8 @@ class Bank {
   Result<ContentInfo> content(int64_t id) const;
   // The live content with this external id (else the most recent removed one).
   Result<ContentInfo> content(const ContentRef& ref) const;
-  // Its stored frames in order (frame number, timestamp, quality, hash).
+  // Its stored frames in order (frame number, timestamp, quality, hash, and the
+  // inside-bars hash and quality where stored: has_cropped, cropped, cropped_quality).
   Result<std::vector<FrameHash>> content_frames(int64_t id) const;
   // Calls fn for each content in id order (tombstoned ones only when asked), in one
   // snapshot; stops at the first error fn returns.
@@ -237,6 +263,7 @@ inline constexpr const char* kBankDatabaseFile = "bank.sqlite";
 inline constexpr const char* kBankIndexFile = "index.vhmidx";
 inline constexpr const char* kBankIndexMetaFile = "index.vhmidx.meta";
 inline constexpr const char* kBankWriterLockFile = "writer.lock";
-inline constexpr int kBankFormatVersion = 1;
+// 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars.
+inline constexpr int kBankFormatVersion = 2;
 
 }  // namespace vhm

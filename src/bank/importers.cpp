@@ -64,22 +64,46 @@ Result<std::string> read_text(const std::string& path) {
 // A JSON record's frame list or single hash, checked field by field.
 Status json_frames(const nlohmann::json& j, const std::string& name, size_t line_no, std::vector<FrameHash>& frames) {
   auto field_error = [&](const std::string& what) { return line_error(name, line_no, what); };
-  auto get_hash = [&](const nlohmann::json& v, const std::string& where, Hash256& out) -> Status {
-    if (!v.is_string()) return field_error(where + ": \"pdq\" must be a string of 64 hex digits");
+  auto get_hash = [&](const nlohmann::json& v, const std::string& where, Hash256& out,
+                      const char* key = "pdq") -> Status {
+    if (!v.is_string()) return field_error(where + ": \"" + key + "\" must be a string of 64 hex digits");
     const auto h = Hash256::from_hex(v.get<std::string>());
     if (!h) return field_error(where + ": bad PDQ hash " + shown(v.get<std::string>()) + " (expected 64 hex digits)");
     out = *h;
     return Status::ok();
   };
-  auto get_quality = [&](const nlohmann::json& obj, const std::string& where, int& out) -> Status {
-    if (!obj.contains("quality")) {
-      out = 100;  // hash lists often carry no quality: count the frame
+  // obj[key] as a quality 0..100, `fallback` when absent.
+  auto get_quality_key = [&](const nlohmann::json& obj, const char* key, const std::string& where, int fallback,
+                             int& out) -> Status {
+    if (!obj.contains(key) || obj[key].is_null()) {
+      out = fallback;
       return Status::ok();
     }
-    const auto& q = obj["quality"];
+    const auto& q = obj[key];
     if (!q.is_number_integer() || q.get<int64_t>() < 0 || q.get<int64_t>() > 100)
-      return field_error(where + ": \"quality\" must be an integer 0..100");
+      return field_error(where + ": \"" + key + "\" must be an integer 0..100");
     out = q.get<int>();
+    return Status::ok();
+  };
+  auto get_quality = [&](const nlohmann::json& obj, const std::string& where, int& out) -> Status {
+    return get_quality_key(obj, "quality", where, 100, out);  // hash lists often carry no quality: count the frame
+  };
+  // The picture inside the bars, where given: "pdq_inside_bars" as 64 hex digits with
+  // "quality_inside_bars" beside it (a video frame), or as {"pdq", "quality"} (an image,
+  // as `vhm hash --bars` writes one). Without a quality (vhm hash before it wrote one)
+  // the frame's own quality stands in: the best estimate there is.
+  auto get_inside_bars = [&](const nlohmann::json& obj, const std::string& where, FrameHash& f) -> Status {
+    if (!obj.contains("pdq_inside_bars") || obj["pdq_inside_bars"].is_null()) return Status::ok();
+    const auto& v = obj["pdq_inside_bars"];
+    if (v.is_object()) {
+      if (!v.contains("pdq")) return field_error(where + ": \"pdq_inside_bars\" has no \"pdq\"");
+      VHM_RETURN_IF_ERROR(get_hash(v["pdq"], where + ": \"pdq_inside_bars\"", f.cropped));
+      VHM_RETURN_IF_ERROR(get_quality_key(v, "quality", where + ": \"pdq_inside_bars\"", f.quality, f.cropped_quality));
+    } else {
+      VHM_RETURN_IF_ERROR(get_hash(v, where, f.cropped, "pdq_inside_bars"));
+      VHM_RETURN_IF_ERROR(get_quality_key(obj, "quality_inside_bars", where, f.quality, f.cropped_quality));
+    }
+    f.has_cropped = true;
     return Status::ok();
   };
   if (j.contains("frames")) {
@@ -94,6 +118,7 @@ Status json_frames(const nlohmann::json& j, const std::string& name, size_t line
       if (!fj.contains("pdq")) return field_error(where + " has no \"pdq\"");
       VHM_RETURN_IF_ERROR(get_hash(fj["pdq"], where, f.hash));
       VHM_RETURN_IF_ERROR(get_quality(fj, where, f.quality));
+      VHM_RETURN_IF_ERROR(get_inside_bars(fj, where, f));
       if (fj.contains("frame")) {
         if (!fj["frame"].is_number_integer() || fj["frame"].get<int64_t>() < 0 ||
             fj["frame"].get<int64_t>() > INT32_MAX)
@@ -117,6 +142,7 @@ Status json_frames(const nlohmann::json& j, const std::string& name, size_t line
     FrameHash f;
     VHM_RETURN_IF_ERROR(get_hash(j["pdq"], "record", f.hash));
     VHM_RETURN_IF_ERROR(get_quality(j, "record", f.quality));
+    VHM_RETURN_IF_ERROR(get_inside_bars(j, "record", f));
     frames.push_back(f);
     return Status::ok();
   }
@@ -315,6 +341,11 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
         FrameHash f;
         f.hash = h.image->pdq.hash;
         f.quality = h.image->pdq.quality;
+        f.has_cropped = h.image->has_cropped;
+        if (f.has_cropped) {
+          f.cropped = h.image->cropped.hash;
+          f.cropped_quality = h.image->cropped.quality;
+        }
         c.frames.push_back(f);
       } else if (h.video) {
         c.meta.signal_type = SignalType::kVideo;
@@ -355,13 +386,23 @@ nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> 
   }
   j["input_frame_count"] = c.input_frame_count;
   j["frames_hashed"] = frames.size();
+  // The inside-bars hash in the shapes `vhm hash --bars` writes: {"pdq", "quality"} for
+  // an image, hex and "quality_inside_bars" beside it for a video frame.
   if (c.meta.signal_type == SignalType::kPdq && frames.size() == 1) {
     j["pdq"] = frames[0].hash.to_hex();
     j["quality"] = frames[0].quality;
+    if (frames[0].has_cropped)
+      j["pdq_inside_bars"] = {{"pdq", frames[0].cropped.to_hex()}, {"quality", frames[0].cropped_quality}};
   } else {
     nlohmann::json arr = nlohmann::json::array();
-    for (const FrameHash& f : frames)
-      arr.push_back({{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+    for (const FrameHash& f : frames) {
+      nlohmann::json fj{{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
+      if (f.has_cropped) {
+        fj["pdq_inside_bars"] = f.cropped.to_hex();
+        fj["quality_inside_bars"] = f.cropped_quality;
+      }
+      arr.push_back(std::move(fj));
+    }
     j["frames"] = std::move(arr);
   }
   return j;

@@ -5,13 +5,17 @@
 //   vpdq   the reference vPDQ text (frame,quality,hex,seconds per line): one video content
 //   jsonl  JSON Lines as `vhm hash --format jsonl` writes them (and as `vhm bank export
 //          --format jsonl` writes them): one content per line; "frames" [{frame, pts,
-//          quality, pdq}] for a video, "pdq" (+ "quality") for an image; "external_id",
-//          "label", "source"/"path", "signal_type" carried when present; an error object
-//          ({"path","error"}: a failed hash) is an error
+//          quality, pdq}] for a video, "pdq" (+ "quality") for an image; the picture
+//          inside the bars where given (`vhm hash --bars`): a frame's "pdq_inside_bars"
+//          hex + "quality_inside_bars", an image's "pdq_inside_bars" {pdq, quality};
+//          "external_id", "label", "source"/"path", "signal_type" carried when present;
+//          an error object ({"path","error"}: a failed hash) is an error
 //   pdq    a PDQ list: one 64-hex hash per line, or "pdq <hex>" as python-threatexchange's
 //          file exchange writes; each line one pdq content; blank lines and '#' comments
 //          skipped; repeated hashes within the file kept once (as the exchange does)
-//   media  a video (hashed on the fly, every frame by default) or an image (one PDQ hash)
+//   media  a video (hashed on the fly, every frame by default) or an image (one PDQ hash),
+//          with the picture inside the bars when ImportOptions::hashing asks for it
+//          (video.crop_bars)
 // "auto" picks by extension (.jsonl/.json -> jsonl; image or video extensions -> media)
 // and otherwise by the first meaningful line (four commas -> vpdq, a hash -> pdq).
 #pragma once

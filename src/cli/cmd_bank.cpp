@@ -104,6 +104,7 @@ nlohmann::json index_json(const BankIndexInfo& i) {
     j["generation"] = i.generation;
     j["main_frames"] = i.main_frames;
     j["delta_frames"] = i.delta_frames;
+    j["inside_bars_codes"] = i.inside_bars_codes;
     j["delta_segments"] = i.delta_segments;
     j["removed_contents"] = i.removed_contents;
     j["memory_bytes"] = i.memory_bytes;
@@ -205,6 +206,11 @@ Formats (--format auto picks by extension, then by the first line):
   media  videos (hashed now, every frame by default, the reference's timestamps) and
          images (one PDQ hash: a pdq content)
 
+A frame or image with letterbox/pillarbox bars is stored with the hash of the picture
+inside them as well (media, unless --no-bars; JSON Lines from 'vhm hash --bars'), and
+lookups search both, so an upload that cut the bars away or changed them still
+matches. vPDQ files and PDQ lists carry no such hash.
+
 Exact-duplicate frame hashes within a content are stored once (the first kept), as
 the reference vPDQ matcher dedupes. Adding is safe while other processes match
 against the bank: they see the new contents at their next lookup.
@@ -223,7 +229,7 @@ Options)";
   std::string dir;
   std::vector<std::string> inputs;
   std::string format = "auto", label, external_id, sample = "every-frame", device = "auto";
-  bool skip_unsupported = false, json = false, quiet = false;
+  bool skip_unsupported = false, json = false, quiet = false, no_bars = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")(
       "format,f", po::value(&format)->default_value(format), "auto, vpdq, jsonl, pdq or media")(
@@ -231,6 +237,7 @@ Options)";
       "external-id", po::value(&external_id), "the exchange's id of the content (one content per run)")(
       "sample,s", po::value(&sample)->default_value(sample), "media: every-frame, Ns (e.g. 1s) or keyframes")(
       "device", po::value(&device)->default_value(device), "media: PDQ on cpu, gpu, auto or reference")(
+      "no-bars", po::bool_switch(&no_bars), "media: do not also store the picture inside letterbox/pillarbox bars")(
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
       "json", po::bool_switch(&json), "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
@@ -252,6 +259,10 @@ Options)";
     return usage_error("add", "--device must be cpu, gpu, auto or reference, not '" + device + "'");
   options.hashing.video.device = device;
   options.hashing.video.timestamps = TimestampMode::kReference;
+  // The bank's side of bar robustness: a barred frame is stored with the picture inside
+  // its bars too (as `vhm match` searches a query frame's), so uploads without those
+  // bars, or with others, match it. The vPDQ lines stay the reference's.
+  options.hashing.video.crop_bars = !no_bars;
   options.label = label;
   options.external_id = external_id;
   options.skip_unsupported = skip_unsupported;
@@ -434,6 +445,7 @@ Options)";
                      {"pdq_contents", st->pdq_contents},
                      {"frames_live", st->frames_live},
                      {"frames_total", st->frames_total},
+                     {"frames_inside_bars", st->frames_inside_bars},
                      {"database_bytes", st->database_bytes},
                      {"index_cache_present", st->index_cache_present},
                      {"index_cache_bytes", st->index_cache_bytes},
@@ -447,17 +459,20 @@ Options)";
   std::printf("contents      %lld live (%lld video, %lld pdq), %lld removed\n", static_cast<long long>(st->contents_live),
               static_cast<long long>(st->video_contents), static_cast<long long>(st->pdq_contents),
               static_cast<long long>(st->contents_removed));
-  std::printf("frames        %lld live, %lld stored\n", static_cast<long long>(st->frames_live),
-              static_cast<long long>(st->frames_total));
+  std::printf("frames        %lld live, %lld stored; %lld live with an inside-bars hash\n",
+              static_cast<long long>(st->frames_live), static_cast<long long>(st->frames_total),
+              static_cast<long long>(st->frames_inside_bars));
   std::printf("generation    %lld\n", static_cast<long long>(st->generation));
   std::printf("database      %lld bytes\n", static_cast<long long>(st->database_bytes));
   std::printf("index         %s; cache %s\n", st->index_spec.c_str(),
               st->index_cache_present ? (std::to_string(st->index_cache_bytes) + " bytes").c_str() : "absent");
   if (st->index.loaded)
-    std::printf("loaded index  %s: %lld main + %lld delta frames, %lld tombstones, %zu bytes in memory\n",
-                st->index.origin.c_str(), static_cast<long long>(st->index.main_frames),
-                static_cast<long long>(st->index.delta_frames), static_cast<long long>(st->index.removed_contents),
-                st->index.memory_bytes);
+    std::printf(
+        "loaded index  %s: %lld main + %lld delta frames, %lld inside-bars codes, %lld tombstones, "
+        "%zu bytes in memory\n",
+        st->index.origin.c_str(), static_cast<long long>(st->index.main_frames),
+        static_cast<long long>(st->index.delta_frames), static_cast<long long>(st->index.inside_bars_codes),
+        static_cast<long long>(st->index.removed_contents), st->index.memory_bytes);
   for (const auto& n : st->recovery_notes) std::printf("recovered     %s\n", n.c_str());
   return kExitOk;
 }
@@ -471,11 +486,12 @@ Writes the live contents (tombstoned ones too with --include-removed) from one
 consistent snapshot:
   jsonl  one JSON object per content on stdout (or --out FILE): content_id,
          external_id, label, source, signal_type, added_at and the frames
-         (frame, pts, quality, pdq), or "pdq" for a pdq content; 'vhm bank add'
-         reads it back
+         (frame, pts, quality, pdq, and pdq_inside_bars + quality_inside_bars where
+         stored), or "pdq" for a pdq content; 'vhm bank add' reads it back
   vpdq   one reference vPDQ file per content in --out-dir, named after the external
          id (else content-ID), exactly the lines that were added less exact-duplicate
-         frames; pdq contents become a one-line file (0,quality,hex,0.000)
+         frames (the reference format has no inside-bars hashes); pdq contents
+         become a one-line file (0,quality,hex,0.000)
 
 Examples:
   vhm bank export banks/known > known.jsonl
@@ -548,7 +564,8 @@ had to be rebuilt, or with --rebuild-index):
   - the index cache (index.vhmidx): consistent with SQLite, or stale/corrupt (then it
     is rebuilt from SQLite by any open, and by --rebuild-index now);
   - lookups: probe frames (evenly spread; --all-frames for every one) are each found at
-    distance 0 under their own content, and no frame of a removed content is returned.
+    distance 0 under their own content, so are probed inside-bars hashes (through the
+    frame's inside-bars code), and no frame of a removed content is returned.
 
 Examples:
   vhm bank verify banks/known
@@ -589,16 +606,20 @@ Options)";
                                 {"index_cache", report->index_cache},
                                 {"contents_checked", report->contents_checked},
                                 {"frames_checked", report->frames_checked},
+                                {"frames_inside_bars", report->frames_inside_bars},
                                 {"frames_probed", report->frames_probed},
+                                {"inside_bars_probed", report->inside_bars_probed},
                                 {"index", index_json(info)}}
                      .dump()
               << "\n";
   } else {
     std::printf("%s: %s\n", dir.c_str(), report->ok() ? "consistent" : "PROBLEMS FOUND");
     std::printf("  integrity_check  %s\n", report->integrity.c_str());
-    std::printf("  checked          %lld contents, %lld frames; %lld frames looked up\n",
+    std::printf("  checked          %lld contents, %lld frames (%lld with an inside-bars hash); %lld frames and "
+                "%lld inside-bars hashes looked up\n",
                 static_cast<long long>(report->contents_checked), static_cast<long long>(report->frames_checked),
-                static_cast<long long>(report->frames_probed));
+                static_cast<long long>(report->frames_inside_bars), static_cast<long long>(report->frames_probed),
+                static_cast<long long>(report->inside_bars_probed));
     std::printf("  index cache      %s\n", report->index_cache.c_str());
     std::printf("  index            %s, %s\n", info.spec.c_str(), info.origin.c_str());
     for (const auto& p : report->problems) std::printf("  problem: %s\n", p.c_str());

@@ -107,7 +107,9 @@ int cmd_hash(int argc, char** argv) {
       ("pixels", po::value(&opt.pixels)->default_value(opt.pixels),
        "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
        "a few bits off; GPU decoding needs it; see docs/PIXELS.md)")
-      ("bars", po::bool_switch(&opt.bars), "jsonl: also hash the picture inside letterbox/pillarbox bars")
+      ("bars", po::bool_switch(&opt.bars),
+       "jsonl: also hash the picture inside letterbox/pillarbox bars (pdq_inside_bars, quality_inside_bars; "
+       "'vhm bank add' stores them)")
       ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")
       ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
       ("shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")

@@ -77,7 +77,10 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   nlohmann::json frames = nlohmann::json::array();
   for (const FrameHash& f : v.frames) {
     nlohmann::json fj{{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
-    if (f.has_cropped) fj["pdq_inside_bars"] = f.cropped.to_hex();
+    if (f.has_cropped) {
+      fj["pdq_inside_bars"] = f.cropped.to_hex();
+      fj["quality_inside_bars"] = f.cropped_quality;
+    }
     if (!f.dihedral.empty()) {
       nlohmann::json d = nlohmann::json::object();
       for (size_t k = 0; k < f.dihedral.size(); ++k)

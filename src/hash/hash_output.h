@@ -2,7 +2,9 @@
 //   csv    images: pdq_hex,quality,path (the reference photo tool's line; with
 //          dihedral: 8 hashes,quality,path); videos: pdq_hex,quality,path,frame,seconds
 //          per hashed frame
-//   jsonl  one JSON object per input (failures: {"path", "error", "code"})
+//   jsonl  one JSON object per input (failures: {"path", "error", "code"}); with bars
+//          (VideoHashConfig::crop_bars) a frame that has them carries "pdq_inside_bars"
+//          and "quality_inside_bars", an image "pdq_inside_bars": {pdq, quality}
 //   vpdq   the reference vPDQ file (frame,quality,hex,seconds), one per input
 #pragma once
 

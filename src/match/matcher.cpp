@@ -19,6 +19,16 @@ namespace {
 constexpr uint8_t kVariantInsideBars = 1;
 constexpr uint8_t kVariantDihedralFirst = 2;
 
+// Bars are searched on both sides or on neither: the bank's frames stored with bars are
+// also searched by the picture inside them (an upload that cut the bars away, or
+// changed them), unless bar variants are off for this run (`vhm match --no-bars`),
+// which then compares frames exactly as hashed on both sides.
+LookupOptions lookup_options(const MatchConfig& config) {
+  LookupOptions o;
+  o.inside_bars = config.hashing.video.crop_bars;
+  return o;
+}
+
 void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>& frames, std::vector<QueryCode>& codes) {
   if (h.image) {
     frames.push_back({0, 0.0, h.image->has_cropped ? h.image->cropped.quality : h.image->pdq.quality, h.image->pdq.hash});
@@ -57,7 +67,7 @@ InputMatch Matcher::match_input(const Input& input) const {
   for (const QueryCode& c : codes) queries.push_back(c.hash);
 
   const auto started = std::chrono::steady_clock::now();
-  auto hits = bank_.lookup(queries, config_.thresholds.distance);
+  auto hits = bank_.lookup(queries, config_.thresholds.distance, lookup_options(config_));
   if (!hits) {
     m.hashed.status = hits.status().with_subject(input.url);
     return m;
@@ -101,7 +111,7 @@ InputMatch Matcher::match_input(const Input& input) const {
 }
 
 Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const Hash256> hashes) const {
-  auto hits = bank_.lookup(hashes, config_.thresholds.distance);
+  auto hits = bank_.lookup(hashes, config_.thresholds.distance, lookup_options(config_));
   if (!hits) return hits.status();
   std::vector<std::vector<HashHit>> out(hashes.size());
   std::map<int64_t, std::pair<ContentInfo, std::vector<FrameHash>>> cache;

@@ -16,8 +16,9 @@
 namespace vhm {
 
 // Robustness comes from searching variants of each query frame as well as the frame:
-// set hashing.video.crop_bars to add the picture inside letterbox/pillarbox bars, and
-// `dihedral` (which also sets hashing.video.dihedral) for rotations and flips.
+// set hashing.video.crop_bars to add the picture inside letterbox/pillarbox bars (it
+// also searches the bank's frames by the picture inside their own bars, where stored),
+// and `dihedral` (which also sets hashing.video.dihedral) for rotations and flips.
 struct MatchConfig {
   InputHashConfig hashing;     // how inputs are hashed (sampling, device, threads, variants)
   MatchThresholds thresholds;  // distance, quality, query/bank percentages

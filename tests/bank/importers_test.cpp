@@ -165,5 +165,73 @@ TEST(Importers, ExportedJsonReadsBack) {
   EXPECT_EQ(export_file_stem(c), "te_9");
 }
 
+TEST(HashJsonl, ReadsTheInsideBarsHashInEveryShapeVhmWrites) {
+  const std::string text =
+      // A video frame as `vhm hash --bars` writes it, one without bars, one from a vhm
+      // that wrote no quality_inside_bars, then an image with {pdq, quality}.
+      R"({"type":"video","frames":[{"frame":0,"quality":100,"pdq":")" + kHexA + R"(","pdq_inside_bars":")" + kHexB +
+      R"(","quality_inside_bars":35},{"frame":1,"quality":90,"pdq":")" + kHexB +
+      R"("},{"frame":2,"quality":64,"pdq_inside_bars":")" + kHexB + R"(","pdq":")" + kHexA + R"("}]})" + "\n" +
+      R"({"type":"image","pdq":")" + kHexB + R"(","quality":77,"pdq_inside_bars":{"pdq":")" + kHexA +
+      R"(","quality":41}})" + "\n";
+  auto r = parse_hash_jsonl(text, "h.jsonl");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->contents.size(), 2u);
+  const auto& v = r->contents[0].frames;
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_TRUE(v[0].has_cropped);
+  EXPECT_EQ(v[0].cropped.to_hex(), kHexB);
+  EXPECT_EQ(v[0].cropped_quality, 35);
+  EXPECT_FALSE(v[1].has_cropped);
+  EXPECT_TRUE(v[2].has_cropped);
+  EXPECT_EQ(v[2].cropped_quality, 64) << "no quality_inside_bars: the frame's own quality";
+  const FrameHash& im = r->contents[1].frames.at(0);
+  EXPECT_TRUE(im.has_cropped);
+  EXPECT_EQ(im.cropped.to_hex(), kHexA);
+  EXPECT_EQ(im.cropped_quality, 41);
+
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"pdq":")" + kHexA + R"(","pdq_inside_bars":"xyz"}]})" "\n",
+                                     "h.jsonl")
+                        .status(),
+                    1, "frames[0]: bad PDQ hash 'xyz'", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"pdq":")" + kHexA + R"(","pdq_inside_bars":")" + kHexB +
+                                         R"(","quality_inside_bars":101}]})" "\n",
+                                     "h.jsonl")
+                        .status(),
+                    1, "\"quality_inside_bars\" must be an integer 0..100", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"pdq":")" + kHexA + R"(","pdq_inside_bars":{"quality":3}})" "\n", "h.jsonl")
+                        .status(),
+                    1, "\"pdq_inside_bars\" has no \"pdq\"", "h.jsonl");
+}
+
+TEST(Importers, ExportedJsonKeepsTheInsideBarsHashes) {
+  std::mt19937_64 rng(4);
+  ContentInfo c;
+  c.id = 3;
+  auto frames = test::random_frames(6, rng);
+  for (size_t i = 0; i < frames.size(); i += 2) {
+    frames[i].has_cropped = true;
+    frames[i].cropped = test::random_hash(rng);
+    frames[i].cropped_quality = static_cast<int>(i * 10);
+  }
+  const nlohmann::json j = content_to_json(c, frames);
+  EXPECT_EQ(j["frames"][2]["pdq_inside_bars"], frames[2].cropped.to_hex());
+  EXPECT_EQ(j["frames"][2]["quality_inside_bars"], 20);
+  EXPECT_FALSE(j["frames"][1].contains("pdq_inside_bars"));
+  EXPECT_FALSE(j["frames"][1].contains("quality_inside_bars"));
+  auto r = parse_hash_jsonl(j.dump() + "\n", "e.jsonl");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  EXPECT_EQ(r->contents.at(0).frames, frames);
+
+  c.meta.signal_type = SignalType::kPdq;
+  FrameHash image = frames[4];  // an image is frame 0 at 0 s
+  image.index = 0;
+  image.pts_seconds = 0;
+  const std::vector<FrameHash> one{image};
+  auto p = parse_hash_jsonl(content_to_json(c, one).dump(), "e.jsonl");
+  ASSERT_TRUE(p.is_ok()) << p.status().to_string();
+  EXPECT_EQ(p->contents.at(0).frames, one);
+}
+
 }  // namespace
 }  // namespace vhm
