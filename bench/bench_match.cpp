@@ -77,15 +77,6 @@ std::string human_n(size_t n) {
   return std::to_string(n);
 }
 
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const double pos = p / 100.0 * static_cast<double>(v.size() - 1);
-  const size_t lo = static_cast<size_t>(pos);
-  const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
-}
-
 // The content a video of the corpus must match ("" for none), from its file name.
 std::string expected_for(const std::string& file) {
   if (file.starts_with("chair")) return "chair-orig-22-sd-bar";

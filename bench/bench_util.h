@@ -21,6 +21,10 @@ double seconds_since(std::chrono::steady_clock::time_point t0);
 // A field of /proc/self/status in KiB ("VmRSS:", "VmHWM:"), or -1.
 long proc_status_kib(const char* key);
 
+// The p-th percentile (0..100) of `values`, interpolated between the nearest ranks; 0
+// for none.
+double percentile(std::vector<double> values, double p);
+
 // A count as flags write it: "1000000", "1e6", "10M", "500k" (0 .. 4e9), or nullopt.
 std::optional<size_t> parse_count(std::string text);
 

@@ -12,6 +12,8 @@ packages=(
   # Search, CLI, storage, logging, JSON
   libfaiss-dev libopenblas-dev libboost-program-options-dev libsqlite3-dev
   libspdlog-dev nlohmann-json3-dev
+  # HTTP server and client of vhm serve / vhm bench serve (header plus compiled library)
+  libcpp-httplib-dev
   # Tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Pictures of the benchmark figures (vhm bench ... --plot DIR)

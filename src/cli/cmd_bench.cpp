@@ -25,6 +25,7 @@ Workloads:
             text, bars, grey, flip, speed, trim, fps, rotation; made with the ffmpeg CLI)
             per sampling mode and search setting, and same- vs different-content
             frame distances
+  serve     vhm serve under concurrent clients: requests/s, frames/s, latency p50..p99
 
 Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg); --json
 and --markdown print machine- and docs-ready output; --plot DIR draws SVG charts
@@ -39,6 +40,7 @@ Examples:
   vhm bench search --n 10M --index mih,flat --threads 1,2
   vhm bench match --n 1M --sample keyframes --markdown
   vhm bench accuracy --markdown --plot plots/
+  vhm bench serve --bank banks/known --clients 1,2,4 --seconds 10 --markdown
 )";
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -51,6 +53,7 @@ Examples:
   if (workload == "search") return bench::run_search(argc - 1, argv + 1);
   if (workload == "match") return bench::run_match(argc - 1, argv + 1);
   if (workload == "accuracy") return bench::run_accuracy(argc - 1, argv + 1);
+  if (workload == "serve") return bench::run_serve(argc - 1, argv + 1);
   std::fprintf(stderr, "vhm bench: unknown workload '%s' (try 'vhm bench --help')\n", workload.c_str());
   return kExitUsage;
 }

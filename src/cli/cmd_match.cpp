@@ -17,6 +17,8 @@ extern "C" {
 #include "bank/bank.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "match/hash_list.h"
+#include "match/match_json.h"
 #include "match/matcher.h"
 #include "pipeline/inputs.h"
 #include "pipeline/ordered_pool.h"
@@ -94,54 +96,6 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const TimeRange& r : ranges) a.push_back({r.start, r.end});
-  return a;
-}
-
-nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
-  nlohmann::json j{{"path", m.hashed.input.url}};
-  if (!m.hashed.status.is_ok()) {
-    j["error"] = m.hashed.status.message();
-    j["code"] = status_code_name(m.hashed.status.code());
-    return j;
-  }
-  j["type"] = m.hashed.image ? "image" : "video";
-  j["match"] = m.matched();
-  j["frames"] = m.frames.size();
-  j["codes_searched"] = m.codes_searched;
-  j["hash_s"] = m.hashed.image ? m.hashed.image->elapsed_seconds : m.hashed.video->elapsed_seconds;
-  j["lookup_s"] = m.lookup_seconds;
-  if (m.hashed.video && !m.hashed.video->md5_hex.empty()) j["md5"] = m.hashed.video->md5_hex;
-  nlohmann::json verdicts = nlohmann::json::array();
-  for (const VerdictContent& vc : m.verdicts) {
-    const ContentVerdict& v = vc.verdict;
-    verdicts.push_back({{"content_id", v.content},
-                        {"external_id", vc.external_id},
-                        {"label", vc.label},
-                        {"signal", vc.signal},
-                        {"match", v.match},
-                        {"query_match_pct", v.query_match_percent},
-                        {"bank_match_pct", v.bank_match_percent},
-                        {"best_distance", v.best_distance},
-                        {"query_frames_matched", v.query_frames_matched},
-                        {"query_frames_considered", v.query_frames_considered},
-                        {"content_frames_matched", v.content_frames_matched},
-                        {"content_frames_considered", v.content_frames_considered},
-                        {"query_ranges", ranges_json(v.query_ranges)},
-                        {"content_ranges", ranges_json(v.content_ranges)}});
-  }
-  j["verdicts"] = std::move(verdicts);
-  if (with_hashes) {
-    nlohmann::json hashes = nlohmann::json::array();
-    for (const QueryFrame& f : m.frames)
-      hashes.push_back({{"frame", f.index}, {"pts", f.seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
-    j["hashes"] = std::move(hashes);
-  }
-  return j;
-}
-
 std::string match_table_rows(const InputMatch& m) {
   std::ostringstream out;
   const std::string& path = m.hashed.input.url;
@@ -174,7 +128,7 @@ std::string match_table_rows(const InputMatch& m) {
   return out.str();
 }
 
-// Raw hashes: one JSON line per hash line.
+// Raw hashes: one JSON line per hash line (the lines that are not hashes first).
 int match_raw_hashes(const Matcher& matcher, const std::string& file) {
   std::ifstream in_file;
   std::istream* in = &std::cin;
@@ -186,40 +140,19 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
     }
     in = &in_file;
   }
-  std::vector<Hash256> hashes;
-  std::vector<int> line_numbers;
-  int failures = 0;
-  std::string line;
-  for (int n = 1; std::getline(*in, line); ++n) {
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
-    std::string_view text(line);
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    if (text.empty() || text.front() == '#') continue;
-    if (text.starts_with("pdq ")) text.remove_prefix(4);
-    auto h = Hash256::from_hex(text);
-    if (!h) {
-      ++failures;
-      std::fprintf(stderr, "vhm match: error: %s: line %d: not a 64-digit hex PDQ hash\n", file.c_str(), n);
-      std::cout << nlohmann::json{{"line", n}, {"error", "not a 64-digit hex PDQ hash"}}.dump() << "\n";
-      continue;
-    }
-    hashes.push_back(*h);
-    line_numbers.push_back(n);
+  const HashList list = parse_hash_lines(*in);
+  for (const HashListError& e : list.errors) {
+    std::fprintf(stderr, "vhm match: error: %s: line %d: %s\n", file.c_str(), e.line, e.message.c_str());
+    std::cout << hash_error_json(e.line, e.message).dump() << "\n";
   }
-  auto results = matcher.match_hashes(hashes);
+  auto results = matcher.match_hashes(list.hashes);
   if (!results) {
     std::fprintf(stderr, "vhm match: error: %s\n", results.status().to_string().c_str());
     return kExitInputFailed;
   }
-  for (size_t i = 0; i < hashes.size(); ++i) {
-    nlohmann::json hits = nlohmann::json::array();
-    for (const HashHit& h : (*results)[i])
-      hits.push_back({{"content_id", h.content}, {"external_id", h.external_id}, {"label", h.label}, {"signal", h.signal},
-                      {"distance", h.distance}, {"frame", h.frame}, {"pts", h.seconds}});
-    std::cout << nlohmann::json{{"line", line_numbers[i]}, {"pdq", hashes[i].to_hex()}, {"match", !hits.empty()}, {"hits", hits}}.dump()
-              << "\n";
-  }
-  return failures ? kExitInputFailed : kExitOk;
+  for (size_t i = 0; i < list.hashes.size(); ++i)
+    std::cout << hash_hits_json(list.lines[i], list.hashes[i], (*results)[i]).dump() << "\n";
+  return list.errors.empty() ? kExitOk : kExitInputFailed;
 }
 
 }  // namespace
@@ -258,11 +191,7 @@ int cmd_match(int argc, char** argv) {
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
-  const MatchThresholds& t = opt.thresholds;
-  if (t.distance < 0 || t.distance > 256) return usage_error("--distance must be 0..256");
-  if (t.quality < 0 || t.quality > 100) return usage_error("--quality must be 0..100");
-  if (!(t.query_threshold >= 0 && t.query_threshold <= 100)) return usage_error("--query-threshold must be 0..100");
-  if (!(t.bank_threshold >= 0 && t.bank_threshold <= 100)) return usage_error("--bank-threshold must be 0..100");
+  if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   if (opt.hashes.empty() == opt.inputs.empty())

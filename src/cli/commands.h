@@ -14,5 +14,6 @@ int cmd_hash(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
 int cmd_match(int argc, char** argv);
 int cmd_bank(int argc, char** argv);
+int cmd_serve(int argc, char** argv);
 
 }  // namespace vhm::cli

@@ -60,4 +60,12 @@ bool parse_pixels_flag(const std::string& s, VideoHashConfig& c) {
   return true;
 }
 
+std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {
+  if (t.distance < 0 || t.distance > 256) return "--distance must be 0..256";
+  if (t.quality < 0 || t.quality > 100) return "--quality must be 0..100";
+  if (!(t.query_threshold >= 0 && t.query_threshold <= 100)) return "--query-threshold must be 0..100";
+  if (!(t.bank_threshold >= 0 && t.bank_threshold <= 100)) return "--bank-threshold must be 0..100";
+  return std::nullopt;
+}
+
 }  // namespace vhm::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "hash/video_hasher.h"
+#include "match/vpdq_match.h"
 
 namespace vhm::cli {
 
@@ -22,5 +23,9 @@ std::optional<int> parse_command_line(int argc, char** argv, const boost::progra
 
 // --pixels: "exact" or "fast".
 bool parse_pixels_flag(const std::string& text, VideoHashConfig& config);
+
+// --distance, --quality, --query-threshold, --bank-threshold (vhm match, vhm serve):
+// what is wrong with them, naming the flag, or nullopt when they are in range.
+std::optional<std::string> match_thresholds_error(const MatchThresholds& t);
 
 }  // namespace vhm::cli

@@ -19,6 +19,7 @@ Commands:
   hash    PDQ hashes of images and vPDQ hashes of videos (reference-exact), in batch
   match   videos, images or raw hashes against a hash bank: vPDQ verdicts
   bank    hash banks: create, add, remove, stats, export, verify (SQLite + index)
+  serve   HTTP daemon: POST uploads (matched from memory) or raw hashes, JSON verdicts
   bench   benchmarks: hash, decode, sampling, search (every figure printed)
 
 Run 'vhm COMMAND --help' for a command's options and examples.
@@ -29,6 +30,7 @@ Examples:
   vhm hash photo.jpg                                 # pdq_hex,quality,path
   vhm bank create banks/known && vhm bank add banks/known reported/*.mp4
   vhm match --bank banks/known upload.mp4            # verdicts as JSON Lines
+  vhm serve --bank banks/known --port 8080           # the same over HTTP (POST /v1/match)
   vhm bench hash --sizes 720p                        # PDQ time per 720p frame
 
 Exit codes: 0 success, 1 some input failed (the rest were processed), 2 usage error,
@@ -56,6 +58,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return vhm::cli::cmd_bench(argc - 1, argv + 1);
     if (command == "match") return vhm::cli::cmd_match(argc - 1, argv + 1);
     if (command == "bank") return vhm::cli::cmd_bank(argc - 1, argv + 1);
+    if (command == "serve") return vhm::cli::cmd_serve(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vhm %s: internal error: %s\n", command.c_str(), e.what());
     return vhm::cli::kExitInternal;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <string_view>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -264,6 +265,14 @@ Status decode_with_ffmpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
 }
 
 }  // namespace
+
+bool looks_like_still_image(std::span<const uint8_t> b) {
+  auto starts = [&b](std::string_view magic, size_t at = 0) {
+    return b.size() >= at + magic.size() && std::memcmp(b.data() + at, magic.data(), magic.size()) == 0;
+  };
+  return is_jpeg(b) || is_png(b) || starts("GIF87a") || starts("GIF89a") || (starts("RIFF") && starts("WEBP", 8)) ||
+         starts("BM") || starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4));
+}
 
 Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name) {
   av::install_log_capture();

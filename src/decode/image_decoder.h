@@ -34,6 +34,10 @@ struct DecodedImage {
 // Decodes encoded image bytes; `name` is only used in error messages.
 Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name);
 
+// Whether encoded bytes start like a still image this decoder reads (JPEG, PNG, GIF,
+// WebP, BMP, TIFF signatures): how an upload with no name is told from a video.
+bool looks_like_still_image(std::span<const uint8_t> bytes);
+
 // Reads the whole file (or stdin for "-") and decodes it.
 Result<DecodedImage> decode_image_file(const std::string& path);
 

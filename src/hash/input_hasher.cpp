@@ -8,9 +8,10 @@
 namespace vhm {
 namespace {
 
-Result<ImageHash> hash_image(const std::string& path, const InputHashConfig& config) {
+// An image from its file, or from bytes in memory (Input::bytes), never written to disk.
+Result<ImageHash> hash_image(const Input& input, const InputHashConfig& config) {
   const auto started = std::chrono::steady_clock::now();
-  auto image = decode_image_file(path);
+  auto image = input.bytes.empty() ? decode_image_file(input.url) : decode_image(input.bytes, input.url);
   if (!image) return image.status();
   ImageHash out;
   out.width = image->width;
@@ -42,14 +43,16 @@ InputHash hash_input(const Input& input, const InputHashConfig& config) {
   InputHash result;
   result.input = input;
   if (input.kind == InputKind::kImage) {
-    auto image = hash_image(input.url, config);
+    auto image = hash_image(input, config);
     if (image) result.image = std::move(image).value();
     else result.status = image.status().with_subject(input.url);
   } else {
-    auto video = hash_video(input.url, config.video);
+    auto video = input.bytes.empty() ? hash_video(input.url, config.video)
+                                     : hash_video_memory(input.bytes, input.url, config.video);
     if (video) result.video = std::move(video).value();
     else result.status = video.status().with_subject(input.url);
   }
+  result.input.bytes = {};  // the caller's buffer may go before the result does
   return result;
 }
 

@@ -38,6 +38,8 @@ struct InputHash {
   int64_t frames_hashed() const { return image ? 1 : video ? static_cast<int64_t>(video->frames.size()) : 0; }
 };
 
+// Hashes the input's file or URL, or, when Input::bytes is set, those bytes in memory
+// (nothing is written to disk). The result's input does not keep the bytes view.
 InputHash hash_input(const Input& input, const InputHashConfig& config);
 
 }  // namespace vhm

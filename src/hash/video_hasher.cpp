@@ -30,6 +30,25 @@ struct Md5Freer {
   void operator()(AVMD5* m) const { av_free(m); }
 };
 
+std::string digest_hex(const uint8_t (&digest)[16]) {
+  char hex[33];
+  for (int i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+  return std::string(hex, 32);
+}
+
+// Where a video's bytes come from: a URL FFmpeg opens, or bytes already in memory
+// (`name` is then only the name errors and the info carry).
+struct VideoSource {
+  std::string name;
+  std::span<const uint8_t> bytes;
+  bool in_memory = false;
+};
+
+Result<std::unique_ptr<VideoDecoder>> open_decoder(const VideoSource& source, const VideoDecoderOptions& options) {
+  return source.in_memory ? VideoDecoder::open_memory(source.bytes, source.name, options)
+                          : VideoDecoder::open(source.name, options);
+}
+
 // The local path behind `url` when FFmpeg would read it as a plain file, else empty.
 std::string local_file_path(const std::string& url) {
   if (url.empty() || url == "-") return {};
@@ -80,9 +99,13 @@ Result<std::string> md5_file_hex(const std::string& path) {
   if (in.bad()) return Status(StatusCode::kIoError, std::string("read failed: ") + std::strerror(errno), path);
   uint8_t digest[16];
   av_md5_final(md5.get(), digest);
-  char hex[33];
-  for (int i = 0; i < 16; ++i) std::snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-  return std::string(hex, 32);
+  return digest_hex(digest);
+}
+
+std::string md5_bytes_hex(std::span<const uint8_t> bytes) {
+  uint8_t digest[16];
+  av_md5_sum(digest, bytes.data(), bytes.size());
+  return digest_hex(digest);
 }
 
 namespace {
@@ -148,7 +171,7 @@ struct FrameHashers {
 
 // GPU decoding of `url`: the CUDA hasher and a decoder on NVDEC in the same (primary)
 // CUDA context. Any reason it cannot be had is a kUnavailable naming it.
-Status open_gpu_decoding(const std::string& url, VideoDecoderOptions options, bool required, int batch,
+Status open_gpu_decoding(const VideoSource& source, VideoDecoderOptions options, bool required, int batch,
                          std::unique_ptr<VideoDecoder>& decoder, FrameHashers& hashers) {
   std::string why;
   if (!gpu::cuda_available(&why)) return {StatusCode::kUnavailable, "GPU decoding unavailable: " + why};
@@ -158,7 +181,7 @@ Status open_gpu_decoding(const std::string& url, VideoDecoderOptions options, bo
   options.hardware_required = required;
   options.cuda_device = 0;
   options.hardware_frames_held = 2 * batch;  // two pools of frames (see hash_video)
-  auto dec = VideoDecoder::open(url, options);
+  auto dec = open_decoder(source, options);
   if (!dec) return dec.status();
   if (Status s = gpu::check_primary_context(0, (*dec)->cuda_context()); !s.is_ok())
     return {StatusCode::kUnavailable, "GPU decoding unavailable: " + s.message()};
@@ -167,10 +190,10 @@ Status open_gpu_decoding(const std::string& url, VideoDecoderOptions options, bo
   return Status::ok();
 }
 
-}  // namespace
-
-Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& config) {
+// hash_video and hash_video_memory: everything but where the bytes come from.
+Result<VideoHash> hash_video_source(const VideoSource& source, const VideoHashConfig& config) {
   const auto started = std::chrono::steady_clock::now();
+  const std::string& url = source.name;
   if (config.sampling == VideoSampling::kEverySeconds && !(std::isfinite(config.seconds) && config.seconds >= 0))
     return Status(StatusCode::kInvalidArgument, "the sampling interval must be a number of seconds >= 0", url);
   if (config.prune_distance < -1 || config.prune_distance > Hash256::kBits)
@@ -204,7 +227,7 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     }
   }
   if (fast && (device == "gpu" || (device == "auto" && host_device == "auto"))) {
-    Status s = open_gpu_decoding(url, options, /*required=*/device == "gpu", gpu_batch(config.batch_frames), decoder,
+    Status s = open_gpu_decoding(source, options, /*required=*/device == "gpu", gpu_batch(config.batch_frames), decoder,
                                  hashers);
     if (!s.is_ok()) {
       if (device == "gpu" || s.code() != StatusCode::kUnavailable) return s.with_subject(url);
@@ -213,7 +236,7 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     }
   }
   if (!decoder) {
-    auto opened = VideoDecoder::open(url, options);
+    auto opened = open_decoder(source, options);
     if (!opened) return opened.status();
     decoder = std::move(opened).value();
   }
@@ -239,11 +262,15 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
     result.hasher = hashers.host->name();
   }
 
-  // The MD5 reads the file on another thread while the video decodes.
+  // The MD5 reads the file (or the bytes in memory) on another thread while the video decodes.
   std::future<Result<std::string>> md5;
   if (config.compute_md5) {
-    if (std::string path = local_file_path(url); !path.empty())
+    if (source.in_memory) {
+      const std::span<const uint8_t> bytes = source.bytes;
+      md5 = std::async(std::launch::async, [bytes]() -> Result<std::string> { return md5_bytes_hex(bytes); });
+    } else if (std::string path = local_file_path(url); !path.empty()) {
       md5 = std::async(std::launch::async, [path] { return md5_file_hex(path); });
+    }
   }
 
   result.info = info;
@@ -378,6 +405,17 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
   if (!dec.hardware_fell_back().empty()) add_note(dec.hardware_fell_back() + "; the rest was decoded on the CPU");
   result.elapsed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+}  // namespace
+
+Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& config) {
+  return hash_video_source({url, {}, false}, config);
+}
+
+Result<VideoHash> hash_video_memory(std::span<const uint8_t> bytes, const std::string& name,
+                                    const VideoHashConfig& config) {
+  return hash_video_source({name, bytes, true}, config);
 }
 
 }  // namespace vhm

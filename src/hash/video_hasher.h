@@ -45,6 +45,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -107,7 +108,7 @@ struct VideoHash {
   std::vector<FrameHash> frames;  // in frame order
   int64_t frames_decoded = 0;     // frames that came out of the decoder (all, sampled or not)
   int64_t decode_errors = 0;      // damaged packets/frames the decoder skipped (0 for a sound file)
-  std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file
+  std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file or memory
   std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
   std::string decoder = "cpu";    // where frames were decoded: "cpu" or "nvdec"
   PixelPath pixels = PixelPath::kExact;  // the pixels asked for
@@ -123,6 +124,12 @@ struct VideoHash {
 // name `url`. Memory stays bounded: at most two batches of frames are held.
 Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& config = {});
 
+// The same from bytes already in memory (an upload the daemon received): decoded
+// through FFmpeg's custom I/O, never written to disk. `bytes` must outlive the call;
+// `name` is used in errors and as the info's url; md5_hex is the MD5 of `bytes`.
+Result<VideoHash> hash_video_memory(std::span<const uint8_t> bytes, const std::string& name,
+                                    const VideoHashConfig& config = {});
+
 // The reference's sampling interval in frames for "every `seconds` seconds" at `fps`.
 int reference_frame_interval(double seconds, double fps);
 
@@ -131,5 +138,7 @@ double reference_timestamp(int64_t index, double fps);
 
 // Streaming MD5 of a file (32 lowercase hex digits).
 Result<std::string> md5_file_hex(const std::string& path);
+// MD5 of bytes in memory (32 lowercase hex digits).
+std::string md5_bytes_hex(std::span<const uint8_t> bytes);
 
 }  // namespace vhm

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ struct Input {
   std::string url;       // a path or a URL, as FFmpeg / the image decoder will open it
   InputKind kind = InputKind::kVideo;
   std::string out_name;  // relative name for per-input output files, without extension
+  // Set when the input is bytes already in memory (an upload `vhm serve` received):
+  // they are hashed from there and never written to disk, and `url` only names them.
+  // A view: the bytes must outlive the hashing (hash_input does not keep it). Empty
+  // means "open url", so an empty upload must be refused before it gets here.
+  std::span<const uint8_t> bytes = {};
 };
 
 // Kinds by file extension (case-insensitive). Anything that is not a known image

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "decode/image_decoder.h"
 #include "hash/pdq.h"
@@ -63,6 +64,22 @@ TEST(ImageDecoder, TiffAndBmpThroughFfmpeg) {
     EXPECT_LE(photo_hash(out).hash.hamming(original.hash), 8) << ext;
   }
   fs::remove_all(dir);
+}
+
+// How vhm serve tells an upload's kind when the client does not say.
+TEST(ImageDecoder, LooksLikeStillImageBySignature) {
+  VHM_REQUIRE_CORPUS(corpus);
+  auto bytes_of = [](const std::string& path) {
+    const std::string text = test::read_text_file(path);
+    return std::vector<uint8_t>(text.begin(), text.end());
+  };
+  const std::string modes = corpus + "/threatexchange/pdq/data/misc-images/modes/";
+  for (const char* name : {"original.jpg", "RGBA.png", "F.webp"})
+    EXPECT_TRUE(looks_like_still_image(bytes_of(modes + name))) << name;
+  EXPECT_FALSE(looks_like_still_image(bytes_of(corpus + "/threatexchange/tmk/sample-videos/doorknob-hd-no-bar.mp4")));
+  const std::string gif = "GIF89a\x01\x00";
+  EXPECT_TRUE(looks_like_still_image({reinterpret_cast<const uint8_t*>(gif.data()), gif.size()}));
+  EXPECT_FALSE(looks_like_still_image({}));
 }
 
 TEST(ImageDecoder, NearestNeighbourResizeMatchesCImg) {

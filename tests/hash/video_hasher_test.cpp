@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -252,6 +253,30 @@ TEST(VideoHasher, InfoMd5AndPresentationTimestamps) {
   auto direct = md5_file_hex(path);
   ASSERT_TRUE(direct.is_ok());
   EXPECT_EQ(*direct, h->md5_hex);
+}
+
+// vhm serve's path: the bytes of an upload, hashed where they lie, give the frames the
+// file gives, and the MD5 of the bytes.
+TEST(VideoHasher, FromMemoryEqualsFromTheFile) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string path = video_path(corpus, "doorknob-hd-no-bar");
+  VideoHashConfig config;
+  config.crop_bars = true;
+  config.dihedral = true;
+  auto from_file = hash_video(path, config);
+  ASSERT_TRUE(from_file.is_ok()) << from_file.status().to_string();
+  const std::string text = test::read_text_file(path);
+  const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  auto from_memory = hash_video_memory(bytes, "upload", config);
+  ASSERT_TRUE(from_memory.is_ok()) << from_memory.status().to_string();
+  EXPECT_EQ(from_memory->frames, from_file->frames);
+  EXPECT_EQ(from_memory->md5_hex, from_file->md5_hex);
+  EXPECT_EQ(from_memory->info.url, "upload");
+
+  const std::string junk = "not a video at all";
+  auto bad = hash_video_memory({reinterpret_cast<const uint8_t*>(junk.data()), junk.size()}, "junk", config);
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().subject(), "junk");
 }
 
 TEST(VideoHasher, ErrorsNameTheInput) {

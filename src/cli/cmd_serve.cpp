@@ -1,0 +1,224 @@
+// vhm serve: the ingest daemon's HTTP front door (src/serve/server.h, docs/SERVE.md).
+#include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+#include "bank/bank.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "match/matcher.h"
+#include "serve/server.h"
+#include "serve/stop_signals.h"
+
+namespace po = boost::program_options;
+
+namespace vhm::cli {
+namespace {
+
+constexpr const char* kServeHelp = R"HELP(Usage: vhm serve --bank BANK [OPTIONS]
+
+Serves matching over HTTP: uploads are hashed straight from the request body (never
+written to disk) and matched against the bank with the same rule and the same JSON as
+'vhm match'. Changes other processes make to the bank ('vhm bank add', 'vhm bank
+remove') are seen by the very next request. SIGINT or SIGTERM stops it gracefully:
+no new connections, requests in flight are answered, exit 0. See docs/SERVE.md.
+
+Endpoints (JSON responses):
+  POST /v1/match    body: a video or an image (?kind=image|video, else sniffed;
+                    ?name=NAME reported as "path"; ?with_hashes=1 adds the upload's
+                    frame hashes) -> the object 'vhm match --format jsonl' prints;
+                    422 {"error": ...} when the media cannot be decoded
+  POST /v1/lookup   body: PDQ hashes, 64 hex digits per line ("pdq <hex>" too), or a
+                    JSON array of them -> {"results": [one 'vhm match --hashes' line
+                    per hash], ...}
+  GET  /v1/health   {"ok": true, "bank", "generation", "index"}
+  GET  /v1/stats    requests served, errors, in flight, uptime, bank statistics
+An empty body is a 400, a body over --max-body-mb a 413; the daemon stays up after
+any bad request.
+
+On start it logs one line to stderr: "serving http://HOST:PORT (bank ..., index ...)";
+with --port 0 the port is the one the system chose.
+
+Examples:
+  vhm serve --bank banks/known
+  vhm serve --bank banks/known --port 0 --threads 16 --sample 1s
+  curl --data-binary @upload.mp4 http://127.0.0.1:8080/v1/match
+  curl --data-binary @photo.jpg 'http://127.0.0.1:8080/v1/match?kind=image&with_hashes=1'
+  curl --data-binary @batch.txt http://127.0.0.1:8080/v1/lookup
+  curl http://127.0.0.1:8080/v1/health
+
+Exit codes: 0 stopped by SIGINT/SIGTERM; 1 the bank could not be opened or the address
+could not be bound; 2 usage error; 3 internal error.
+
+Options)HELP";
+
+struct ServeFlags {
+  std::string bank;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 8;
+  int hash_threads = 0;
+  // Key frames, as vhm match: the same-family recall of every-frame hashing on the
+  // corpus at 11% of the time (docs/MATCHING.md).
+  std::string sample = "keyframes";
+  std::string device = "auto";
+  std::string pixels = "exact";
+  bool no_bars = false;
+  bool dihedral = false;
+  bool with_hashes = false;
+  bool verbose = false;
+  int max_body_mb = 512;
+  MatchThresholds thresholds;
+};
+
+int usage_error(const std::string& message) {
+  std::fprintf(stderr, "vhm serve: %s (try 'vhm serve --help')\n", message.c_str());
+  return kExitUsage;
+}
+
+}  // namespace
+
+int cmd_serve(int argc, char** argv) {
+  ServeFlags opt;
+  std::vector<std::string> positional;
+  po::options_description visible(kServeHelp);
+  // clang-format off
+  visible.add_options()
+      ("help,h", "show this help")
+      ("bank,b", po::value(&opt.bank), "the bank directory (required)")
+      ("host", po::value(&opt.host)->default_value(opt.host), "address to listen on (0.0.0.0: every interface)")
+      ("port,p", po::value(&opt.port)->default_value(opt.port), "port to listen on (0: any free port, logged at start)")
+      ("threads", po::value(&opt.threads)->default_value(opt.threads),
+       "requests served at once (worker threads; each holds one connection)")
+      ("hash-threads", po::value(&opt.hash_threads)->default_value(opt.hash_threads),
+       "threads hashing and searching each request (0: cores / --threads, at least 1)")
+      ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
+       "frames of an upload to search: keyframes, Ns (e.g. 1s) or every-frame")
+      ("no-bars", po::bool_switch(&opt.no_bars),
+       "do not also search the picture inside letterbox/pillarbox bars (searched by default)")
+      ("dihedral", po::bool_switch(&opt.dihedral), "also search the 7 rotations and flips of every frame")
+      ("distance", po::value(&opt.thresholds.distance)->default_value(opt.thresholds.distance),
+       "frames match at Hamming distance <= this (0..256)")
+      ("quality", po::value(&opt.thresholds.quality)->default_value(opt.thresholds.quality),
+       "ignore frames of lower PDQ quality (0..100)")
+      ("query-threshold", po::value(&opt.thresholds.query_threshold)->default_value(opt.thresholds.query_threshold),
+       "query-match % a video verdict needs")
+      ("bank-threshold", po::value(&opt.thresholds.bank_threshold)->default_value(opt.thresholds.bank_threshold),
+       "bank-match % a video verdict needs")
+      ("with-hashes", po::bool_switch(&opt.with_hashes),
+       "return the upload's frame hashes unless a request says ?with_hashes=0")
+      ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb), "largest request body accepted (MiB)")
+      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
+      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
+      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  // clang-format on
+  if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
+  if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
+  if (opt.bank.empty()) return usage_error("--bank is required");
+  if (opt.port < 0 || opt.port > 65535) return usage_error("--port must be 0..65535");
+  if (opt.threads < 1 || opt.threads > 1024) return usage_error("--threads must be 1..1024");
+  if (opt.hash_threads < 0 || opt.hash_threads > 1024) return usage_error("--hash-threads must be 0..1024");
+  if (opt.max_body_mb < 1 || opt.max_body_mb > 65536) return usage_error("--max-body-mb must be 1..65536");
+  if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
+  MatchConfig config;
+  config.thresholds = opt.thresholds;
+  config.dihedral = opt.dihedral;
+  if (!parse_sampling_flag(opt.sample, config.hashing.video))
+    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample +
+                       "'");
+  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
+    return usage_error("--device must be cpu, gpu, auto or reference");
+  if (!parse_pixels_flag(opt.pixels, config.hashing.video)) return usage_error("--pixels must be exact or fast");
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int hash_threads = opt.hash_threads > 0 ? opt.hash_threads : std::max(1, cores / opt.threads);
+  config.hashing.video.crop_bars = !opt.no_bars;
+  config.hashing.video.dihedral = opt.dihedral;
+  config.hashing.video.device = opt.device;
+  config.hashing.video.threads = hash_threads;
+  config.hashing.video.timestamps = TimestampMode::kPresentation;
+  if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
+
+  // SIGINT/SIGTERM from here on stop the server once it runs (or stop it from starting).
+  // `running` is the server once it exists; the mutex keeps it alive while the watcher
+  // stops it.
+  std::mutex running_mutex;
+  serve::Server* running = nullptr;
+  bool stop_requested = false;
+  serve::StopSignals signals([&](const char* name, int count) {
+    if (count > 1) {
+      spdlog::warn("{} again: exiting without waiting for requests in flight", name);
+      std::_Exit(kExitInternal);
+    }
+    std::lock_guard lock(running_mutex);
+    stop_requested = true;
+    if (running) {
+      spdlog::info("{}: stopping; answering {} request(s) in flight first", name, running->in_flight());
+      running->stop();
+    } else {
+      spdlog::info("{}: stopping", name);
+    }
+  });
+  // A client that hangs up mid-answer must not kill the daemon.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  BankOptions bank_options;
+  bank_options.search_threads = hash_threads;
+  auto bank = Bank::open(opt.bank, bank_options);
+  if (!bank) {
+    std::fprintf(stderr, "vhm serve: error: %s\n", bank.status().with_subject(opt.bank).to_string().c_str());
+    return kExitInputFailed;
+  }
+  for (const std::string& note : (*bank)->recovery_notes()) spdlog::info("{}", note);
+
+  serve::ServerOptions server_options;
+  server_options.host = opt.host;
+  server_options.port = opt.port;
+  server_options.threads = opt.threads;
+  server_options.max_body_bytes = static_cast<size_t>(opt.max_body_mb) << 20;
+  server_options.with_hashes = opt.with_hashes;
+  serve::Server server(**bank, config, server_options);
+  if (Status s = server.bind(); !s.is_ok()) {
+    std::fprintf(stderr, "vhm serve: error: %s\n", s.to_string().c_str());
+    return kExitInputFailed;
+  }
+  const BankIndexInfo index = (*bank)->index_info();
+  const auto stats = (*bank)->stats();
+  spdlog::info(
+      "serving {} (bank {}: generation {}, {} live contents, {} frames; index {} {} frames, {}; {} request "
+      "threads x {} hashing, sample {})",
+      server.url(), opt.bank, index.generation, stats ? stats->contents_live : -1, stats ? stats->frames_live : -1,
+      index.spec, index.main_frames + index.delta_frames, index.origin, opt.threads, hash_threads, opt.sample);
+  {
+    std::lock_guard lock(running_mutex);
+    running = &server;
+    if (stop_requested) server.stop();  // a signal came while the bank was opening
+  }
+  const Status served = server.serve();
+  {
+    std::lock_guard lock(running_mutex);
+    running = nullptr;
+  }
+  const nlohmann::json stats_at_end = server.stats_json();
+  if (!served.is_ok()) {
+    std::fprintf(stderr, "vhm serve: error: %s\n", served.to_string().c_str());
+    return kExitInternal;
+  }
+  spdlog::info("stopped after {} request(s), {} error(s)", stats_at_end["requests"]["total"].get<int64_t>(),
+               stats_at_end["errors"]["total"].get<int64_t>());
+  return kExitOk;
+}
+
+}  // namespace vhm::cli

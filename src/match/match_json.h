@@ -1,0 +1,29 @@
+// The JSON objects `vhm match` prints, one per input or per raw hash, written in one
+// place so that the batch CLI (`vhm match --format jsonl`, `--hashes`) and the daemon
+// (`vhm serve`: POST /v1/match, /v1/lookup) can never drift apart.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/hash256.h"
+#include "match/matcher.h"
+
+namespace vhm {
+
+// One input's result: path, type, match, frames, codes_searched, hash_s, lookup_s,
+// md5 (when known), verdicts (content, both percentages, best distance, the counts
+// behind them, matched time ranges in the input and in the content) and, with
+// `with_hashes`, the input's frame hashes (frame, pts, quality, pdq). A failed input
+// is {path, error, code}.
+nlohmann::json match_json(const InputMatch& m, bool with_hashes);
+
+// One raw hash's hits, nearest first: {line, pdq, match, hits: [{content_id,
+// external_id, label, signal, distance, frame, pts}]}.
+nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<HashHit>& hits);
+
+// A line of a hash list that is not a hash: {line, error}.
+nlohmann::json hash_error_json(int line, const std::string& error);
+
+}  // namespace vhm

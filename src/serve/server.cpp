@@ -1,0 +1,400 @@
+#include "serve/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <thread>
+
+#include "decode/image_decoder.h"
+#include "match/hash_list.h"
+#include "match/match_json.h"
+#include "pipeline/inputs.h"
+
+namespace vhm::serve {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kJson = "application/json";
+
+void reply(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump(), kJson);
+}
+
+void reply_error(httplib::Response& res, int status, const std::string& error) {
+  reply(res, status, {{"error", error}});
+}
+
+// Reason phrases for the statuses httplib answers by itself (before any route runs).
+const char* status_text(int status) {
+  switch (status) {
+    case 400:
+      return "bad request";
+    case 404:
+      return "no such endpoint (see GET /v1/health, POST /v1/match, POST /v1/lookup, GET /v1/stats)";
+    case 405:
+      return "method not allowed";
+    case 413:
+      return "request body too large";
+    case 414:
+      return "request URI too long";
+    case 416:
+      return "bad range";
+    case 500:
+      return "internal error";
+    default:
+      return "error";
+  }
+}
+
+// A query flag: absent -> `fallback`; 1/true/yes or 0/false/no; anything else nullopt.
+std::optional<bool> flag_param(const httplib::Request& req, const char* key, bool fallback) {
+  if (!req.has_param(key)) return fallback;
+  const std::string v = req.get_param_value(key);
+  if (v == "1" || v == "true" || v == "yes" || v.empty()) return true;
+  if (v == "0" || v == "false" || v == "no") return false;
+  return std::nullopt;
+}
+
+json bank_stats_json(const BankStats& st) {
+  return {{"path", st.path},
+          {"generation", st.generation},
+          {"contents_live", st.contents_live},
+          {"contents_removed", st.contents_removed},
+          {"video_contents", st.video_contents},
+          {"pdq_contents", st.pdq_contents},
+          {"frames_live", st.frames_live},
+          {"frames_total", st.frames_total},
+          {"database_bytes", st.database_bytes},
+          {"index_cache_bytes", st.index_cache_bytes},
+          {"index", index_info_json(st.index)}};
+}
+
+// Counts a request while its handler runs.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int64_t>& n) : n_(n) { ++n_; }
+  ~InFlight() { --n_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int64_t>& n_;
+};
+
+}  // namespace
+
+json index_info_json(const BankIndexInfo& info) {
+  return {{"loaded", info.loaded},
+          {"spec", info.spec},
+          {"exact", info.exact},
+          {"origin", info.origin},
+          {"generation", info.generation},
+          {"main_frames", info.main_frames},
+          {"delta_frames", info.delta_frames},
+          {"delta_segments", info.delta_segments},
+          {"removed_contents", info.removed_contents},
+          {"merges", info.merges},
+          {"memory_bytes", info.memory_bytes}};
+}
+
+struct Server::Impl {
+  Bank& bank;
+  const Matcher matcher;
+  const ServerOptions options;
+  httplib::Server http;
+  int bound_port = -1;
+  const Clock::time_point started = Clock::now();
+
+  // serve() and stop() meet through these two (see stop()).
+  std::atomic<bool> serving{false};
+  std::atomic<bool> stopping{false};
+  std::mutex stop_mutex;
+  bool stop_sent = false;
+
+  std::atomic<int64_t> in_flight{0};
+  std::atomic<int64_t> requests{0}, match_requests{0}, lookup_requests{0}, health_requests{0}, stats_requests{0};
+  std::atomic<int64_t> client_errors{0}, server_errors{0};
+  std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
+
+  Impl(Bank& b, const MatchConfig& config, const ServerOptions& o) : bank(b), matcher(b, config), options(o) {
+    http.new_task_queue = [n = std::max(1, options.threads)] {
+      return new httplib::ThreadPool(static_cast<size_t>(n));
+    };
+    http.set_payload_max_length(options.max_body_bytes);
+    http.set_keep_alive_timeout(options.keep_alive_seconds);
+    // httplib writes a response's headers and body separately: with Nagle's algorithm
+    // the body waits for the client's delayed ACK of the headers (40 ms on Linux).
+    http.set_tcp_nodelay(true);
+    // httplib's default also sets SO_REUSEPORT, which lets a second daemon bind the same
+    // port and silently take half the connections: address reuse only.
+    http.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    // Uploads can be large and slow to arrive; answers can be slow to compute (a long
+    // video). Neither should cut a healthy connection.
+    http.set_read_timeout(std::chrono::seconds(60));
+    http.set_write_timeout(std::chrono::seconds(60));
+
+    http.Post("/v1/match", [this](const httplib::Request& req, httplib::Response& res,
+                                  const httplib::ContentReader& reader) { handle_match(req, res, reader); });
+    http.Post("/v1/lookup", [this](const httplib::Request& req, httplib::Response& res,
+                                   const httplib::ContentReader& reader) { handle_lookup(req, res, reader); });
+    http.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) { handle_health(res); });
+    // Not counted in flight: in_flight would then always count the request reading it.
+    http.Get("/v1/stats", [this](const httplib::Request&, httplib::Response& res) { reply(res, 200, stats_json()); });
+    // Whatever httplib answers by itself (404, a malformed request, a body over the
+    // limit) still gets a JSON body.
+    http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.body.empty()) reply_error(res, res.status, status_text(res.status));
+    });
+    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      std::string what = "unknown exception";
+      try {
+        if (ep) std::rethrow_exception(ep);
+      } catch (const std::exception& e) {
+        what = e.what();
+      } catch (...) {
+      }
+      spdlog::error("{} {}: internal error: {}", req.method, req.path, what);
+      reply_error(res, 500, "internal error: " + what);
+    });
+    // Called once per answered request, whatever answered it.
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) { count(req, res); });
+  }
+
+  void count(const httplib::Request& req, const httplib::Response& res) {
+    ++requests;
+    if (req.path == "/v1/match")
+      ++match_requests;
+    else if (req.path == "/v1/lookup")
+      ++lookup_requests;
+    else if (req.path == "/v1/health")
+      ++health_requests;
+    else if (req.path == "/v1/stats")
+      ++stats_requests;
+    if (res.status < 400) return;
+    ++(res.status >= 500 ? server_errors : client_errors);
+    std::string why = res.body;
+    const json body = json::parse(res.body, nullptr, false);
+    if (body.is_object() && body.contains("error") && body["error"].is_string()) why = body["error"].get<std::string>();
+    if (why.size() > 300) why = why.substr(0, 300) + "...";
+    spdlog::warn("{} {} -> {}: {}", req.method, req.path, res.status, why);
+  }
+
+  // The request body into `body`, within the size limit; false (with `res` set) when
+  // there is none to use. Read through the content reader, not httplib's own buffer,
+  // so that the limit also holds for chunked uploads, which carry no length up front.
+  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+                 std::string& body) {
+    if (req.is_multipart_form_data()) {
+      reply_error(res, 400, "send the bytes as the request body (curl --data-binary @FILE), not as a multipart form");
+      return false;
+    }
+    if (req.has_header("Content-Length")) {
+      const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+      if (length <= options.max_body_bytes) body.reserve(length);
+    }
+    bool too_large = false;
+    const bool read = reader([&](const char* data, size_t n) {
+      if (body.size() + n > options.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    bytes_received += static_cast<int64_t>(body.size());
+    if (too_large || res.status == 413) {
+      reply_error(res, 413,
+                  "request body larger than --max-body-mb (" + std::to_string(options.max_body_bytes >> 20) + " MiB)");
+      return false;
+    }
+    if (!read && !body.empty()) {
+      reply_error(res, 400, "could not read the request body (connection cut or malformed chunked encoding)");
+      return false;
+    }
+    if (body.empty()) {
+      reply_error(res, 400, "empty body: POST the bytes (curl --data-binary @FILE)");
+      return false;
+    }
+    return true;
+  }
+
+  void handle_match(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    InFlight counted(in_flight);
+    const std::string kind = req.get_param_value("kind");
+    if (!kind.empty() && kind != "image" && kind != "video")
+      return reply_error(res, 400, "kind must be image or video, not '" + kind + "'");
+    const auto with_hashes = flag_param(req, "with_hashes", options.with_hashes);
+    if (!with_hashes) return reply_error(res, 400, "with_hashes must be 1 or 0");
+    std::string body;
+    if (!read_body(req, res, reader, body)) return;
+
+    // read_body() refused an empty body, which matters: empty Input::bytes would mean
+    // "open input.url", and the name comes from the client.
+    Input input;
+    input.url = req.has_param("name") ? req.get_param_value("name") : "upload";
+    input.out_name = std::filesystem::path(input.url).stem().string();
+    input.bytes = std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size());
+    input.kind = kind == "image"                       ? InputKind::kImage
+                 : kind == "video"                     ? InputKind::kVideo
+                 : looks_like_still_image(input.bytes) ? InputKind::kImage
+                                                       : InputKind::kVideo;
+    const InputMatch m = matcher.match_input(input);
+    frames_hashed += static_cast<int64_t>(m.frames.size());
+    codes_searched += static_cast<int64_t>(m.codes_searched);
+    if (m.hashed.status.is_ok()) return reply(res, 200, match_json(m, *with_hashes));
+    // Hashed but not matched: the bank failed, not the upload.
+    const bool bank_failed = m.hashed.image.has_value() || m.hashed.video.has_value();
+    reply(res, bank_failed ? 500 : 422, match_json(m, *with_hashes));
+  }
+
+  void handle_lookup(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    InFlight counted(in_flight);
+    std::string body;
+    if (!read_body(req, res, reader, body)) return;
+    const size_t first = body.find_first_not_of(" \t\r\n");
+    HashList list;
+    if (first != std::string::npos && body[first] == '[') {
+      auto parsed = parse_hash_json_array(body);
+      if (!parsed) return reply_error(res, 400, parsed.status().message());
+      list = std::move(parsed).value();
+    } else {
+      list = parse_hash_lines(std::string_view(body));
+    }
+    if (!list.errors.empty()) {
+      json lines = json::array();
+      for (const HashListError& e : list.errors) lines.push_back(hash_error_json(e.line, e.message));
+      const HashListError& e = list.errors.front();
+      return reply(
+          res, 400,
+          {{"error", std::to_string(list.errors.size()) + " entr" + (list.errors.size() == 1 ? "y is" : "ies are") +
+                         " not a PDQ hash (first: line " + std::to_string(e.line) + ": " + e.message + ")"},
+           {"errors", std::move(lines)}});
+    }
+    if (list.hashes.empty())
+      return reply_error(res, 400, "no hashes in the body (64 hex digits per line, or a JSON array)");
+    const auto started = Clock::now();
+    auto results = matcher.match_hashes(list.hashes);
+    if (!results) return reply_error(res, 500, "lookup failed: " + results.status().to_string());
+    hashes_looked_up += static_cast<int64_t>(list.hashes.size());
+    json out = json::array();
+    for (size_t i = 0; i < list.hashes.size(); ++i)
+      out.push_back(hash_hits_json(list.lines[i], list.hashes[i], (*results)[i]));
+    reply(res, 200,
+          {{"results", std::move(out)},
+           {"hashes", list.hashes.size()},
+           {"lookup_s", std::chrono::duration<double>(Clock::now() - started).count()}});
+  }
+
+  void handle_health(httplib::Response& res) {
+    InFlight counted(in_flight);
+    // Refreshed first, so the generation is the bank's now, not as of the last lookup.
+    if (Status s = bank.refresh(); !s.is_ok())
+      return reply(res, 503, {{"ok", false}, {"bank", bank.path()}, {"error", s.to_string()}});
+    const BankIndexInfo info = bank.index_info();
+    reply(res, 200,
+          {{"ok", true}, {"bank", bank.path()}, {"generation", info.generation}, {"index", index_info_json(info)}});
+  }
+
+  json stats_json() const {
+    const double uptime = std::chrono::duration<double>(Clock::now() - started).count();
+    json j{{"uptime_s", uptime},
+           {"requests",
+            {{"total", requests.load()},
+             {"match", match_requests.load()},
+             {"lookup", lookup_requests.load()},
+             {"health", health_requests.load()},
+             {"stats", stats_requests.load()}}},
+           {"errors",
+            {{"total", client_errors.load() + server_errors.load()},
+             {"client", client_errors.load()},
+             {"server", server_errors.load()}}},
+           {"in_flight", in_flight.load()},
+           {"frames_hashed", frames_hashed.load()},
+           {"codes_searched", codes_searched.load()},
+           {"hashes_looked_up", hashes_looked_up.load()},
+           {"bytes_received", bytes_received.load()},
+           {"threads", options.threads}};
+    if (auto st = bank.stats())
+      j["bank"] = bank_stats_json(*st);
+    else
+      j["bank"] = {{"path", bank.path()}, {"error", st.status().to_string()}};
+    return j;
+  }
+};
+
+Server::Server(Bank& bank, const MatchConfig& config, const ServerOptions& options)
+    : impl_(std::make_unique<Impl>(bank, config, options)) {}
+
+Server::~Server() { stop(); }
+
+Status Server::bind() {
+  const ServerOptions& o = impl_->options;
+  if (o.port < 0 || o.port > 65535) return {StatusCode::kInvalidArgument, "port must be 0..65535", o.host};
+  const std::string where = o.host + ":" + std::to_string(o.port);
+  if (o.port == 0) {
+    const int port = impl_->http.bind_to_any_port(o.host);
+    if (port <= 0) return {StatusCode::kUnavailable, "cannot listen (is the host an address of this machine?)", where};
+    impl_->bound_port = port;
+  } else {
+    if (!impl_->http.bind_to_port(o.host, o.port))
+      return {StatusCode::kUnavailable, "cannot listen (port in use, or the host is not an address of this machine)",
+              where};
+    impl_->bound_port = o.port;
+  }
+  return Status::ok();
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+std::string Server::url() const {
+  const std::string& host = impl_->options.host;
+  const bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(impl_->bound_port);
+}
+
+Status Server::serve() {
+  if (impl_->bound_port < 0) return {StatusCode::kInternal, "serve() before bind()"};
+  impl_->serving = true;
+  bool listened = true;
+  // Returns once stop() closed the listening socket and the worker pool has finished
+  // the connections it holds (requests in flight are answered).
+  if (!impl_->stopping) listened = impl_->http.listen_after_bind();
+  impl_->serving = false;
+  if (!listened && !impl_->stopping) return {StatusCode::kIoError, "the listening socket failed", url()};
+  return Status::ok();
+}
+
+void Server::stop() {
+  impl_->stopping = true;
+  // httplib's stop() does nothing until listen_after_bind() has marked the server
+  // running: wait for that while serve() is on its way in, or the stop would be lost.
+  // (serve() re-checks `stopping` after setting `serving`, so one of the two sees the
+  // other.)
+  while (impl_->serving && !impl_->http.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::lock_guard lock(impl_->stop_mutex);
+  if (impl_->http.is_running() && !impl_->stop_sent) {  // httplib's stop() must run once
+    impl_->stop_sent = true;
+    impl_->http.stop();
+  }
+}
+
+nlohmann::json Server::stats_json() const { return impl_->stats_json(); }
+
+int64_t Server::in_flight() const { return impl_->in_flight.load(); }
+
+}  // namespace vhm::serve

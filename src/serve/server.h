@@ -1,0 +1,90 @@
+// `vhm serve`: the ingest daemon's HTTP front door. Uploads are matched against a bank
+// with the same Matcher (and the same JSON) as `vhm match`, straight from the request
+// body in memory; nothing is written to disk. docs/SERVE.md is the user's guide.
+//
+//   POST /v1/match    body: the media bytes (video or image). ?kind=image|video (else
+//                     sniffed: image signatures, otherwise video), ?name= (the "path"
+//                     reported), ?with_hashes=1|0 (the query's frame hashes in the reply)
+//                     -> 200 the object `vhm match --format jsonl` prints for one input;
+//                     422 {path, error, code} when the media cannot be hashed
+//   POST /v1/lookup   body: PDQ hex hashes, one per line ("pdq <hex>" too), or a JSON
+//                     array of them -> 200 {results: [one `vhm match --hashes` line per
+//                     hash], hashes, lookup_s}; 400 naming the lines that are not hashes
+//   GET  /v1/health   -> 200 {ok: true, bank, generation, index}; 503 when the bank
+//                     cannot be read
+//   GET  /v1/stats    -> 200 {requests, errors, in_flight, uptime_s, frames_hashed, bank}
+//   empty body 400, body over the limit 413, unknown route 404: always {"error": ...}.
+//
+// Threading. Requests run on a pool of `threads` worker threads, each handling one
+// connection at a time, and share one Bank and one Matcher with no lock of ours:
+//   - Bank is internally synchronised (bank.h: every method may be called from any
+//     thread). A lookup copies a pointer to an immutable index snapshot and first
+//     reads what other processes committed (PRAGMA data_version), so a `vhm bank add`
+//     or `vhm bank remove` is seen by the very next request; refreshes and merges are
+//     serialised inside the Bank, getters take its reader connection's mutex briefly;
+//   - Matcher is immutable after construction (its methods are const and only read the
+//     config and call the Bank); each request hashes with decoders and hashers of its
+//     own;
+//   - the counters below are atomics.
+// So a reader/writer lock would add nothing: this process never writes to the bank.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "bank/bank.h"
+#include "core/status.h"
+#include "match/matcher.h"
+
+namespace vhm::serve {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (port() says which after bind())
+  int threads = 8;  // worker threads: connections served at once
+  size_t max_body_bytes = size_t{512} << 20;
+  bool with_hashes = false;  // /v1/match's default for ?with_hashes
+  // An idle keep-alive connection holds its worker this long, and a stop waits for it
+  // at most this long.
+  int keep_alive_seconds = 2;
+};
+
+class Server {
+ public:
+  // `bank` must outlive the server.
+  Server(Bank& bank, const MatchConfig& config, const ServerOptions& options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds host:port. Errors name the address.
+  Status bind();
+  // The bound port (after bind()).
+  int port() const;
+  // "http://HOST:PORT" (IPv6 hosts in brackets).
+  std::string url() const;
+
+  // Serves until stop(); returns once every request in flight has been answered.
+  Status serve();
+  // Asks serve() to return: no new connections; requests in flight finish. From any
+  // thread (not from a signal handler); harmless when called twice or before serve().
+  void stop();
+
+  // What GET /v1/stats returns.
+  nlohmann::json stats_json() const;
+  int64_t in_flight() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The index's state as /v1/health, /v1/stats and the start line report it.
+nlohmann::json index_info_json(const BankIndexInfo& info);
+
+}  // namespace vhm::serve

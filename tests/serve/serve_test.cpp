@@ -1,0 +1,295 @@
+// vhm serve end to end: the built binary on a temporary bank of a corpus video, talked
+// to over HTTP on a port it chose itself (--port 0, read from its start line).
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "serve_test_util.h"
+
+namespace vhm {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+constexpr const char* kBytes = "application/octet-stream";
+
+struct Reply {
+  int status = 0;  // 0: no answer at all
+  json body;
+};
+
+Reply post(const serve::ServeProcess& server, const std::string& path, const std::string& body) {
+  httplib::Client client(server.host(), server.port());
+  client.set_read_timeout(std::chrono::seconds(120));
+  auto res = client.Post(path, body, kBytes);
+  if (!res) return {};
+  return {res->status, json::parse(res->body, nullptr, false)};
+}
+
+Reply get(const serve::ServeProcess& server, const std::string& path) {
+  httplib::Client client(server.host(), server.port());
+  auto res = client.Get(path);
+  if (!res) return {};
+  return {res->status, json::parse(res->body, nullptr, false)};
+}
+
+// The external ids of the contents a /v1/match answer says matched.
+std::vector<std::string> matched_ids(const json& answer) {
+  std::vector<std::string> ids;
+  if (!answer.contains("verdicts")) return ids;
+  for (const json& v : answer["verdicts"])
+    if (v["match"].get<bool>()) ids.push_back(v["external_id"].get<std::string>());
+  return ids;
+}
+
+// One frame hash the bank holds for its first content (from `vhm bank export`).
+std::string a_bank_frame_hash(const std::string& bank) {
+  const auto r = test::run_vhm("bank export " + bank);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string first;
+  std::getline(lines, first);
+  const json content = json::parse(first, nullptr, false);
+  if (!content.is_object() || !content.contains("frames") || content["frames"].size() < 6) return {};
+  return content["frames"][5]["pdq"].get<std::string>();
+}
+
+// Every test but the two that change the bank or stop the daemon shares one bank and
+// one daemon (4 request threads, bodies up to 4 MiB).
+class Serve : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ::signal(SIGPIPE, SIG_IGN);  // a client writing to a socket the server closed
+    auto corpus = test::corpus_dir();
+    if (!corpus) return;
+    videos_ = test::sample_videos(*corpus);
+    bank_ = test::make_doorknob_bank(*corpus, "shared");
+    if (!bank_.empty()) server_ = test::start_serve(bank_, {"--threads", "4", "--max-body-mb", "4"}).release();
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+    if (!bank_.empty()) fs::remove_all(bank_);
+  }
+  void SetUp() override {
+    if (!test::corpus_dir())
+      GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")";
+    ASSERT_NE(server_, nullptr) << "vhm serve did not start";
+  }
+  static std::string video(const std::string& name) { return test::read_text_file(videos_ + "/" + name); }
+
+  static inline std::string videos_, bank_;
+  static inline serve::ServeProcess* server_ = nullptr;
+};
+
+TEST_F(Serve, TheSameVideoMatchesItsContent) {
+  const Reply r = post(*server_, "/v1/match?name=doorknob-hd-no-bar.mp4", video("doorknob-hd-no-bar.mp4"));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_TRUE(r.body["match"].get<bool>()) << r.body.dump();
+  EXPECT_EQ(matched_ids(r.body), std::vector<std::string>{"te:doorknob"});
+  EXPECT_EQ(r.body["path"], "doorknob-hd-no-bar.mp4");
+  EXPECT_EQ(r.body["type"], "video");
+  EXPECT_GT(r.body["frames"].get<int>(), 0);
+}
+
+TEST_F(Serve, AnotherVideoDoesNotMatch) {
+  const Reply r = post(*server_, "/v1/match", video("pattern-hd-no-bar.mp4"));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_FALSE(r.body["match"].get<bool>()) << r.body.dump();
+  EXPECT_TRUE(matched_ids(r.body).empty());
+}
+
+// The answer is the object `vhm match --format jsonl` prints for the same file, frame
+// hashes included, except for the two timings.
+TEST_F(Serve, AnswerIsWhatVhmMatchPrints) {
+  const std::string path = videos_ + "/doorknob-hd-no-bar.mp4";
+  const auto cli = test::run_vhm("match -q --with-hashes --bank " + bank_ + " " + path);
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  json expected = json::parse(cli.out);
+  const std::string target = httplib::append_query_params("/v1/match", {{"with_hashes", "1"}, {"name", path}});
+  const Reply r = post(*server_, target, video("doorknob-hd-no-bar.mp4"));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  json got = r.body;
+  ASSERT_TRUE(got.contains("hashes"));
+  EXPECT_FALSE(got["hashes"].empty());
+  for (json* j : {&expected, &got}) {
+    j->erase("hash_s");
+    j->erase("lookup_s");
+  }
+  EXPECT_EQ(got, expected);
+}
+
+TEST_F(Serve, GarbageIs422AndTheDaemonStaysUp) {
+  std::string garbage(4096, '\0');
+  std::mt19937 rng(7);
+  for (char& c : garbage) c = static_cast<char>(rng());
+  const Reply bad = post(*server_, "/v1/match", garbage);
+  EXPECT_EQ(bad.status, 422) << bad.body.dump();
+  EXPECT_TRUE(bad.body.contains("error")) << bad.body.dump();
+  const Reply bad_image = post(*server_, "/v1/match?kind=image", garbage);
+  EXPECT_EQ(bad_image.status, 422) << bad_image.body.dump();
+
+  const Reply next = post(*server_, "/v1/match", video("doorknob-hd-no-bar.mp4"));
+  ASSERT_EQ(next.status, 200) << next.body.dump();
+  EXPECT_EQ(matched_ids(next.body), std::vector<std::string>{"te:doorknob"});
+}
+
+TEST_F(Serve, EmptyBodyIs400TooLargeIs413UnknownRouteIs404) {
+  const Reply empty = post(*server_, "/v1/match", "");
+  EXPECT_EQ(empty.status, 400);
+  EXPECT_TRUE(empty.body.contains("error")) << empty.body.dump();
+  const Reply large = post(*server_, "/v1/match", std::string(size_t{5} << 20, 'x'));  // over --max-body-mb 4
+  EXPECT_EQ(large.status, 413);
+  EXPECT_TRUE(large.body.contains("error")) << large.body.dump();
+  const Reply bad_kind = post(*server_, "/v1/match?kind=audio", "x");
+  EXPECT_EQ(bad_kind.status, 400);
+  const Reply nowhere = get(*server_, "/v2/nothing");
+  EXPECT_EQ(nowhere.status, 404);
+  EXPECT_TRUE(nowhere.body.contains("error")) << nowhere.body.dump();
+  EXPECT_EQ(get(*server_, "/v1/health").status, 200);
+}
+
+TEST_F(Serve, LookupFindsABankFrameAtDistanceZero) {
+  const std::string hex = a_bank_frame_hash(bank_);
+  ASSERT_EQ(hex.size(), 64u);
+  for (const std::string& body : {"# one hash\n" + hex + "\n", "[\"" + hex + "\"]"}) {
+    const Reply r = post(*server_, "/v1/lookup", body);
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    ASSERT_EQ(r.body["results"].size(), 1u);
+    const json& result = r.body["results"][0];
+    EXPECT_EQ(result["pdq"], hex);
+    EXPECT_TRUE(result["match"].get<bool>());
+    ASSERT_FALSE(result["hits"].empty());
+    EXPECT_EQ(result["hits"][0]["distance"], 0);  // nearest first
+    EXPECT_EQ(result["hits"][0]["external_id"], "te:doorknob");
+  }
+  const Reply bad = post(*server_, "/v1/lookup", hex + "\nnot-a-hash\n");
+  EXPECT_EQ(bad.status, 400);
+  ASSERT_EQ(bad.body["errors"].size(), 1u);
+  EXPECT_EQ(bad.body["errors"][0]["line"], 2);
+}
+
+// An image is told from a video by its bytes, and hashed from memory to the same hash
+// `vhm hash` gives its file.
+TEST_F(Serve, ImageIsHashedFromMemoryAsFromItsFile) {
+  const std::string photo = *test::corpus_dir() + "/threatexchange/pdq/data/reg-test-input/exif-rotn/exif-rotn-1.jpg";
+  const auto cli = test::run_vhm("hash " + photo);
+  ASSERT_EQ(cli.exit_code, 0) << cli.err;
+  const std::string expected = cli.out.substr(0, cli.out.find(','));
+  const Reply r = post(*server_, "/v1/match?with_hashes=1", test::read_text_file(photo));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(r.body["type"], "image");
+  ASSERT_EQ(r.body["hashes"].size(), 1u);
+  EXPECT_EQ(r.body["hashes"][0]["pdq"], expected);
+}
+
+TEST_F(Serve, ConcurrentRequestsGetTheSameAnswer) {
+  const std::string bytes = video("doorknob-hd-no-bar.mp4");
+  std::atomic<int> agreed{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 4; ++c)
+    clients.emplace_back([&] {
+      for (int i = 0; i < 3; ++i) {
+        const Reply r = post(*server_, "/v1/match", bytes);
+        if (r.status == 200 && matched_ids(r.body) == std::vector<std::string>{"te:doorknob"}) ++agreed;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(agreed.load(), 12);
+}
+
+TEST_F(Serve, HealthAndStats) {
+  const Reply health = get(*server_, "/v1/health");
+  ASSERT_EQ(health.status, 200) << health.body.dump();
+  EXPECT_TRUE(health.body["ok"].get<bool>());
+  EXPECT_GE(health.body["generation"].get<int64_t>(), 1);
+  EXPECT_EQ(health.body["index"]["spec"], "mih");
+  EXPECT_GT(health.body["index"]["main_frames"].get<int64_t>() + health.body["index"]["delta_frames"].get<int64_t>(),
+            0);
+  const Reply stats = get(*server_, "/v1/stats");
+  ASSERT_EQ(stats.status, 200) << stats.body.dump();
+  EXPECT_GE(stats.body["requests"]["total"].get<int64_t>(), 1);
+  EXPECT_EQ(stats.body["in_flight"], 0);
+  EXPECT_GE(stats.body["uptime_s"].get<double>(), 0.0);
+  EXPECT_EQ(stats.body["bank"]["contents_live"], 1);
+}
+
+// `vhm bank remove` and `vhm bank add` in other processes are seen by the very next request.
+TEST(ServeLive, BankChangesAreSeenByTheNextRequest) {
+  VHM_REQUIRE_CORPUS(corpus);
+  ::signal(SIGPIPE, SIG_IGN);
+  const std::string bank = test::make_doorknob_bank(corpus, "live");
+  ASSERT_FALSE(bank.empty());
+  auto server = test::start_serve(bank);
+  ASSERT_NE(server, nullptr);
+  const std::string bytes = test::read_text_file(test::sample_videos(corpus) + "/doorknob-hd-no-bar.mp4");
+  const std::string hex = a_bank_frame_hash(bank);
+
+  Reply r = post(*server, "/v1/match", bytes);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(matched_ids(r.body), std::vector<std::string>{"te:doorknob"});
+
+  const auto removed = test::run_vhm("bank remove " + bank + " --external-id te:doorknob");
+  ASSERT_EQ(removed.exit_code, 0) << removed.err;
+  r = post(*server, "/v1/match", bytes);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_FALSE(r.body["match"].get<bool>()) << r.body.dump();
+  EXPECT_TRUE(r.body["verdicts"].empty()) << r.body.dump();
+  const Reply lookup = post(*server, "/v1/lookup", hex);
+  ASSERT_EQ(lookup.status, 200) << lookup.body.dump();
+  EXPECT_TRUE(lookup.body["results"][0]["hits"].empty()) << lookup.body.dump();
+
+  const auto added = test::run_vhm("bank add " + bank + " " + test::sample_videos(corpus) +
+                                   "/doorknob-hd-no-bar.mp4 --external-id te:doorknob-again");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  r = post(*server, "/v1/match", bytes);
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  EXPECT_EQ(matched_ids(r.body), std::vector<std::string>{"te:doorknob-again"});
+
+  auto code = server->stop();
+  ASSERT_TRUE(code.is_ok()) << code.status().to_string();
+  EXPECT_EQ(*code, 0) << server->output();
+  fs::remove_all(bank);
+}
+
+// SIGTERM: the request in flight is answered, then the daemon exits 0.
+TEST(ServeStop, SigtermFinishesTheRequestInFlightAndExitsZero) {
+  VHM_REQUIRE_CORPUS(corpus);
+  ::signal(SIGPIPE, SIG_IGN);
+  const std::string bank = test::make_doorknob_bank(corpus, "stop");
+  ASSERT_FALSE(bank.empty());
+  // Every frame of the longer clip: a request that lasts long enough to be caught in flight.
+  auto server = test::start_serve(bank, {"--sample", "every-frame"});
+  ASSERT_NE(server, nullptr);
+  const std::string bytes = test::read_text_file(test::sample_videos(corpus) + "/pattern-longer-no-bar.mp4");
+  Reply answer;
+  std::thread client([&] { answer = post(*server, "/v1/match", bytes); });
+  // Wait (bounded) until the daemon counts it in flight; if it was answered first the
+  // test still checks the exit.
+  for (int i = 0; i < 400; ++i) {
+    const Reply stats = get(*server, "/v1/stats");
+    if (stats.status == 200 && (stats.body["in_flight"] == 1 || stats.body["requests"]["match"] == 1)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  auto code = server->stop();
+  client.join();
+  ASSERT_TRUE(code.is_ok()) << code.status().to_string();
+  EXPECT_EQ(*code, 0) << server->output();
+  EXPECT_EQ(answer.status, 200) << answer.body.dump();
+  EXPECT_NE(server->output().find("stopped after"), std::string::npos) << server->output();
+  fs::remove_all(bank);
+}
+
+}  // namespace
+}  // namespace vhm
