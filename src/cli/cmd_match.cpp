@@ -165,17 +165,6 @@ int cmd_match(int argc, char** argv) {
       ("bank,b", po::value(&opt.bank), "the bank directory (required)")
       ("hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")
       ("format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")
-      ("distance", po::value(&opt.thresholds.distance)->default_value(opt.thresholds.distance),
-       "frames match at Hamming distance <= this (0..256)")
-      ("quality", po::value(&opt.thresholds.quality)->default_value(opt.thresholds.quality),
-       "ignore frames of lower PDQ quality (0..100)")
-      ("query-threshold", po::value(&opt.thresholds.query_threshold)->default_value(opt.thresholds.query_threshold),
-       "query-match % a video verdict needs")
-      ("bank-threshold", po::value(&opt.thresholds.bank_threshold)->default_value(opt.thresholds.bank_threshold),
-       "bank-match % a video verdict needs")
-      ("dihedral", po::bool_switch(&opt.dihedral), "also search the 7 rotations and flips of every frame")
-      ("no-bars", po::bool_switch(&opt.no_bars),
-       "do not also search the picture inside letterbox/pillarbox bars (searched by default)")
       ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
       ("with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")
       ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
@@ -188,6 +177,7 @@ int cmd_match(int argc, char** argv) {
       ("exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");

@@ -107,17 +107,6 @@ int cmd_serve(int argc, char** argv) {
        "threads hashing and searching each request (0: cores / --threads, at least 1)")
       ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
        "frames of an upload to search: keyframes, Ns (e.g. 1s) or every-frame")
-      ("no-bars", po::bool_switch(&opt.no_bars),
-       "do not also search the picture inside letterbox/pillarbox bars (searched by default)")
-      ("dihedral", po::bool_switch(&opt.dihedral), "also search the 7 rotations and flips of every frame")
-      ("distance", po::value(&opt.thresholds.distance)->default_value(opt.thresholds.distance),
-       "frames match at Hamming distance <= this (0..256)")
-      ("quality", po::value(&opt.thresholds.quality)->default_value(opt.thresholds.quality),
-       "ignore frames of lower PDQ quality (0..100)")
-      ("query-threshold", po::value(&opt.thresholds.query_threshold)->default_value(opt.thresholds.query_threshold),
-       "query-match % a video verdict needs")
-      ("bank-threshold", po::value(&opt.thresholds.bank_threshold)->default_value(opt.thresholds.bank_threshold),
-       "bank-match % a video verdict needs")
       ("with-hashes", po::bool_switch(&opt.with_hashes),
        "return the upload's frame hashes unless a request says ?with_hashes=0")
       ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb), "largest request body accepted (MiB)")
@@ -125,6 +114,7 @@ int cmd_serve(int argc, char** argv) {
       ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
   // clang-format on
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
   if (opt.bank.empty()) return usage_error("--bank is required");

@@ -68,4 +68,19 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {
   return std::nullopt;
 }
 
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral,
+                     bool& no_bars) {
+  namespace po = boost::program_options;
+  options.add_options()
+      ("distance", po::value(&t.distance)->default_value(t.distance), "frames match at Hamming distance <= this (0..256)")
+      ("quality", po::value(&t.quality)->default_value(t.quality), "ignore frames of lower PDQ quality (0..100)")
+      ("query-threshold", po::value(&t.query_threshold)->default_value(t.query_threshold),
+       "query-match % a video verdict needs")
+      ("bank-threshold", po::value(&t.bank_threshold)->default_value(t.bank_threshold),
+       "bank-match % a video verdict needs")
+      ("dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame")
+      ("no-bars", po::bool_switch(&no_bars),
+       "do not search the picture inside letterbox/pillarbox bars, on either side (searched by default)");
+}
+
 }  // namespace vhm::cli

@@ -28,4 +28,9 @@ bool parse_pixels_flag(const std::string& text, VideoHashConfig& config);
 // what is wrong with them, naming the flag, or nullopt when they are in range.
 std::optional<std::string> match_thresholds_error(const MatchThresholds& t);
 
+// Adds the flags that say how frames match, the same in `vhm match` and `vhm serve`:
+// --distance, --quality, --query-threshold, --bank-threshold, --dihedral, --no-bars.
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds,
+                     bool& dihedral, bool& no_bars);
+
 }  // namespace vhm::cli

@@ -28,11 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempBankDir;
 
-std::unique_ptr<Bank> open_ok(const std::string& dir, BankOptions options = test::quiet_options()) {
-  auto b = Bank::open(dir, options);
-  EXPECT_TRUE(b.is_ok()) << b.status().to_string();
-  return b ? std::move(b).value() : nullptr;
-}
+using test::open_ok;
 
 ContentMeta meta(const std::string& external_id, SignalType type = SignalType::kVideo) {
   ContentMeta m;

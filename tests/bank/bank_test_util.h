@@ -4,7 +4,10 @@
 
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
+#include <memory>
 #include <random>
 #include <string>
 #include <unordered_set>
@@ -93,6 +96,13 @@ inline BankOptions quiet_options() {
   o.background_merge = false;
   o.busy_timeout_ms = 10000;
   return o;
+}
+
+// Opens a bank that must open (a failed expectation otherwise, and nullptr).
+inline std::unique_ptr<Bank> open_ok(const std::string& dir, BankOptions options = quiet_options()) {
+  auto b = Bank::open(dir, options);
+  EXPECT_TRUE(b.is_ok()) << b.status().to_string();
+  return b ? std::move(b).value() : nullptr;
 }
 
 }  // namespace vhm::test
