@@ -42,6 +42,7 @@ const std::vector<Transform>& all_transforms() {
       {"text", "a caption across the bottom on a half-transparent band"},
       {"letterbox", "black bars above and below (height +33%)"},
       {"pillarbox", "black bars left and right (width +33%)"},
+      {"fit16x9", "fitted into a 1280x720 frame with bars (a portrait clip pillarboxed as on a 16:9 player)"},
       {"grey", "colour removed"},
       {"hflip", "mirrored left to right"},
       {"speed1.25", "played 1.25x faster at the same frame rate (a fifth of the frames dropped)"},
@@ -84,6 +85,8 @@ std::optional<std::vector<std::string>> ffmpeg_command(const std::string& ffmpeg
              "boxborderw=8:x=(w-tw)/2:y=h-th*2";
   else if (name == "letterbox") filter = "pad=iw:trunc(ih*4/3/2)*2:0:(oh-ih)/2:black";
   else if (name == "pillarbox") filter = "pad=trunc(iw*4/3/2)*2:ih:(ow-iw)/2:0:black";
+  else if (name == "fit16x9")
+    filter = "scale=1280:720:force_original_aspect_ratio=decrease,pad=1280:720:(ow-iw)/2:(oh-ih)/2:black";
   else if (name == "grey") filter = "hue=s=0";
   else if (name == "hflip") filter = "hflip";
   else if (name == "speed1.25") {

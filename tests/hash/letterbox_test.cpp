@@ -27,6 +27,9 @@ TEST(Letterbox, FindsPillarboxAndLetterbox) {
   EXPECT_EQ(detect_bars(letter.view), (CropRect{0, 90, 1280, 540}));
   auto both = framed(640, 480, 40, 36, 20, 24);
   EXPECT_EQ(detect_bars(both.view), (CropRect{20, 40, 596, 404}));
+  // A 9:16 phone clip on a 16:9 player: 405 of 1280 columns, the commonest bars of all.
+  auto phone = framed(1280, 720, 0, 0, 437, 438);
+  EXPECT_EQ(detect_bars(phone.view), (CropRect{437, 0, 405, 720}));
 }
 
 TEST(Letterbox, LeavesFramesWithoutBarsAndDarkFramesAlone) {
@@ -36,7 +39,7 @@ TEST(Letterbox, LeavesFramesWithoutBarsAndDarkFramesAlone) {
   EXPECT_TRUE(detect_bars({black.data(), 320, 240, 320 * 3, PixelFormat::kRgb24}).empty());
   auto thin = framed(640, 480, 0, 0, 2, 2);  // 2 px of 640: below 2%, not worth it
   EXPECT_TRUE(detect_bars(thin.view).empty());
-  auto mostly_bar = framed(640, 480, 0, 0, 200, 200);  // would keep < 50%: refuse
+  auto mostly_bar = framed(640, 480, 0, 0, 250, 250);  // would keep 22% < 30%: refuse
   EXPECT_TRUE(detect_bars(mostly_bar.view).empty());
 }
 
