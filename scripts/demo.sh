@@ -34,14 +34,18 @@ build/vhm bank add "$demo/bank" "$demo/reported.mp4" --external-id case-1 --labe
 build/vhm bank stats "$demo/bank"
 
 echo
-echo "== vhm match: uploads against the bank"
-build/vhm match -q --format table --bank "$demo/bank" "$demo/uploads"
-build/vhm match -q --bank "$demo/bank" "$demo/uploads" > "$demo/verdicts.jsonl"
+# The uploads are short clips with a single key frame each (x264 puts one every 10 s),
+# so the default key-frame sampling would rest a verdict on one frame: the heavily
+# recompressed re-upload's is 34 bits from its original, just past 31. One frame a
+# second gives the verdict seven frames to stand on (docs/MATCHING.md, --sample).
+echo "== vhm match: uploads against the bank (--sample 1s: short clips, one key frame each)"
+build/vhm match -q --sample 1s --format table --bank "$demo/bank" "$demo/uploads"
+build/vhm match -q --sample 1s --bank "$demo/bank" "$demo/uploads" > "$demo/verdicts.jsonl"
 echo "(JSON Lines verdicts in $demo/verdicts.jsonl)"
 
 echo
 echo "== consent withdrawn: remove case-1; the very next match no longer finds it"
 build/vhm bank remove "$demo/bank" --external-id case-1 --reason "consent withdrawn"
-build/vhm match -q --format table --bank "$demo/bank" "$demo/uploads"
+build/vhm match -q --sample 1s --format table --bank "$demo/bank" "$demo/uploads"
 echo
 echo "demo outputs are in $demo/"
