@@ -27,7 +27,7 @@ Workloads:
             frame distances
   serve     vhm serve under concurrent clients: requests/s, frames/s, latency p50..p99
 
-Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg); --json
+Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg, FAISS); --json
 and --markdown print machine- and docs-ready output; --plot DIR draws SVG charts
 (gnuplot) where a workload has pictures. 'vhm bench WORKLOAD --help' for each
 workload's flags.

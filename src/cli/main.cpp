@@ -20,7 +20,7 @@ Commands:
   match   videos, images or raw hashes against a hash bank: vPDQ verdicts
   bank    hash banks: create, add, remove, stats, export, verify (SQLite + index)
   serve   HTTP daemon: POST uploads (matched from memory) or raw hashes, JSON verdicts
-  bench   benchmarks: hash, decode, sampling, search (every figure printed)
+  bench   benchmarks: hash, decode, sampling, search, match, accuracy, serve (every figure printed)
 
 Run 'vhm COMMAND --help' for a command's options and examples.
 
