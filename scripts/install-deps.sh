@@ -14,6 +14,9 @@ packages=(
   libspdlog-dev nlohmann-json3-dev
   # HTTP server and client of vhm serve / vhm bench serve (header plus compiled library)
   libcpp-httplib-dev
+  # Redis client of vhm serve --redis (the Streams workers), and the server its tests
+  # start (7.0: XAUTOCLAIM)
+  libhiredis-dev redis-server
   # Tests and micro-benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Pictures of the benchmark figures (vhm bench ... --plot DIR)

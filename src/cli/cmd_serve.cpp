@@ -1,12 +1,16 @@
-// vhm serve: the ingest daemon's HTTP front door (src/serve/server.h, docs/SERVE.md).
+// vhm serve: the ingest daemon: its HTTP front door (src/serve/server.h) and, with
+// --redis, its Redis Streams workers (src/serve/redis_worker.h). docs/SERVE.md.
 #include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,6 +24,7 @@ extern "C" {
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "match/matcher.h"
+#include "serve/redis_worker.h"
 #include "serve/server.h"
 #include "serve/stop_signals.h"
 
@@ -52,6 +57,16 @@ any bad request.
 On start it logs one line to stderr: "serving http://HOST:PORT (bank ..., index ...)";
 with --port 0 the port is the one the system chose.
 
+Redis Streams workers (--redis): N worker threads (--workers, each with its own
+connection) take jobs from a consumer group alongside the HTTP front door (--no-http:
+workers only). A job is a stream entry with fields job (its id), path (a file or URL)
+or media (the bytes themselves), optional kind (image|video) and name. Each result is
+stored once per job id (SET <result-prefix><job> NX) and, only then, added to the
+results stream as {job, result}; then the entry is acknowledged. Entries idle longer
+than --claim-idle-ms (a dead worker's) are taken over. A bad job gets an error result
+and is acknowledged. Losing Redis logs a line and reconnects; the daemon stays up.
+Before the workers start it logs "redis workers: N on redis://...".
+
 Examples:
   vhm serve --bank banks/known
   vhm serve --bank banks/known --port 0 --threads 16 --sample 1s
@@ -59,9 +74,14 @@ Examples:
   curl --data-binary @photo.jpg 'http://127.0.0.1:8080/v1/match?kind=image&with_hashes=1'
   curl --data-binary @batch.txt http://127.0.0.1:8080/v1/lookup
   curl http://127.0.0.1:8080/v1/health
+  vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --workers 4
+  vhm serve --bank banks/known --redis redis://queue:6379/2 --no-http --consumer box7
+  redis-cli XADD vhm:jobs '*' job j1 path /data/upload.mp4
+  redis-cli -x XADD vhm:jobs '*' job j2 kind image media < photo.jpg
+  redis-cli XREAD COUNT 10 STREAMS vhm:results 0
 
 Exit codes: 0 stopped by SIGINT/SIGTERM; 1 the bank could not be opened or the address
-could not be bound; 2 usage error; 3 internal error.
+could not be bound (Redis need not be up: workers keep reconnecting); 2 usage error; 3 internal error.
 
 Options)HELP";
 
@@ -82,7 +102,24 @@ struct ServeFlags {
   bool verbose = false;
   int max_body_mb = 512;
   MatchThresholds thresholds;
+  // Redis Streams workers (empty redis: none).
+  std::string redis;
+  std::string stream = "vhm:jobs";
+  std::string group = "vhm";
+  std::string consumer;  // default: HOST-PID
+  std::string results = "vhm:results";
+  std::string result_prefix = "vhm:result:";
+  int64_t claim_idle_ms = 60000;
+  int workers = 1;
+  bool no_http = false;
 };
+
+// HOST-PID: unique per daemon, and readable in XINFO CONSUMERS.
+std::string default_consumer() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::snprintf(host, sizeof host, "vhm");
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
 
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vhm serve: %s (try 'vhm serve --help')\n", message.c_str());
@@ -112,7 +149,18 @@ int cmd_serve(int argc, char** argv) {
       ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb), "largest request body accepted (MiB)")
       ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
       ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
-      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings")
+      ("redis", po::value(&opt.redis), "run Redis Streams workers on redis://HOST[:PORT][/DB]")
+      ("stream", po::value(&opt.stream)->default_value(opt.stream), "--redis: the jobs stream")
+      ("group", po::value(&opt.group)->default_value(opt.group), "--redis: the consumer group (created if missing)")
+      ("consumer", po::value(&opt.consumer), "--redis: this daemon's consumer name (default HOST-PID; -N per worker)")
+      ("results", po::value(&opt.results)->default_value(opt.results), "--redis: the results stream")
+      ("result-prefix", po::value(&opt.result_prefix)->default_value(opt.result_prefix),
+       "--redis: result keys are this prefix + the job id")
+      ("claim-idle-ms", po::value(&opt.claim_idle_ms)->default_value(opt.claim_idle_ms),
+       "--redis: take over entries pending longer than this (a dead worker's); keep it above the longest job")
+      ("workers", po::value(&opt.workers)->default_value(opt.workers), "--redis: worker threads (one connection each)")
+      ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
   // clang-format on
   add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
@@ -123,6 +171,25 @@ int cmd_serve(int argc, char** argv) {
   if (opt.hash_threads < 0 || opt.hash_threads > 1024) return usage_error("--hash-threads must be 0..1024");
   if (opt.max_body_mb < 1 || opt.max_body_mb > 65536) return usage_error("--max-body-mb must be 1..65536");
   if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
+  serve::RedisWorkerOptions redis_options;
+  if (!opt.redis.empty()) {
+    auto address = serve::parse_redis_url(opt.redis);
+    if (!address) return usage_error("--redis: " + address.status().to_string());
+    if (opt.workers < 1 || opt.workers > 1024) return usage_error("--workers must be 1..1024");
+    if (opt.claim_idle_ms < 1) return usage_error("--claim-idle-ms must be at least 1");
+    if (opt.stream.empty() || opt.group.empty() || opt.results.empty())
+      return usage_error("--stream, --group and --results must not be empty");
+    redis_options.address = *address;
+    redis_options.stream = opt.stream;
+    redis_options.group = opt.group;
+    redis_options.consumer = opt.consumer.empty() ? default_consumer() : opt.consumer;
+    redis_options.results = opt.results;
+    redis_options.result_prefix = opt.result_prefix;
+    redis_options.claim_idle = std::chrono::milliseconds(opt.claim_idle_ms);
+    redis_options.workers = opt.workers;
+  } else if (opt.no_http) {
+    return usage_error("--no-http needs --redis (there would be nothing to serve)");
+  }
   MatchConfig config;
   config.thresholds = opt.thresholds;
   config.dihedral = opt.dihedral;
@@ -133,7 +200,8 @@ int cmd_serve(int argc, char** argv) {
     return usage_error("--device must be cpu, gpu, auto or reference");
   if (!parse_pixels_flag(opt.pixels, config.hashing.video)) return usage_error("--pixels must be exact or fast");
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  const int hash_threads = opt.hash_threads > 0 ? opt.hash_threads : std::max(1, cores / opt.threads);
+  const int concurrent = (opt.no_http ? 0 : opt.threads) + (opt.redis.empty() ? 0 : opt.workers);
+  const int hash_threads = opt.hash_threads > 0 ? opt.hash_threads : std::max(1, cores / concurrent);
   config.hashing.video.crop_bars = !opt.no_bars;
   config.hashing.video.dihedral = opt.dihedral;
   config.hashing.video.device = opt.device;
@@ -145,7 +213,9 @@ int cmd_serve(int argc, char** argv) {
   // `running` is the server once it exists; the mutex keeps it alive while the watcher
   // stops it.
   std::mutex running_mutex;
+  std::condition_variable stopped;  // --no-http: the main thread waits on it
   serve::Server* running = nullptr;
+  serve::RedisWorkers* workers = nullptr;
   bool stop_requested = false;
   serve::StopSignals signals([&](const char* name, int count) {
     if (count > 1) {
@@ -154,6 +224,8 @@ int cmd_serve(int argc, char** argv) {
     }
     std::lock_guard lock(running_mutex);
     stop_requested = true;
+    stopped.notify_all();
+    if (workers) workers->stop();  // each finishes the job in hand
     if (running) {
       spdlog::info("{}: stopping; answering {} request(s) in flight first", name, running->in_flight());
       running->stop();
@@ -173,15 +245,51 @@ int cmd_serve(int argc, char** argv) {
   }
   for (const std::string& note : (*bank)->recovery_notes()) spdlog::info("{}", note);
 
+  std::unique_ptr<serve::RedisWorkers> redis_workers;
+  if (!opt.redis.empty()) {
+    redis_workers = std::make_unique<serve::RedisWorkers>(**bank, config, redis_options);
+    spdlog::info("redis workers: {} on {} (stream {}, group {}, consumer {}, results {}, claim idle {} ms)",
+                 opt.workers, redis_options.address.url(), opt.stream, opt.group, redis_options.consumer, opt.results,
+                 opt.claim_idle_ms);
+    std::lock_guard lock(running_mutex);
+    workers = redis_workers.get();
+    if (stop_requested) redis_workers->stop();
+    redis_workers->start();
+  }
+  // Stops and joins the workers, then logs what they did.
+  auto finish_workers = [&] {
+    if (!redis_workers) return;
+    {
+      std::lock_guard lock(running_mutex);
+      redis_workers->stop();
+      workers = nullptr;  // a later signal must not reach them
+    }
+    redis_workers->join();
+    const nlohmann::json r = redis_workers->stats_json()["redis"];
+    spdlog::info("redis workers stopped after {} job(s) ({} failed, {} reclaimed, {} duplicate)",
+                 r["jobs_done"].get<int64_t>(), r["jobs_failed"].get<int64_t>(), r["jobs_reclaimed"].get<int64_t>(),
+                 r["jobs_duplicate"].get<int64_t>());
+  };
+
+  if (opt.no_http) {
+    std::unique_lock lock(running_mutex);
+    stopped.wait(lock, [&] { return stop_requested; });
+    lock.unlock();
+    finish_workers();
+    return kExitOk;
+  }
+
   serve::ServerOptions server_options;
   server_options.host = opt.host;
   server_options.port = opt.port;
   server_options.threads = opt.threads;
   server_options.max_body_bytes = static_cast<size_t>(opt.max_body_mb) << 20;
   server_options.with_hashes = opt.with_hashes;
+  if (redis_workers) server_options.extra_stats = [w = redis_workers.get()] { return w->stats_json(); };
   serve::Server server(**bank, config, server_options);
   if (Status s = server.bind(); !s.is_ok()) {
     std::fprintf(stderr, "vhm serve: error: %s\n", s.to_string().c_str());
+    finish_workers();
     return kExitInputFailed;
   }
   const BankIndexInfo index = (*bank)->index_info();
@@ -201,6 +309,7 @@ int cmd_serve(int argc, char** argv) {
     std::lock_guard lock(running_mutex);
     running = nullptr;
   }
+  finish_workers();
   const nlohmann::json stats_at_end = server.stats_json();
   if (!served.is_ok()) {
     std::fprintf(stderr, "vhm serve: error: %s\n", served.to_string().c_str());

@@ -14,10 +14,10 @@
 #include <string_view>
 #include <thread>
 
-#include "decode/image_decoder.h"
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "pipeline/inputs.h"
+#include "serve/media_input.h"
 
 namespace vhm::serve {
 namespace {
@@ -235,24 +235,18 @@ struct Server::Impl {
 
   void handle_match(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     InFlight counted(in_flight);
-    const std::string kind = req.get_param_value("kind");
-    if (!kind.empty() && kind != "image" && kind != "video")
-      return reply_error(res, 400, "kind must be image or video, not '" + kind + "'");
+    const std::string kind_param = req.get_param_value("kind");
+    bool kind_ok = true;
+    const std::optional<InputKind> kind = parse_kind(kind_param, kind_ok);
+    if (!kind_ok) return reply_error(res, 400, "kind must be image or video, not '" + kind_param + "'");
     const auto with_hashes = flag_param(req, "with_hashes", options.with_hashes);
     if (!with_hashes) return reply_error(res, 400, "with_hashes must be 1 or 0");
     std::string body;
     if (!read_body(req, res, reader, body)) return;
 
-    // read_body() refused an empty body, which matters: empty Input::bytes would mean
-    // "open input.url", and the name comes from the client.
-    Input input;
-    input.url = req.has_param("name") ? req.get_param_value("name") : "upload";
-    input.out_name = std::filesystem::path(input.url).stem().string();
-    input.bytes = std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size());
-    input.kind = kind == "image"                       ? InputKind::kImage
-                 : kind == "video"                     ? InputKind::kVideo
-                 : looks_like_still_image(input.bytes) ? InputKind::kImage
-                                                       : InputKind::kVideo;
+    // read_body() refused an empty body, which media_input() requires.
+    const Input input = media_input(std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
+                                    req.has_param("name") ? req.get_param_value("name") : "upload", kind);
     const InputMatch m = matcher.match_input(input);
     frames_hashed += static_cast<int64_t>(m.frames.size());
     codes_searched += static_cast<int64_t>(m.codes_searched);
@@ -329,6 +323,7 @@ struct Server::Impl {
            {"hashes_looked_up", hashes_looked_up.load()},
            {"bytes_received", bytes_received.load()},
            {"threads", options.threads}};
+    if (options.extra_stats) j.update(options.extra_stats());
     if (auto st = bank.stats())
       j["bank"] = bank_stats_json(*st);
     else

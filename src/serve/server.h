@@ -12,7 +12,8 @@
 //                     hash], hashes, lookup_s}; 400 naming the lines that are not hashes
 //   GET  /v1/health   -> 200 {ok: true, bank, generation, index}; 503 when the bank
 //                     cannot be read
-//   GET  /v1/stats    -> 200 {requests, errors, in_flight, uptime_s, frames_hashed, bank}
+//   GET  /v1/stats    -> 200 {requests, errors, in_flight, uptime_s, frames_hashed, bank,
+//                     and with --redis: redis {jobs_done, jobs_failed, ...}}
 //   empty body 400, body over the limit 413, unknown route 404: always {"error": ...}.
 //
 // Threading. Requests run on a pool of `threads` worker threads, each handling one
@@ -31,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -51,6 +53,9 @@ struct ServerOptions {
   // An idle keep-alive connection holds its worker this long, and a stop waits for it
   // at most this long.
   int keep_alive_seconds = 2;
+  // Merged into GET /v1/stats: what else the daemon runs reports here (the Redis
+  // workers' job counters), without the server knowing about it.
+  std::function<nlohmann::json()> extra_stats;
 };
 
 class Server {

@@ -1,0 +1,71 @@
+#include "serve/redis_job.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+
+#include "match/match_json.h"
+#include "pipeline/inputs.h"
+#include "serve/media_input.h"
+
+namespace vhm::serve {
+namespace {
+
+const std::string* field(const StreamEntry& e, const std::string& name) {
+  for (const auto& [k, v] : e.fields)
+    if (k == name) return &v;
+  return nullptr;
+}
+
+JobOutcome bad_job(std::string job, const std::string& why) {
+  JobOutcome out;
+  out.result = {{"job", job}, {"error", why}};
+  out.job = std::move(job);
+  out.failed = true;
+  return out;
+}
+
+}  // namespace
+
+JobOutcome run_job(const Matcher& matcher, const StreamEntry& entry) {
+  const std::string* job = field(entry, "job");
+  // Without an id the result can still be found: it is keyed by the entry's id.
+  if (!job || job->empty()) return bad_job(entry.id, "entry " + entry.id + " has no 'job' field");
+  const std::string* path = field(entry, "path");
+  const std::string* media = field(entry, "media");
+  if ((path != nullptr) == (media != nullptr)) return bad_job(*job, "a job needs exactly one of 'path' or 'media'");
+  if (path && path->empty()) return bad_job(*job, "'path' is empty");
+  if (media && media->empty()) return bad_job(*job, "'media' is empty");
+  const std::string* kind_field = field(entry, "kind");
+  bool kind_ok = true;
+  const std::optional<InputKind> kind = parse_kind(kind_field ? *kind_field : std::string(), kind_ok);
+  if (!kind_ok) return bad_job(*job, "kind must be image or video, not '" + *kind_field + "'");
+  const std::string* name = field(entry, "name");
+
+  Input input;
+  if (media) {
+    input = media_input(std::span(reinterpret_cast<const uint8_t*>(media->data()), media->size()),
+                        name ? *name : "upload", kind);
+  } else {
+    input.url = *path;
+    input.kind = kind ? *kind : kind_of(*path);
+    input.out_name = std::filesystem::path(*path).stem().string();
+  }
+  const InputMatch m = matcher.match_input(input);
+  JobOutcome out;
+  out.job = *job;
+  out.frames = m.frames.size();
+  out.result = match_json(m, false);
+  if (!m.hashed.status.is_ok()) {
+    // Hashed but not matched: the bank failed (as POST /v1/match's 500), not the job.
+    out.retry = m.hashed.image.has_value() || m.hashed.video.has_value();
+    out.failed = true;
+    nlohmann::json error{{"job", *job}, {"error", m.hashed.status.to_string()}};
+    if (out.result.contains("code")) error["code"] = out.result["code"];
+    out.result = std::move(error);
+  }
+  return out;
+}
+
+}  // namespace vhm::serve
