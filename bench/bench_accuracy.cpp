@@ -606,10 +606,14 @@ Options)");
       std::cout << "\n";
     }
     for (const auto& line : table) print_line(line);
-    std::cout << "\ndifferent content (" << distance_mode_name << " frames to the nearest frame of another family, "
-              << total(different) << " frames): min " << quantile(different, 0) << ", p1 " << quantile(different, 0.01)
-              << ", p5 " << quantile(different, 0.05) << ", p50 " << quantile(different, 0.5) << "; "
-              << fmt(share_within(different, thresholds.distance), 2) << "% within " << thresholds.distance << "\n";
+    if (total(different) == 0) {
+      std::cout << "\ndifferent content: none (every source is of one family; give sources of another to measure it)\n";
+    } else {
+      std::cout << "\ndifferent content (" << distance_mode_name << " frames to the nearest frame of another family, "
+                << total(different) << " frames): min " << quantile(different, 0) << ", p1 " << quantile(different, 0.01)
+                << ", p5 " << quantile(different, 0.05) << ", p50 " << quantile(different, 0.5) << "; "
+                << fmt(share_within(different, thresholds.distance), 2) << "% within " << thresholds.distance << "\n";
+    }
     std::cout << "cost per video (hash s / lookup ms / codes searched):";
     for (const Row& t : totals) {
       const double n = std::max(1, t.variants - t.errors);
