@@ -27,13 +27,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kBarred = "chair-orig-22-sd-bar";
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::stringstream s(text);
-  for (std::string l; std::getline(s, l);)
-    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
-  return out;
-}
+using test::json_lines;
 
 bool have_ffmpeg() { return test::run_command("ffmpeg -version").exit_code == 0; }
 

@@ -15,13 +15,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::stringstream s(text);
-  for (std::string l; std::getline(s, l);)
-    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
-  return out;
-}
+using test::json_lines;
 
 std::string family_of(const std::string& name) {
   if (name.starts_with("chair")) return "chair";

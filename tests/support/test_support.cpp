@@ -64,4 +64,12 @@ CommandResult run_vhm(const std::string& args) { return run_command(std::string(
 
 std::string read_text_file(const std::string& path) { return slurp(path); }
 
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::stringstream s(text);
+  for (std::string l; std::getline(s, l);)
+    if (!l.empty()) out.push_back(nlohmann::json::parse(l));
+  return out;
+}
+
 }  // namespace vhm::test

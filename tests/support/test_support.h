@@ -1,6 +1,8 @@
 // Helpers shared by the test suites: where the corpus is, random images, running the CLI.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,5 +41,8 @@ CommandResult run_command(const std::string& command_line);
 CommandResult run_vhm(const std::string& args);
 
 std::string read_text_file(const std::string& path);
+
+// One parsed object per non-empty line of JSON Lines text (what `vhm ... --format jsonl` prints).
+std::vector<nlohmann::json> json_lines(const std::string& text);
 
 }  // namespace vhm::test
