@@ -49,6 +49,7 @@ const std::vector<Transform>& all_transforms() {
       {"trim", "the middle half only"},
       {"fps15", "frame rate changed to 15 fps"},
       {"rotate90", "rotated 90 degrees clockwise"},
+      {"reupload", "the middle half, downscaled to half and re-encoded at CRF 36: a typical harsh re-upload"},
   };
   return kAll;
 }
@@ -64,11 +65,10 @@ std::optional<std::vector<std::string>> ffmpeg_command(const std::string& ffmpeg
                                                        const std::string& output) {
   if (!find_transform(name)) return std::nullopt;
   std::vector<std::string> args = {ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-y"};
-  if (name == "trim" && info.duration_seconds > 0)
-    args.insert(args.end(), {"-ss", seconds(info.duration_seconds * 0.25)});
+  const bool cut = (name == "trim" || name == "reupload") && info.duration_seconds > 0;
+  if (cut) args.insert(args.end(), {"-ss", seconds(info.duration_seconds * 0.25)});
   args.insert(args.end(), {"-i", source});
-  if (name == "trim" && info.duration_seconds > 0)
-    args.insert(args.end(), {"-t", seconds(info.duration_seconds * 0.5)});
+  if (cut) args.insert(args.end(), {"-t", seconds(info.duration_seconds * 0.5)});
 
   std::string filter;
   int crf = 18;
@@ -98,6 +98,10 @@ std::optional<std::vector<std::string>> ffmpeg_command(const std::string& ffmpeg
     filter = "setpts=PTS/1.25,fps=" + rate;
   } else if (name == "fps15") filter = "fps=15";
   else if (name == "rotate90") filter = "transpose=clock";
+  else if (name == "reupload") {
+    filter = scale(0.5);
+    crf = 36;
+  }
   // libx264's 4:2:0 needs even sizes; a no-op for the even sizes above.
   filter += std::string(filter.empty() ? "" : ",") + "pad=ceil(iw/2)*2:ceil(ih/2)*2";
   args.insert(args.end(), {"-an", "-vf", filter, "-c:v", "libx264", "-preset", "veryfast", "-crf", std::to_string(crf),
