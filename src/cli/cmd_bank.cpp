@@ -70,12 +70,23 @@ int fail(const char* sub, const Status& st) {
   return st.code() == StatusCode::kInternal ? kExitInternal : kExitInputFailed;
 }
 
-// Parses argv; returns -1 to go on, else the exit code (help printed, or usage error).
-int parse(const char* sub, int argc, char** argv, const po::options_description& visible,
-          const po::options_description& hidden, const po::positional_options_description& positional,
-          po::variables_map& vm) {
+// Parses a bank subcommand's argv: its visible flags, then BANK (into `dir`, required)
+// and, where `inputs` is given, the INPUT arguments after it. Returns the exit code
+// when the command should stop here (0 after --help, kExitUsage on a bad line), -1 to
+// go on.
+int parse(const char* sub, int argc, char** argv, const po::options_description& visible, std::string& dir,
+          std::vector<std::string>* inputs = nullptr) {
+  po::options_description hidden;
+  hidden.add_options()("bank", po::value(&dir));
+  po::positional_options_description positional;
+  positional.add("bank", 1);
+  if (inputs) {
+    hidden.add_options()("input", po::value(inputs));
+    positional.add("input", -1);
+  }
   po::options_description all;
   all.add(visible).add(hidden);
+  po::variables_map vm;
   try {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
@@ -86,6 +97,7 @@ int parse(const char* sub, int argc, char** argv, const po::options_description&
     std::cout << visible << "\n";
     return kExitOk;
   }
+  if (dir.empty()) return usage_error(sub, "no BANK directory given");
   return -1;
 }
 
@@ -135,13 +147,7 @@ Options)";
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")(
       "index", po::value(&options.index_spec)->default_value(options.index_spec), "main index factory string");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir));
-  po::positional_options_description pos;
-  pos.add("bank", 1);
-  po::variables_map vm;
-  if (int rc = parse("create", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("create", "no BANK directory given");
+  if (int rc = parse("create", argc, argv, visible, dir); rc >= 0) return rc;
   if (auto probe = make_hash_index(options.index_spec); !probe)
     return usage_error("create", "--index '" + options.index_spec + "': " + probe.status().message());
   Status st = Bank::create(dir, options);
@@ -241,13 +247,7 @@ Options)";
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
       "json", po::bool_switch(&json), "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir))("input", po::value(&inputs));
-  po::positional_options_description pos;
-  pos.add("bank", 1).add("input", -1);
-  po::variables_map vm;
-  if (int rc = parse("add", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("add", "no BANK directory given");
+  if (int rc = parse("add", argc, argv, visible, dir, &inputs); rc >= 0) return rc;
   if (inputs.empty()) return usage_error("add", "no INPUT given");
   ImportOptions options;
   const auto f = parse_import_format(format);
@@ -357,13 +357,7 @@ Options)";
       "external-id", po::value(&external_ids)->composing(), "the exchange's id (repeatable)")(
       "reason", po::value(&reason), "why, kept with the tombstone")("json", po::bool_switch(&json),
                                                                      "one JSON object per content on stdout");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir));
-  po::positional_options_description pos;
-  pos.add("bank", 1);
-  po::variables_map vm;
-  if (int rc = parse("remove", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("remove", "no BANK directory given");
+  if (int rc = parse("remove", argc, argv, visible, dir); rc >= 0) return rc;
   if (ids.empty() && external_ids.empty()) return usage_error("remove", "name a content with --id or --external-id");
   for (int64_t id : ids)
     if (id <= 0) return usage_error("remove", "--id must be a positive content id");
@@ -422,13 +416,7 @@ Options)";
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")("json", po::bool_switch(&json), "one JSON object on stdout")(
       "load-index", po::bool_switch(&load_index), "load or rebuild the index and describe it");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir));
-  po::positional_options_description pos;
-  pos.add("bank", 1);
-  po::variables_map vm;
-  if (int rc = parse("stats", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("stats", "no BANK directory given");
+  if (int rc = parse("stats", argc, argv, visible, dir); rc >= 0) return rc;
   auto bank = open_bank(dir, load_index);
   if (!bank) return fail("stats", bank.status());
   auto st = (*bank)->stats();
@@ -507,13 +495,7 @@ Options)";
       "out-dir,o", po::value(&out_dir), "vpdq: directory for the files (created)")(
       "out", po::value(&out_file), "jsonl: write to this file instead of stdout")(
       "include-removed", po::bool_switch(&include_removed), "also the tombstoned contents");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir));
-  po::positional_options_description pos;
-  pos.add("bank", 1);
-  po::variables_map vm;
-  if (int rc = parse("export", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("export", "no BANK directory given");
+  if (int rc = parse("export", argc, argv, visible, dir); rc >= 0) return rc;
   if (format != "jsonl" && format != "vpdq") return usage_error("export", "--format must be jsonl or vpdq");
   if (format == "vpdq" && out_dir.empty()) return usage_error("export", "--format vpdq needs --out-dir");
   if (format == "jsonl" && !out_dir.empty()) return usage_error("export", "--out-dir is for --format vpdq (use --out)");
@@ -584,13 +566,7 @@ Options)";
       "probe", po::value(&options.probe_frames)->default_value(options.probe_frames), "frames looked up")(
       "all-frames", po::bool_switch(&options.all_frames), "look up every frame")(
       "rebuild-index", po::bool_switch(&options.rebuild_index), "rebuild the index from SQLite and rewrite the cache");
-  po::options_description hidden;
-  hidden.add_options()("bank", po::value(&dir));
-  po::positional_options_description pos;
-  pos.add("bank", 1);
-  po::variables_map vm;
-  if (int rc = parse("verify", argc, argv, visible, hidden, pos, vm); rc >= 0) return rc;
-  if (dir.empty()) return usage_error("verify", "no BANK directory given");
+  if (int rc = parse("verify", argc, argv, visible, dir); rc >= 0) return rc;
   if (options.probe_frames < 0) return usage_error("verify", "--probe must be >= 0");
   auto bank = open_bank(dir, false);
   if (!bank) return fail("verify", bank.status());
