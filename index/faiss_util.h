@@ -4,9 +4,11 @@
 
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/io.h>
+#include <faiss/index_io.h>
 #include <omp.h>
 
 #include <exception>
+#include <memory>
 #include <string>
 
 #include "index/index_file.h"
@@ -57,6 +59,17 @@ Status guarded(const char* what, F&& f, StatusCode code = StatusCode::kInternal)
   } catch (const std::exception& e) {
     return {code, std::string(what) + ": " + e.what()};
   }
+}
+
+// The FAISS binary index stored at the reader's position (read_index_binary), owned;
+// anything FAISS cannot read is kCorrupt, naming the file.
+inline Result<std::unique_ptr<faiss::IndexBinary>> read_binary_index(index_file::Reader& r) {
+  Reader fr(r);
+  faiss::IndexBinary* raw = nullptr;
+  VHM_RETURN_IF_ERROR(
+      guarded("read_index_binary", [&] { raw = faiss::read_index_binary(&fr); }, StatusCode::kCorrupt)
+          .with_subject(r.path()));
+  return std::unique_ptr<faiss::IndexBinary>(raw);
 }
 
 }  // namespace vhm::faiss_util

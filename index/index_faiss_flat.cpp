@@ -116,18 +116,15 @@ Status IndexFaissFlat::save(const std::string& path) const {
 
 Result<std::unique_ptr<IndexFaissFlat>> IndexFaissFlat::load(index_file::Reader& r) {
   auto index = std::make_unique<IndexFaissFlat>();
-  faiss_util::Reader fr(r);
-  faiss::IndexBinary* raw = nullptr;
-  VHM_RETURN_IF_ERROR(faiss_util::guarded("read_index_binary", [&] { raw = faiss::read_index_binary(&fr); },
-                                          StatusCode::kCorrupt)
-                          .with_subject(r.path()));
-  std::unique_ptr<faiss::IndexBinary> owned(raw);
+  auto owned = faiss_util::read_binary_index(r);
+  if (!owned) return owned.status();
+  faiss::IndexBinary* raw = owned->get();
   auto* map = dynamic_cast<faiss::IndexBinaryIDMap*>(raw);
   if (!map || !dynamic_cast<faiss::IndexBinaryFlat*>(map->index) || map->d != Hash256::kBits ||
       static_cast<uint64_t>(map->ntotal) != r.header().count)
     return r.corrupt("not a 256-bit FAISS IndexBinaryIDMap(IndexBinaryFlat)");
   VHM_RETURN_IF_ERROR(r.finish());
-  index->index_ = std::move(owned);
+  index->index_ = std::move(*owned);
   return index;
 }
 

@@ -141,18 +141,15 @@ Result<std::unique_ptr<IndexFaissIvf>> IndexFaissIvf::load(index_file::Reader& r
   VHM_RETURN_IF_ERROR(r.read_u64(trained));
   if (trained > 1) return r.corrupt("bad IVF flag");
   if (trained) {
-    faiss_util::Reader fr(r);
-    faiss::IndexBinary* raw = nullptr;
-    VHM_RETURN_IF_ERROR(faiss_util::guarded("read_index_binary", [&] { raw = faiss::read_index_binary(&fr); },
-                                            StatusCode::kCorrupt)
-                            .with_subject(r.path()));
-    std::unique_ptr<faiss::IndexBinary> owned(raw);
+    auto owned = faiss_util::read_binary_index(r);
+    if (!owned) return owned.status();
+    faiss::IndexBinary* raw = owned->get();
     auto* ivf = dynamic_cast<faiss::IndexBinaryIVF*>(raw);
     if (!ivf || ivf->d != Hash256::kBits || static_cast<uint64_t>(ivf->ntotal) != r.header().count ||
         (nlist && ivf->nlist != static_cast<size_t>(nlist)))
       return r.corrupt("not the FAISS IndexBinaryIVF its spec names");
     ivf->nprobe = static_cast<size_t>(std::min<int>(nprobe, static_cast<int>(ivf->nlist)));
-    owned.release();
+    owned->release();
     index->index_.reset(ivf);
   } else if (r.header().count != 0) {
     return r.corrupt("untrained IVF with codes");

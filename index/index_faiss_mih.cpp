@@ -112,18 +112,15 @@ Status IndexFaissMih::save(const std::string& path) const {
 Result<std::unique_ptr<IndexFaissMih>> IndexFaissMih::load(index_file::Reader& r, int bits) {
   auto index = std::make_unique<IndexFaissMih>(bits);
   VHM_RETURN_IF_ERROR(r.read_vector(index->ids_, r.header().count));
-  faiss_util::Reader fr(r);
-  faiss::IndexBinary* raw = nullptr;
-  VHM_RETURN_IF_ERROR(faiss_util::guarded("read_index_binary", [&] { raw = faiss::read_index_binary(&fr); },
-                                          StatusCode::kCorrupt)
-                          .with_subject(r.path()));
-  std::unique_ptr<faiss::IndexBinary> owned(raw);
+  auto owned = faiss_util::read_binary_index(r);
+  if (!owned) return owned.status();
+  faiss::IndexBinary* raw = owned->get();
   auto* mh = dynamic_cast<faiss::IndexBinaryMultiHash*>(raw);
   if (!mh || mh->d != Hash256::kBits || mh->b != bits || mh->nhash != index->tables_ ||
       static_cast<size_t>(mh->ntotal) != index->ids_.size() || index->ids_.size() != r.header().count)
     return r.corrupt("not the FAISS IndexBinaryMultiHash its spec names");
   VHM_RETURN_IF_ERROR(r.finish());
-  owned.release();
+  owned->release();
   index->index_.reset(mh);
   return index;
 }
