@@ -424,12 +424,15 @@ Options)");
   // ---- 4. frame distances
   std::map<std::string, Histogram> same;  // per transform
   Histogram different{}, same_all{};
+  // Each source's different content: the frames of every other family's sources.
+  std::vector<std::vector<Hash256>> other_families(sources.size());
+  for (size_t si = 0; si < sources.size(); ++si)
+    for (const Source& s : sources)
+      if (s.family != sources[si].family) other_families[si].insert(other_families[si].end(), s.good.begin(), s.good.end());
   for (size_t vi = 0; vi < variants.size(); ++vi) {
     const Variant& v = variants[vi];
     Histogram& h = same.try_emplace(v.transform, Histogram{}).first->second;
-    std::vector<Hash256> others;
-    for (const Source& s : sources)
-      if (s.family != sources[v.source].family) others.insert(others.end(), s.good.begin(), s.good.end());
+    const std::vector<Hash256>& others = other_families[v.source];
     for (const QueryFrame& f : distance_frames[vi]) {
       if (f.quality < thresholds.quality) continue;
       if (!sources[v.source].good.empty()) {
