@@ -275,11 +275,13 @@ TEST_F(RedisWorker, SigtermFinishesTheJobInHandAndExitsZero) {
 }
 
 // --no-http: workers only. A job queued before the start is done, and SIGTERM (from
-// timeout(1) after 3 s) ends the daemon with 0.
+// timeout(1) after 3 s) ends the daemon with 0. --foreground: without it timeout(1)
+// signals the child and then its whole process group, so the daemon would see a
+// second SIGTERM, which means "exit now" (code 3).
 TEST_F(RedisWorker, NoHttpRunsWorkersOnly) {
   create_group();
   xadd({{"job", "solo"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
-  const auto r = test::run_command("timeout --preserve-status -s TERM 3 " + std::string(VHM_BINARY) +
+  const auto r = test::run_command("timeout --foreground --preserve-status -s TERM 3 " + std::string(VHM_BINARY) +
                                    " serve --no-http --bank " + bank_ + " --redis " + redis_->url() + " --stream " +
                                    stream_ + " --results " + results_ + " --result-prefix " + prefix_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
