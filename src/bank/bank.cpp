@@ -25,6 +25,7 @@
 #include "bank/bank_index_ids.h"
 #include "bank/bank_schema.h"
 #include "bank/sqlite_ptr.h"
+#include "core/json_text.h"
 #include "index/hash_index.h"
 
 namespace vhm {
@@ -714,7 +715,7 @@ struct Bank::Impl {
                         {"written_at", now_iso()}};
     {
       std::ofstream out(tmp_meta, std::ios::trunc);
-      out << meta.dump(2) << "\n";
+      out << json_text(meta, 2) << "\n";
       out.flush();
       if (!out) {
         cleanup();

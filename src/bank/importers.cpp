@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "core/json_text.h"
 #include "hash/vpdq_format.h"
 #include "pipeline/inputs.h"
 
@@ -227,7 +228,7 @@ Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& 
     auto path = optional_string(j, "path", name, line_no);
     if (!path) return path.status();
     if (j.contains("error")) {
-      const std::string why = j["error"].is_string() ? j["error"].get<std::string>() : j["error"].dump();
+      const std::string why = j["error"].is_string() ? j["error"].get<std::string>() : json_text(j["error"]);
       return line_error(name, line_no,
                         "the hash of " + (path->empty() ? std::string("an input") : "'" + *path + "'") +
                             " failed (" + why + "): nothing to add");

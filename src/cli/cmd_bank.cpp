@@ -17,6 +17,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "core/json_text.h"
 #include "bank/bank.h"
 #include "bank/importers.h"
 #include "cli/commands.h"
@@ -285,7 +286,7 @@ Options)";
       ++failures;
       const Status st = added.status().with_subject(file);
       if (json)
-        std::cout << nlohmann::json{{"input", file}, {"error", st.message()}, {"code", status_code_name(st.code())}}.dump()
+        std::cout << json_text(nlohmann::json{{"input", file}, {"error", st.message()}, {"code", status_code_name(st.code())}})
                   << "\n";
       std::fprintf(stderr, "vhm bank add: error: %s (nothing of it was added)\n", st.to_string().c_str());
       if (st.code() == StatusCode::kInternal) return kExitInternal;
@@ -301,14 +302,13 @@ Options)";
     if (json) {
       nlohmann::json ids = nlohmann::json::array();
       for (const AddedContent& a : *added) ids.push_back(a.id);
-      std::cout << nlohmann::json{{"input", file},
+      std::cout << json_text(nlohmann::json{{"input", file},
                                   {"format", import_format_name(imported->format)},
                                   {"contents", added->size()},
                                   {"content_ids", ids},
                                   {"frames_stored", frames},
                                   {"duplicates_dropped", dups},
-                                  {"lines_skipped", imported->lines_skipped}}
-                       .dump()
+                                  {"lines_skipped", imported->lines_skipped}})
                 << "\n";
     } else if (!quiet) {
       const std::string ids = added->size() == 1 ? "id " + std::to_string(added->front().id)
@@ -375,18 +375,17 @@ Options)";
     if (!r) {
       ++failures;
       if (json)
-        std::cout << nlohmann::json{{"ref", ref.to_string()}, {"error", r.status().message()}}.dump() << "\n";
+        std::cout << json_text(nlohmann::json{{"ref", ref.to_string()}, {"error", r.status().message()}}) << "\n";
       std::fprintf(stderr, "vhm bank remove: error: %s\n", r.status().to_string().c_str());
       if (r.status().code() == StatusCode::kInternal) return kExitInternal;
       continue;
     }
     const ContentInfo& c = r->content;
     if (json) {
-      std::cout << nlohmann::json{{"content_id", c.id},
+      std::cout << json_text(nlohmann::json{{"content_id", c.id},
                                   {"external_id", c.meta.external_id},
                                   {"removed_at", c.removed_at},
-                                  {"already_removed", r->already_removed}}
-                       .dump()
+                                  {"already_removed", r->already_removed}})
                 << "\n";
     } else {
       std::printf("content %lld%s %s at %s\n", static_cast<long long>(c.id),
@@ -439,7 +438,7 @@ Options)";
                      {"index_cache_bytes", st->index_cache_bytes},
                      {"index", index_json(st->index)},
                      {"recovery_notes", st->recovery_notes}};
-    std::cout << j.dump() << "\n";
+    std::cout << json_text(j) << "\n";
     return kExitOk;
   }
   std::printf("bank          %s (format %d, created %s)\n", st->path.c_str(), st->format_version,
@@ -517,7 +516,7 @@ Options)";
   Status st = (*bank)->for_each_content(include_removed, [&](const ContentInfo& c, std::span<const FrameHash> frames) {
     ++count;
     if (format == "jsonl") {
-      out << content_to_json(c, frames).dump() << "\n";
+      out << json_text(content_to_json(c, frames)) << "\n";
       return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
     }
     std::string stem = export_file_stem(c);
@@ -574,7 +573,7 @@ Options)";
   if (!report) return fail("verify", report.status());
   const BankIndexInfo info = (*bank)->index_info();
   if (json) {
-    std::cout << nlohmann::json{{"path", dir},
+    std::cout << json_text(nlohmann::json{{"path", dir},
                                 {"ok", report->ok()},
                                 {"problems", report->problems},
                                 {"notes", report->notes},
@@ -585,8 +584,7 @@ Options)";
                                 {"frames_inside_bars", report->frames_inside_bars},
                                 {"frames_probed", report->frames_probed},
                                 {"inside_bars_probed", report->inside_bars_probed},
-                                {"index", index_json(info)}}
-                     .dump()
+                                {"index", index_json(info)}})
               << "\n";
   } else {
     std::printf("%s: %s\n", dir.c_str(), report->ok() ? "consistent" : "PROBLEMS FOUND");

@@ -16,6 +16,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "core/json_text.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "hash/hash_output.h"
@@ -189,7 +190,7 @@ int cmd_hash(int argc, char** argv) {
           std::fprintf(stderr, "vhm hash: error: %s\n", h.status.to_string().c_str());
         }
         if (opt.format == "jsonl") {
-          std::cout << to_json(h, output).dump() << "\n";
+          std::cout << json_text(to_json(h, output)) << "\n";
         } else if (!h.status.is_ok()) {
           // csv and vpdq have no error lines: stderr carries them
         } else if (opt.format == "csv") {

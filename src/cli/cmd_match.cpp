@@ -14,6 +14,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "core/json_text.h"
 #include "bank/bank.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -143,7 +144,7 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
   const HashList list = parse_hash_lines(*in);
   for (const HashListError& e : list.errors) {
     std::fprintf(stderr, "vhm match: error: %s: line %d: %s\n", file.c_str(), e.line, e.message.c_str());
-    std::cout << hash_error_json(e.line, e.message).dump() << "\n";
+    std::cout << json_text(hash_error_json(e.line, e.message)) << "\n";
   }
   auto results = matcher.match_hashes(list.hashes);
   if (!results) {
@@ -151,7 +152,7 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
     return kExitInputFailed;
   }
   for (size_t i = 0; i < list.hashes.size(); ++i)
-    std::cout << hash_hits_json(list.lines[i], list.hashes[i], (*results)[i]).dump() << "\n";
+    std::cout << json_text(hash_hits_json(list.lines[i], list.hashes[i], (*results)[i])) << "\n";
   return list.errors.empty() ? kExitOk : kExitInputFailed;
 }
 
@@ -239,7 +240,7 @@ int cmd_match(int argc, char** argv) {
           std::fprintf(stderr, "vhm match: error: %s\n", m.hashed.status.to_string().c_str());
         }
         if (m.matched()) ++matched;
-        if (opt.format == "jsonl") std::cout << match_json(m, opt.with_hashes).dump() << "\n";
+        if (opt.format == "jsonl") std::cout << json_text(match_json(m, opt.with_hashes)) << "\n";
         else std::cout << match_table_rows(m);
         std::cout.flush();
       },

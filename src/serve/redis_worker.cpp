@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/json_text.h"
 #include "serve/redis_job.h"
 
 namespace vhm::serve {
@@ -154,7 +155,7 @@ class Worker {
                    out.result.value("error", std::string()));
       return Status::ok();
     }
-    const std::string json = out.result.dump();
+    const std::string json = json_text(out.result);
     const std::string key = options_.result_prefix + out.job;
     auto r = conn_->command({"EVAL", kPublishScript, "2", key, options_.results, json, out.job});
     if (!r) return r.status();

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <thread>
 
+#include "core/json_text.h"
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "pipeline/inputs.h"
@@ -29,7 +30,7 @@ constexpr const char* kJson = "application/json";
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(json_text(body), kJson);
 }
 
 void reply_error(httplib::Response& res, int status, const std::string& error) {
