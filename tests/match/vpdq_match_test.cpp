@@ -58,7 +58,8 @@ TEST(VpdqMatch, VerdictsFromHitsEqualBruteForceOnCorpus) {
     const auto verdicts = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, t);
     for (const auto& [id, info] : bank) {
       const auto [q, b] = vpdq_match_brute(query, info.frames, t);
-      const auto it = std::find_if(verdicts.begin(), verdicts.end(), [&](const ContentVerdict& v) { return v.content == id; });
+      // id by init-capture: clang before 16 cannot capture a structured binding.
+      const auto it = std::find_if(verdicts.begin(), verdicts.end(), [&, id = id](const ContentVerdict& v) { return v.content == id; });
       if (q == 0) {
         EXPECT_EQ(it, verdicts.end()) << name << " vs " << id;
         continue;
