@@ -11,6 +11,8 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kCorrupt: return "corrupt";
     case StatusCode::kUnsupported: return "unsupported";
     case StatusCode::kUnavailable: return "unavailable";
+    case StatusCode::kLimitExceeded: return "limit exceeded";
+    case StatusCode::kPermissionDenied: return "permission denied";
     case StatusCode::kInternal: return "internal error";
   }
   return "unknown";

@@ -19,6 +19,8 @@ enum class StatusCode {
   kCorrupt,          // data present but undecodable (truncated, garbage)
   kUnsupported,      // valid data of a kind vhm does not handle
   kUnavailable,      // a resource that is absent here (no GPU, no network)
+  kLimitExceeded,    // an input went past a limit that protects the process (pixels, bytes, time)
+  kPermissionDenied, // an input asked for what its policy forbids (a protocol, a path outside the roots)
   kInternal,         // a broken invariant inside vhm or a library
 };
 

@@ -3,16 +3,14 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
+#include <unistd.h>
 #include <string_view>
 
 #include <jpeglib.h>
 #include <png.h>
 
-#include "decode/av_memory_source.h"
 #include "decode/av_ptr.h"
+#include "decode/input_source.h"
 
 extern "C" {
 #include <libavutil/imgutils.h>
@@ -42,7 +40,21 @@ void jpeg_error_exit(j_common_ptr cinfo) {
 // Decodes with libjpeg's defaults (islow IDCT, fancy upsampling), as CImg does, so the
 // pixels equal the reference tool's. CMYK (Adobe, inverted) becomes RGB by
 // R = C'K'/255 with C', K' the stored (inverted) values.
-Status decode_jpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
+// The picture's size against the limits, from its header (nothing allocated yet).
+Status check_picture_size(int64_t width, int64_t height, const MediaLimits& limits, const char* what) {
+  if (width > 0 && height > 0 && width <= limits.max_side && height <= limits.max_side &&
+      width * height <= limits.max_pixels)
+    return Status::ok();
+  if (width <= 0 || height <= 0)
+    return {StatusCode::kCorrupt, std::string(what) + " has no pixels (" + std::to_string(width) + "x" +
+                                      std::to_string(height) + ")"};
+  return {StatusCode::kLimitExceeded, std::string(what) + " of " + std::to_string(width) + "x" +
+                                          std::to_string(height) + " is over the limit of " +
+                                          std::to_string(limits.max_side) + " a side or " +
+                                          std::to_string(limits.max_pixels) + " pixels (--max-pixels)"};
+}
+
+Status decode_jpeg(std::span<const uint8_t> bytes, const MediaLimits& limits, DecodedImage& out) {
   jpeg_decompress_struct cinfo;
   JpegErrorManager err;
   std::vector<uint8_t> row;  // constructed before setjmp: a longjmp skips no destructor
@@ -56,6 +68,10 @@ Status decode_jpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
   jpeg_create_decompress(&cinfo);
   jpeg_mem_src(&cinfo, bytes.data(), static_cast<unsigned long>(bytes.size()));
   jpeg_read_header(&cinfo, TRUE);
+  if (Status s = check_picture_size(cinfo.image_width, cinfo.image_height, limits, "JPEG"); !s.is_ok()) {
+    jpeg_destroy_decompress(&cinfo);
+    return s;
+  }
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   if (cmyk) cinfo.out_color_space = JCS_CMYK;
   jpeg_start_decompress(&cinfo);
@@ -119,7 +135,7 @@ void png_error_to_jump(png_structp png, png_const_charp message) {
 // Applies CImg's transforms (palette -> RGB, low-bit grey -> 8 bits, grey stays one
 // channel) so the pixels equal the reference tool's. Alpha is dropped; 16-bit samples
 // keep their most significant byte.
-Status decode_png(std::span<const uint8_t> bytes, DecodedImage& out) {
+Status decode_png(std::span<const uint8_t> bytes, const MediaLimits& limits, DecodedImage& out) {
   std::string error_text;
   PngReader reader{bytes, 0};
   std::vector<uint8_t> rgba;          // before setjmp: see decode_jpeg
@@ -141,6 +157,10 @@ Status decode_png(std::span<const uint8_t> bytes, DecodedImage& out) {
   png_uint_32 width, height;
   int bit_depth, color_type, interlace;
   png_get_IHDR(png, info, &width, &height, &bit_depth, &color_type, &interlace, nullptr, nullptr);
+  if (Status s = check_picture_size(width, height, limits, "PNG"); !s.is_ok()) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return s;
+  }
   bool gray = false;
   bool had_alpha = false;
   if (color_type == PNG_COLOR_TYPE_PALETTE) {
@@ -187,43 +207,57 @@ Status decode_png(std::span<const uint8_t> bytes, DecodedImage& out) {
 
 // ---------------------------------------------------------------- everything else (FFmpeg)
 
-bool is_still_image_demuxer(const char* name) {
-  const std::string n = name ? name : "";
-  return n.ends_with("_pipe") || n == "image2" || n == "gif" || n == "apng" || n == "webp";
-}
-
 bool is_gray_format(AVPixelFormat f) {
   const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(f);
   return d && d->nb_components <= 2 && !(d->flags & AV_PIX_FMT_FLAG_PAL) && !(d->flags & AV_PIX_FMT_FLAG_RGB);
 }
 
-Status decode_with_ffmpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
-  av::MemorySource reader{bytes, 0};
-  constexpr int kIoBufferSize = 1 << 16;
-  auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
-  if (!io_buffer) return {StatusCode::kInternal, "out of memory"};
-  av::IoContextPtr io(avio_alloc_context(io_buffer, kIoBufferSize, 0, &reader, &av::MemorySource::read, nullptr, &av::MemorySource::seek));
-  if (!io) {
-    av_free(io_buffer);
-    return {StatusCode::kInternal, "avio_alloc_context failed"};
-  }
+// Nested opens (an image sequence's next file, a reference): refused, as for videos.
+int refuse_nested_open(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) { return AVERROR(EPERM); }
+
+Status decode_with_ffmpeg(std::span<const uint8_t> bytes, const MediaLimits& limits, DecodedImage& out) {
+  auto source = InputSource::from_memory(bytes, "", limits);
+  if (!source) return source.status();
+  const AVInputFormat* probed = nullptr;
+  if (int rc = av_probe_input_buffer2((*source)->io(), &probed, nullptr, nullptr, 0, 0); rc < 0)
+    return {StatusCode::kUnsupported, "not a recognised image format (" + av::error_text("probe", rc) + ")"};
+  const std::string demuxer = probed->name ? probed->name : "";
+  if (!demuxer_allowed(demuxer, kImageDemuxers))
+    return {StatusCode::kUnsupported, "not a still image: FFmpeg reads it as '" + demuxer + "' media"};
   AVFormatContext* raw = avformat_alloc_context();
-  raw->pb = io.get();
+  if (!raw) return {StatusCode::kInternal, "out of memory"};
+  raw->pb = (*source)->io();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  if (int rc = avformat_open_input(&raw, nullptr, nullptr, nullptr); rc < 0)  // frees raw on failure
+  raw->io_open = &refuse_nested_open;
+  raw->format_whitelist = av_strdup(std::string(kImageDemuxers).c_str());
+  if (int rc = avformat_open_input(&raw, nullptr, probed, nullptr); rc < 0)  // frees raw on failure
     return {StatusCode::kUnsupported, "not a recognised image format (" + av::error_text("open", rc) + ")"};
   av::FormatContextPtr format(raw);
-  if (!is_still_image_demuxer(format->iformat->name))
-    return {StatusCode::kUnsupported,
-            std::string("not a still image: FFmpeg reads it as '") + format->iformat->name + "' media"};
-  if (int rc = avformat_find_stream_info(format.get(), nullptr); rc < 0)
-    return {StatusCode::kCorrupt, av::error_text("reading stream info", rc)};
+  // What the container's header claims (a GIF's logical screen), before any decoder
+  // sees it; the decoders FFmpeg opens to probe allocate pictures too, and the pixel
+  // limit holds there as well.
+  for (unsigned i = 0; i < format->nb_streams; ++i) {
+    const AVCodecParameters* p = format->streams[i]->codecpar;
+    if (p->codec_type == AVMEDIA_TYPE_VIDEO && p->width > 0 && p->height > 0)
+      VHM_RETURN_IF_ERROR(check_picture_size(p->width, p->height, limits, "image"));
+  }
+  const std::string max_pixels = std::to_string(limits.max_pixels);
+  std::vector<AVDictionary*> stream_options(format->nb_streams, nullptr);
+  for (AVDictionary*& d : stream_options) av_dict_set(&d, "max_pixels", max_pixels.c_str(), 0);
+  const int info_rc = avformat_find_stream_info(format.get(), stream_options.empty() ? nullptr : stream_options.data());
+  for (AVDictionary*& d : stream_options) av_dict_free(&d);
+  if (info_rc < 0) return {StatusCode::kCorrupt, av::error_text("reading stream info", info_rc)};
   const AVCodec* codec = nullptr;
   const int stream = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
   if (stream < 0 || !codec) return {StatusCode::kUnsupported, "no decodable image in the file"};
+  const AVCodecParameters* par = format->streams[stream]->codecpar;
+  if (par->width > 0 && par->height > 0)
+    VHM_RETURN_IF_ERROR(check_picture_size(par->width, par->height, limits, "image"));
   av::CodecContextPtr ctx(avcodec_alloc_context3(codec));
-  if (int rc = avcodec_parameters_to_context(ctx.get(), format->streams[stream]->codecpar); rc < 0)
+  if (!ctx) return {StatusCode::kInternal, "out of memory"};
+  if (int rc = avcodec_parameters_to_context(ctx.get(), par); rc < 0)
     return {StatusCode::kInternal, av::error_text("avcodec_parameters_to_context", rc)};
+  ctx->max_pixels = limits.max_pixels;
   if (int rc = avcodec_open2(ctx.get(), codec, nullptr); rc < 0)
     return {StatusCode::kUnsupported, av::error_text("opening the image decoder", rc)};
 
@@ -240,7 +274,13 @@ Status decode_with_ffmpeg(std::span<const uint8_t> bytes, DecodedImage& out) {
     avcodec_send_packet(ctx.get(), nullptr);
     got = avcodec_receive_frame(ctx.get(), frame.get()) >= 0;
   }
-  if (!got) return {StatusCode::kCorrupt, "the image decoder produced no picture"};
+  if (!got) {
+    // FFmpeg's decoder refuses to allocate a picture over max_pixels (say, a GIF's
+    // logical screen) after learning its size: name the limit, not a mere failure.
+    VHM_RETURN_IF_ERROR(check_picture_size(ctx->width, ctx->height, limits, "image"));
+    return {StatusCode::kCorrupt, "the image decoder produced no picture"};
+  }
+  VHM_RETURN_IF_ERROR(check_picture_size(frame->width, frame->height, limits, "image"));
 
   const auto src_format = static_cast<AVPixelFormat>(frame->format);
   const bool gray = is_gray_format(src_format);
@@ -274,36 +314,51 @@ bool looks_like_still_image(std::span<const uint8_t> b) {
          starts("BM") || starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4));
 }
 
-Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name) {
+Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name,
+                                  const MediaLimits& limits) {
   av::install_log_capture();
   av::take_last_log_error();
   if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty file (0 bytes)", name);
   DecodedImage image;
-  Status s = is_jpeg(bytes)  ? decode_jpeg(bytes, image)
-             : is_png(bytes) ? decode_png(bytes, image)
-                             : decode_with_ffmpeg(bytes, image);
+  Status s = is_jpeg(bytes)  ? decode_jpeg(bytes, limits, image)
+             : is_png(bytes) ? decode_png(bytes, limits, image)
+                             : decode_with_ffmpeg(bytes, limits, image);
   if (!s.is_ok()) return s.with_subject(name);
   if (image.width <= 0 || image.height <= 0) return Status(StatusCode::kCorrupt, "image has no pixels", name);
   return image;
 }
 
-Result<std::vector<uint8_t>> read_file_bytes(const std::string& path) {
-  std::vector<uint8_t> bytes;
-  if (path == "-") {
-    bytes.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return bytes;
+Result<std::vector<uint8_t>> read_file_bytes(const std::string& path, const MediaPolicy& policy) {
+  auto where = locate_media(path, policy.access);
+  if (!where) return where.status().with_subject(path);
+  const int64_t max_bytes = policy.limits.max_image_bytes;
+  OpenedFile file;
+  if (where->protocol == MediaProtocol::kPipe) {
+    file.fd = UniqueFd(::dup(STDIN_FILENO));
+    if (file.fd.get() < 0) return Status(StatusCode::kIoError, std::string("cannot read stdin: ") + std::strerror(errno), path);
+  } else if (where->protocol == MediaProtocol::kFile) {
+    auto opened = open_regular_file(where->path, 0);
+    if (!opened) return opened.status().with_subject(path);
+    if (max_bytes > 0 && opened->size > max_bytes)
+      return Status(StatusCode::kLimitExceeded,
+                    "image file of " + std::to_string(opened->size) + " bytes is larger than the limit of " +
+                        std::to_string(max_bytes) + " bytes (--max-image-mb)",
+                    path);
+    file = std::move(opened).value();
+  } else {
+    return Status(StatusCode::kUnsupported, "images are read from files or stdin, not URLs", path);
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kNotFound, std::string("cannot open: ") + std::strerror(errno), path);
-  bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status(StatusCode::kIoError, std::string("read failed: ") + std::strerror(errno), path);
+  auto bytes = read_opened_file(file, path, max_bytes);
+  if (!bytes && bytes.status().code() == StatusCode::kLimitExceeded)
+    return Status(StatusCode::kLimitExceeded,
+                  "image file larger than the limit of " + std::to_string(max_bytes) + " bytes (--max-image-mb)", path);
   return bytes;
 }
 
-Result<DecodedImage> decode_image_file(const std::string& path) {
-  auto bytes = read_file_bytes(path);
+Result<DecodedImage> decode_image_file(const std::string& path, const MediaPolicy& policy) {
+  auto bytes = read_file_bytes(path, policy);
   if (!bytes) return bytes.status();
-  return decode_image(*bytes, path);
+  return decode_image(*bytes, path, policy.limits);
 }
 
 bool resize_like_reference_photo_tool(DecodedImage& image, int max_side) {

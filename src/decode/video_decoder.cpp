@@ -5,8 +5,6 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <string_view>
 
 // libavutil/hwcontext_cuda.h includes <cuda.h> unless CUDA_VERSION is defined, and needs
@@ -43,20 +41,6 @@ bool is_frame_key(const AVFrame* f) {
 #else
   return f->key_frame != 0;
 #endif
-}
-
-// Checks a local path before FFmpeg sees it, for errors that say what is wrong.
-Status check_local_file(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status st = fs::status(path, ec);
-  if (ec || !fs::exists(st)) return {StatusCode::kNotFound, "no such file"};
-  if (fs::is_directory(st)) return {StatusCode::kInvalidArgument, "is a directory, not a video file"};
-  std::ifstream probe(path, std::ios::binary);
-  if (!probe) return {StatusCode::kIoError, std::string("cannot read: ") + std::strerror(errno)};
-  if (fs::is_regular_file(st) && fs::file_size(path, ec) == 0 && !ec)
-    return {StatusCode::kCorrupt, "empty file (0 bytes)"};
-  return Status::ok();
 }
 
 // "no decoder for codec X", naming the container's tag when FFmpeg does not know the codec.
@@ -154,28 +138,11 @@ VideoDecoder::~VideoDecoder() = default;
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open(const std::string& url, const VideoDecoderOptions& options) {
   av::install_log_capture();
   av::take_last_log_error();  // forget what an earlier input left on this thread
-  const std::string target = url == "-" ? "pipe:0" : url;
-  if (target.empty()) return Status(StatusCode::kInvalidArgument, "empty input name", url);
-  const char* protocol = avio_find_protocol_name(target.c_str());
-  if (protocol && std::strcmp(protocol, "file") == 0) {
-    const std::string path = target.starts_with("file:") ? target.substr(5) : target;
-    if (Status s = check_local_file(path); !s.is_ok()) return s.with_subject(url);
-  }
+  auto source = InputSource::open(url, options.media);
+  if (!source) return source.status().with_subject(url);
   std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
-  AVFormatContext* raw = nullptr;
-  if (int rc = avformat_open_input(&raw, target.c_str(), nullptr, nullptr); rc < 0) {
-    if (rc == AVERROR(ENOENT)) return Status(StatusCode::kNotFound, "no such file", url);
-    if (rc == AVERROR_INVALIDDATA)
-      return Status(StatusCode::kUnsupported,
-                    "not a recognised video format (or a damaged or truncated file): " +
-                        av::error_text("opening", rc),
-                    url);
-    if (rc == AVERROR_PROTOCOL_NOT_FOUND)
-      return Status(StatusCode::kUnsupported, av::error_text("opening", rc), url);
-    return Status(StatusCode::kIoError, av::error_text("opening", rc), url);
-  }
-  dec->format_.reset(raw);
-  return open_impl(std::move(dec), url, options);
+  dec->source_ = std::move(source).value();
+  return open_source(std::move(dec), options);
 }
 
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_memory(std::span<const uint8_t> bytes, const std::string& name,
@@ -183,28 +150,73 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_memory(std::span<const 
   if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty input (0 bytes)", name);
   av::install_log_capture();
   av::take_last_log_error();
+  auto source = InputSource::from_memory(bytes, name, options.media.limits);
+  if (!source) return source.status();
   std::unique_ptr<VideoDecoder> dec(new VideoDecoder());
-  dec->memory_ = std::make_unique<av::MemorySource>();
-  dec->memory_->bytes = bytes;
-  constexpr int kIoBufferSize = 1 << 16;
-  auto* io_buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
-  if (!io_buffer) return Status(StatusCode::kInternal, "out of memory", name);
-  dec->io_.reset(avio_alloc_context(io_buffer, kIoBufferSize, 0, dec->memory_.get(), &av::MemorySource::read, nullptr,
-                                    &av::MemorySource::seek));
-  if (!dec->io_) {
-    av_free(io_buffer);
-    return Status(StatusCode::kInternal, "avio_alloc_context failed", name);
+  dec->source_ = std::move(source).value();
+  return open_source(std::move(dec), options);
+}
+
+// Every nested open a demuxer asks for (a playlist's entries, a concat list's files,
+// an image sequence's next picture, a reference to an external track): refused, and
+// remembered for the error. An input is decoded from its own bytes only.
+int VideoDecoder::refuse_nested_open(AVFormatContext* s, AVIOContext**, const char* url, int, AVDictionary**) {
+  auto* self = static_cast<VideoDecoder*>(s->opaque);
+  if (self && self->refused_open_.empty()) self->refused_open_ = url ? url : "";
+  return AVERROR(EPERM);
+}
+
+// Probes the source's format, refuses demuxers off the allow-list before they read
+// anything (a playlist's header already opens its entries), and opens the container
+// over the source's I/O context.
+Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_source(std::unique_ptr<VideoDecoder> dec,
+                                                                const VideoDecoderOptions& options) {
+  InputSource& source = *dec->source_;
+  const std::string& url = source.name();
+  const AVInputFormat* format = nullptr;
+  // The local path is the probe's hint (an elementary stream's extension), as FFmpeg's
+  // own open would give it; memory and pipes are probed by their bytes alone.
+  const std::string hint = source.local_path();
+  if (int rc = av_probe_input_buffer2(source.io(), &format, hint.empty() ? nullptr : hint.c_str(), nullptr, 0, 0);
+      rc < 0) {
+    if (Status b = source.budget_status(); !b.is_ok()) return b;
+    if (rc == AVERROR_INVALIDDATA)
+      return Status(StatusCode::kUnsupported,
+                    "not a recognised video format (or a damaged or truncated file): " +
+                        av::error_text("probing", rc),
+                    url);
+    return Status(StatusCode::kIoError, av::error_text("reading", rc), url);
   }
+  const std::string demuxer = format->name ? format->name : "";
+  if (is_still_image_demuxer(demuxer.c_str()))
+    return Status(StatusCode::kUnsupported, "not a video: FFmpeg reads it as a still image (" + demuxer + ")", url);
+  if (!demuxer_allowed(demuxer, kVideoDemuxers))
+    return Status(StatusCode::kUnsupported,
+                  "format '" + demuxer +
+                      "' is not one vhm decodes: an input is decoded from its own bytes, and playlists, concat "
+                      "lists, image sequences and device formats would make FFmpeg open other files or URLs",
+                  url);
   AVFormatContext* raw = avformat_alloc_context();
-  if (!raw) return Status(StatusCode::kInternal, "out of memory", name);
-  raw->pb = dec->io_.get();
+  if (!raw) return Status(StatusCode::kInternal, "out of memory", url);
+  raw->pb = source.io();
   raw->flags |= AVFMT_FLAG_CUSTOM_IO;
-  if (int rc = avformat_open_input(&raw, nullptr, nullptr, nullptr); rc < 0)  // frees raw on failure
+  raw->interrupt_callback = source.interrupt_callback();
+  raw->opaque = dec.get();
+  raw->io_open = &VideoDecoder::refuse_nested_open;
+  raw->format_whitelist = av_strdup(std::string(kVideoDemuxers).c_str());
+  if (int rc = avformat_open_input(&raw, url.c_str(), format, nullptr); rc < 0) {  // frees raw on failure
+    if (Status b = source.budget_status(); !b.is_ok()) return b;
+    if (!dec->refused_open_.empty())
+      return Status(StatusCode::kPermissionDenied,
+                    "the input refers to another file or URL (" + dec->refused_open_ +
+                        "), which vhm does not open: an input is decoded from its own bytes only",
+                    url);
     return Status(StatusCode::kUnsupported,
                   "not a recognised video format (or a damaged or truncated file): " + av::error_text("opening", rc),
-                  name);
+                  url);
+  }
   dec->format_.reset(raw);
-  return open_impl(std::move(dec), name, options);
+  return open_impl(std::move(dec), url, options);
 }
 
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
@@ -214,11 +226,25 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   VideoStreamInfo& info = dec->info_;
   info.url = url;
   info.container = fmt->iformat && fmt->iformat->name ? fmt->iformat->name : "";
-  if (is_still_image_demuxer(info.container.c_str()))
-    return Status(StatusCode::kUnsupported, "not a video: FFmpeg reads it as a still image (" + info.container + ")",
-                  url);
-  if (int rc = avformat_find_stream_info(fmt, nullptr); rc < 0)
-    return Status(StatusCode::kCorrupt, av::error_text("reading stream info", rc), url);
+  // What the container's header claims is checked before any decoder sees it; the
+  // decoders FFmpeg opens to probe the streams allocate frames too, and the pixel limit
+  // holds for them as for ours (a header claiming 65500x65500 allocates nothing).
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const AVCodecParameters* p = fmt->streams[i]->codecpar;
+    if (p->codec_type != AVMEDIA_TYPE_VIDEO || p->width <= 0 || p->height <= 0) continue;
+    info.width = p->width;
+    info.height = p->height;
+    if (Status s = dec->limit_status(-1); !s.is_ok()) return s;
+  }
+  const std::string max_pixels = std::to_string(options.media.limits.max_pixels);
+  std::vector<AVDictionary*> stream_options(fmt->nb_streams, nullptr);
+  for (AVDictionary*& d : stream_options) av_dict_set(&d, "max_pixels", max_pixels.c_str(), 0);
+  const int info_rc = avformat_find_stream_info(fmt, stream_options.empty() ? nullptr : stream_options.data());
+  for (AVDictionary*& d : stream_options) av_dict_free(&d);
+  if (info_rc < 0) {
+    if (Status b = dec->source_->budget_status(); !b.is_ok()) return b;
+    return Status(StatusCode::kCorrupt, av::error_text("reading stream info", info_rc), url);
+  }
 
   const AVCodec* codec = nullptr;
   const int stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
@@ -250,10 +276,7 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
                   "video stream has no frame size (" + std::to_string(info.width) + "x" +
                       std::to_string(info.height) + ")",
                   url);
-  if (info.width > options.max_side || info.height > options.max_side ||
-      static_cast<int64_t>(info.width) * info.height > options.max_pixels)
-    return Status(StatusCode::kUnsupported,
-                  "absurd frame size " + std::to_string(info.width) + "x" + std::to_string(info.height), url);
+  if (Status s = dec->limit_status(-1); !s.is_ok()) return s;
   if (const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(st->codecpar->format))) info.pixel_format = pf;
 
   // The reference's frame rate: avg_frame_rate, or r_frame_rate when that is 0.
@@ -282,6 +305,7 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   if (int rc = avcodec_parameters_to_context(ctx, st->codecpar); rc < 0)
     return Status(StatusCode::kInternal, av::error_text("avcodec_parameters_to_context", rc), url);
   ctx->pkt_timebase = st->time_base;
+  ctx->max_pixels = options.media.limits.max_pixels;
   ctx->thread_count = std::max(options.threads, 0);
   ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
   if (options.keyframes_only) ctx->skip_frame = AVDISCARD_NONKEY;
@@ -381,7 +405,9 @@ Status VideoDecoder::read_and_send() {
   while (true) {
     const int rc = av_read_frame(fmt, pkt);
     if (rc < 0) {
-      if (rc != AVERROR_EOF)
+      if (Status b = source_->budget_status(); !b.is_ok())
+        read_error_ = b;
+      else if (rc != AVERROR_EOF)
         read_error_ = Status(StatusCode::kCorrupt,
                              av::error_text(("reading after " + std::to_string(packets_read_) + " video packets").c_str(), rc),
                              info_.url);
@@ -437,22 +463,31 @@ int64_t VideoDecoder::keyframe_index(const AVFrame* f, int64_t ts) {
   return frames_decoded_ - 1;
 }
 
-Status VideoDecoder::check_frame_size(const AVFrame* f, int64_t index) const {
-  const int w = f->width, h = f->height;
-  if (w <= 0 || h <= 0 || w > options_.max_side || h > options_.max_side ||
-      static_cast<int64_t>(w) * h > options_.max_pixels)
-    return {StatusCode::kCorrupt, "decoded frame " + std::to_string(index) + " has an absurd size " +
-                                      std::to_string(w) + "x" + std::to_string(h),
-            info_.url};
-  return Status::ok();
+// The stream's frame size (index -1) or a decoded frame's against the pixel limits.
+Status VideoDecoder::limit_status(int64_t index) const {
+  const MediaLimits& limits = options_.media.limits;
+  const int w = index < 0 ? info_.width : frame_->width;
+  const int h = index < 0 ? info_.height : frame_->height;
+  if (w > 0 && h > 0 && w <= limits.max_side && h <= limits.max_side && int64_t{w} * h <= limits.max_pixels)
+    return Status::ok();
+  const std::string what = (index < 0 ? std::string("absurd frame size ")
+                                      : "decoded frame " + std::to_string(index) + " has an absurd size ") +
+                           std::to_string(w) + "x" + std::to_string(h);
+  if (w <= 0 || h <= 0) return {StatusCode::kCorrupt, what, info_.url};
+  return {StatusCode::kLimitExceeded,
+          what + " (over the limit of " + std::to_string(limits.max_side) + " a side or " +
+              std::to_string(limits.max_pixels) + " pixels: --max-pixels)",
+          info_.url};
 }
+
+
 
 // Fast pixels: the decoded frame's luma plane, referenced (no copy), or remapped to full
 // range into out.luma; on the device for NVDEC frames. Formats without an 8-bit luma
 // plane take the exact path, noted once.
 Status VideoDecoder::take_luma(DecodedFrame& out) {
   AVFrame* f = frame_.get();
-  VHM_RETURN_IF_ERROR(check_frame_size(f, out.index));
+  VHM_RETURN_IF_ERROR(limit_status(out.index));
   const bool device = f->format == AV_PIX_FMT_CUDA;
   if (hw_device_ && !device && options_.hardware_required)
     return {StatusCode::kUnavailable,
@@ -515,7 +550,7 @@ Status VideoDecoder::take_luma(DecodedFrame& out) {
 Status VideoDecoder::convert(DecodedFrame& out) {
   AVFrame* f = frame_.get();
   const int w = f->width, h = f->height;
-  VHM_RETURN_IF_ERROR(check_frame_size(f, out.index));
+  VHM_RETURN_IF_ERROR(limit_status(out.index));
   out.path = PixelPath::kExact;
   out.on_device = false;
   out.limited_range = false;
@@ -576,6 +611,11 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
   AVCodecContext* ctx = codec_.get();
   AVFrame* f = frame_.get();
   while (true) {
+    // The wall-time budget also holds for input already read (memory, a file in cache).
+    if (Status b = source_->budget_status(); !b.is_ok()) {
+      finished_ = true;
+      return b;
+    }
     const int rc = avcodec_receive_frame(ctx, f);
     if (rc == AVERROR(EAGAIN)) {
       if (flushed_) {  // cannot happen with a conforming decoder; end rather than spin

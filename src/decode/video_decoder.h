@@ -39,8 +39,9 @@
 #include <vector>
 
 #include "core/status.h"
-#include "decode/av_memory_source.h"
 #include "decode/av_ptr.h"
+#include "decode/input_source.h"
+#include "decode/media_policy.h"
 #include "hash/pdq.h"
 
 namespace vhm {
@@ -138,10 +139,10 @@ struct VideoDecoderOptions {
   // When set, frames whose index it rejects are skipped without colour conversion
   // (they are still decoded: later frames depend on them).
   std::function<bool(int64_t index)> want;
-  // Frames larger than this (either side) are refused as absurd.
-  int max_side = 32768;
-  // ... as are frames with more pixels than this (16384 x 16384).
-  int64_t max_pixels = int64_t{1} << 28;
+  // What the input may make vhm open, and its limits: frames over limits.max_pixels or
+  // limits.max_side are refused before FFmpeg allocates them, and the input's bytes and
+  // decoding time are budgeted (decode/media_policy.h).
+  MediaPolicy media;
   // Which pixels: the reference's RGB24 (kExact) or the decoder's luma plane (kFast).
   PixelPath pixels = PixelPath::kExact;
   LumaRange fast_range = LumaRange::kExpand;  // kFast only
@@ -163,9 +164,11 @@ struct VideoDecoderOptions {
 
 class VideoDecoder {
  public:
-  // Opens anything FFmpeg can open: a path, "file:...", "pipe:0" (or "-" for stdin),
-  // "http://..." and so on. Errors name `url` and say why (missing file, empty file,
-  // unrecognised format, no video stream, no decoder for the codec, absurd size).
+  // Opens a path, "file:...", "pipe:0" (or "-" for stdin) or an http(s) URL, as
+  // options.media.access allows (decode/input_source.h: vhm opens it, FFmpeg reads
+  // the bytes). Errors name `url` and say why (missing file, not a regular file, empty
+  // file, a protocol or path not allowed, unrecognised or refused format, no video
+  // stream, no decoder for the codec, a frame size over the limit).
   static Result<std::unique_ptr<VideoDecoder>> open(const std::string& url,
                                                     const VideoDecoderOptions& options = {});
   // Decodes from bytes in memory (which must outlive the decoder); `name` is used in
@@ -179,6 +182,8 @@ class VideoDecoder {
   VideoDecoder& operator=(const VideoDecoder&) = delete;
 
   const VideoStreamInfo& info() const { return info_; }
+  // The local file the input is (vhm opened and checked it), else empty.
+  const std::string& local_path() const { return source_->local_path(); }
 
   // The next frame (true), or the end of the stream (false). After the last frame an
   // error is returned instead of false when the input turned out to be damaged: a read
@@ -212,11 +217,15 @@ class VideoDecoder {
     void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
   };
   VideoDecoder() = default;
+  static Result<std::unique_ptr<VideoDecoder>> open_source(std::unique_ptr<VideoDecoder> dec,
+                                                           const VideoDecoderOptions& options);
   static Result<std::unique_ptr<VideoDecoder>> open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
                                                          const VideoDecoderOptions& options);
+  static int refuse_nested_open(AVFormatContext* s, AVIOContext** pb, const char* url, int flags,
+                                AVDictionary** options);
+  Status limit_status(int64_t index) const;
   Status read_and_send();
   Status convert(DecodedFrame& out);
-  Status check_frame_size(const AVFrame* f, int64_t index) const;
   Status take_luma(DecodedFrame& out);
   Status open_hardware(const AVCodec* codec);
   static enum AVPixelFormat choose_format(AVCodecContext* ctx, const enum AVPixelFormat* formats);
@@ -225,8 +234,8 @@ class VideoDecoder {
 
   VideoDecoderOptions options_;
   VideoStreamInfo info_;
-  std::unique_ptr<av::MemorySource> memory_;
-  av::IoContextPtr io_;  // custom I/O (memory); declared before format_ so it is freed after it
+  std::unique_ptr<InputSource> source_;  // the input's bytes; declared before format_ so it is freed after it
+  std::string refused_open_;             // a file or URL the input asked FFmpeg to open (refused)
   av::FormatContextPtr format_;
   av::CodecContextPtr codec_;
   av::PacketPtr packet_;

@@ -11,7 +11,8 @@ namespace {
 // An image from its file, or from bytes in memory (Input::bytes), never written to disk.
 Result<ImageHash> hash_image(const Input& input, const InputHashConfig& config) {
   const auto started = std::chrono::steady_clock::now();
-  auto image = input.bytes.empty() ? decode_image_file(input.url) : decode_image(input.bytes, input.url);
+  const MediaPolicy& media = config.video.media;
+  auto image = input.bytes.empty() ? decode_image_file(input.url, media) : decode_image(input.bytes, input.url, media.limits);
   if (!image) return image.status();
   ImageHash out;
   out.width = image->width;

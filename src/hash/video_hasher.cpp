@@ -49,17 +49,6 @@ Result<std::unique_ptr<VideoDecoder>> open_decoder(const VideoSource& source, co
                           : VideoDecoder::open(source.name, options);
 }
 
-// The local path behind `url` when FFmpeg would read it as a plain file, else empty.
-std::string local_file_path(const std::string& url) {
-  if (url.empty() || url == "-") return {};
-  const char* protocol = avio_find_protocol_name(url.c_str());
-  if (!protocol || std::strcmp(protocol, "file") != 0) return {};
-  std::string path = url.starts_with("file:") ? url.substr(5) : url;
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return {};
-  return path;
-}
-
 // Frames per batch: `wanted`, fewer when two batches of this frame size would exceed
 // the memory budget.
 int batch_size(int wanted, int width, int height) {
@@ -212,6 +201,7 @@ Result<VideoHash> hash_video_source(const VideoSource& source, const VideoHashCo
   options.want = [&interval](int64_t index) { return interval <= 1 || index % interval == 0; };
   options.pixels = config.pixels;
   options.fast_range = config.fast_range;
+  options.media = config.media;
 
   VideoHash result;
   result.pixels = config.pixels;
@@ -268,7 +258,7 @@ Result<VideoHash> hash_video_source(const VideoSource& source, const VideoHashCo
     if (source.in_memory) {
       const std::span<const uint8_t> bytes = source.bytes;
       md5 = std::async(std::launch::async, [bytes]() -> Result<std::string> { return md5_bytes_hex(bytes); });
-    } else if (std::string path = local_file_path(url); !path.empty()) {
+    } else if (const std::string& path = dec.local_path(); !path.empty()) {
       md5 = std::async(std::launch::async, [path] { return md5_file_hex(path); });
     }
   }

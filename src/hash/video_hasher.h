@@ -87,6 +87,9 @@ struct VideoHashConfig {
   // so a progress line moves during a long video, not only between videos.
   std::function<void(int64_t frames)> on_frames_hashed;
   PixelPath pixels = PixelPath::kExact;       // kFast: hash the decoder's luma plane (see above)
+  // What the input may make vhm open and how much it may take (decode/media_policy.h);
+  // images hashed through InputHashConfig use the same.
+  MediaPolicy media;
   LumaRange fast_range = LumaRange::kExpand;  // kFast: limited-range luma stretched (docs/PIXELS.md)
 };
 

@@ -277,7 +277,7 @@ TEST(VideoDecoder, CorpusBasedBadInputs) {
   expect_failure(dir.file("picture.mp4"), "PNG renamed .mp4");
 
   VideoDecoderOptions small;
-  small.max_side = 100;
+  small.media.limits.max_side = 100;
   expect_failure(video_path(corpus, "doorknob-hd-no-bar"), "absurd dimensions", small);
   const Status s = decode_all(video_path(corpus, "doorknob-hd-no-bar"), nullptr, small);
   EXPECT_NE(s.message().find("absurd frame size 1280x720"), std::string::npos) << s.to_string();
