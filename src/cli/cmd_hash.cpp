@@ -86,6 +86,7 @@ struct HashOptions {
   bool no_resize = false;
   bool quiet = false;
   bool verbose = false;
+  MediaFlags media;
 };
 
 int usage_error(const std::string& message) {
@@ -118,6 +119,7 @@ int cmd_hash(int argc, char** argv) {
       ("no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  add_media_flags(visible, opt.media, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
   // ---- validate every flag before doing anything
@@ -136,6 +138,9 @@ int cmd_hash(int argc, char** argv) {
   config.video.crop_bars = opt.bars;
   config.video.dihedral = opt.dihedral && opt.format == "jsonl";
   if (opt.inputs.empty()) return usage_error("no input given");
+  auto media = media_policy_from_flags(opt.media);
+  if (!media) return usage_error(media.status().message());
+  config.video.media = *media;
   Shard shard;
   if (!opt.shard.empty()) {
     auto s = parse_shard(opt.shard);

@@ -90,6 +90,7 @@ struct MatchOptions {
   bool quiet = false;
   bool verbose = false;
   MatchThresholds thresholds;
+  MediaFlags media;
 };
 
 int usage_error(const std::string& message) {
@@ -134,6 +135,11 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
   std::ifstream in_file;
   std::istream* in = &std::cin;
   if (file != "-") {
+    // A regular file: a FIFO or a device named here would block or never end.
+    if (auto checked = open_regular_file(file, 0); !checked) {
+      std::fprintf(stderr, "vhm match: error: %s\n", checked.status().to_string().c_str());
+      return kExitInputFailed;
+    }
     in_file.open(file);
     if (!in_file) {
       std::fprintf(stderr, "vhm match: error: %s: cannot open\n", file.c_str());
@@ -179,6 +185,7 @@ int cmd_match(int argc, char** argv) {
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
   add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
+  add_media_flags(visible, opt.media, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
@@ -203,6 +210,9 @@ int cmd_match(int argc, char** argv) {
   config.hashing.video.threads =
       opt.threads > 0 ? opt.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs);
   config.hashing.video.timestamps = TimestampMode::kPresentation;
+  auto media = media_policy_from_flags(opt.media);
+  if (!media) return usage_error(media.status().message());
+  config.hashing.video.media = *media;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
   auto bank = Bank::open(opt.bank);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -51,20 +52,29 @@ Endpoints (JSON responses):
                     per hash], ...}
   GET  /v1/health   {"ok": true, "bank", "generation", "index"}
   GET  /v1/stats    requests served, errors, in flight, uptime, bank statistics
-An empty body is a 400, a body over --max-body-mb a 413; the daemon stays up after
-any bad request.
+An empty body is a 400, a body over --max-body-mb a 413 (from its Content-Length,
+before the body is read); the daemon stays up after any bad request. An upload is
+decoded from its own bytes only: playlists, concat lists and other formats that name
+further files or URLs are refused (docs/SECURITY.md).
+
+Connections and work are apart: --threads uploads are hashed at once, while up to
+--max-connections connections are served (more get a 503 at once); a request's headers
+must arrive within --header-timeout, its body may pause --read-timeout between bytes.
 
 On start it logs one line to stderr: "serving http://HOST:PORT (bank ..., index ...)";
 with --port 0 the port is the one the system chose.
 
 Redis Streams workers (--redis): N worker threads (--workers, each with its own
 connection) take jobs from a consumer group alongside the HTTP front door (--no-http:
-workers only). A job is a stream entry with fields job (its id), path (a file or URL)
+workers only). A job is a stream entry with fields job (its id), path (a file or URL:
+refused unless --allow-paths DIR, and --allow-protocols for URLs, say it may be read)
 or media (the bytes themselves), optional kind (image|video) and name. Each result is
 stored once per job id (SET <result-prefix><job> NX) and, only then, added to the
 results stream as {job, result}; then the entry is acknowledged. Entries idle longer
 than --claim-idle-ms (a dead worker's) are taken over. A bad job gets an error result
-and is acknowledged. Losing Redis logs a line and reconnects; the daemon stays up.
+and is acknowledged. A job delivered --max-deliveries times without a result (it
+killed the workers that took it) is moved to the --dead-letter stream with an error
+result. Losing Redis logs a line and reconnects; the daemon stays up.
 Before the workers start it logs "redis workers: N on redis://...".
 
 Examples:
@@ -76,7 +86,8 @@ Examples:
   curl http://127.0.0.1:8080/v1/health
   vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --workers 4
   vhm serve --bank banks/known --redis redis://queue:6379/2 --no-http --consumer box7
-  redis-cli XADD vhm:jobs '*' job j1 path /data/upload.mp4
+  vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --allow-paths /data/uploads
+  redis-cli XADD vhm:jobs '*' job j1 path /data/uploads/upload.mp4
   redis-cli -x XADD vhm:jobs '*' job j2 kind image media < photo.jpg
   redis-cli XREAD COUNT 10 STREAMS vhm:results 0
 
@@ -101,7 +112,11 @@ struct ServeFlags {
   bool with_hashes = false;
   bool verbose = false;
   int max_body_mb = 512;
+  int max_connections = serve::ConnectionLimits{}.max_connections;
+  double header_timeout = 10;
+  double read_timeout = 10;
   MatchThresholds thresholds;
+  MediaFlags media;
   // Redis Streams workers (empty redis: none).
   std::string redis;
   std::string stream = "vhm:jobs";
@@ -111,8 +126,20 @@ struct ServeFlags {
   std::string result_prefix = "vhm:result:";
   int64_t claim_idle_ms = 60000;
   int workers = 1;
+  int max_deliveries = 3;
+  std::string dead_letter = "vhm:jobs:dead";
   bool no_http = false;
 };
+
+// The daemon's media policy by default: uploads are bytes; a job naming a path or a URL
+// is refused until --allow-paths / --allow-protocols say where it may read; an input
+// may take 10 minutes at most.
+MediaPolicy serve_media_defaults() {
+  MediaPolicy p;
+  p.access = MediaAccess::memory_only();
+  p.limits.max_seconds = 600;
+  return p;
+}
 
 // HOST-PID: unique per daemon, and readable in XINFO CONSUMERS.
 std::string default_consumer() {
@@ -139,14 +166,21 @@ int cmd_serve(int argc, char** argv) {
       ("host", po::value(&opt.host)->default_value(opt.host), "address to listen on (0.0.0.0: every interface)")
       ("port,p", po::value(&opt.port)->default_value(opt.port), "port to listen on (0: any free port, logged at start)")
       ("threads", po::value(&opt.threads)->default_value(opt.threads),
-       "requests served at once (worker threads; each holds one connection)")
+       "uploads hashed and lookups searched at once (connections waiting for their client take none)")
       ("hash-threads", po::value(&opt.hash_threads)->default_value(opt.hash_threads),
        "threads hashing and searching each request (0: cores / --threads, at least 1)")
       ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
        "frames of an upload to search: keyframes, Ns (e.g. 1s) or every-frame")
       ("with-hashes", po::bool_switch(&opt.with_hashes),
        "return the upload's frame hashes unless a request says ?with_hashes=0")
-      ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb), "largest request body accepted (MiB)")
+      ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb),
+       "largest request body accepted (MiB); a larger Content-Length is refused (413) before the body is read")
+      ("max-connections", po::value(&opt.max_connections)->default_value(opt.max_connections),
+       "connections served at once, apart from --threads; more are answered 503 at once")
+      ("header-timeout", po::value(&opt.header_timeout)->default_value(opt.header_timeout),
+       "seconds a request's line and headers may take to arrive")
+      ("read-timeout", po::value(&opt.read_timeout)->default_value(opt.read_timeout),
+       "seconds a request body may pause between bytes")
       ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
       ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings")
@@ -160,9 +194,14 @@ int cmd_serve(int argc, char** argv) {
       ("claim-idle-ms", po::value(&opt.claim_idle_ms)->default_value(opt.claim_idle_ms),
        "--redis: take over entries pending longer than this (a dead worker's); keep it above the longest job")
       ("workers", po::value(&opt.workers)->default_value(opt.workers), "--redis: worker threads (one connection each)")
+      ("max-deliveries", po::value(&opt.max_deliveries)->default_value(opt.max_deliveries),
+       "--redis: a job delivered this many times without a result (it killed its workers) goes to --dead-letter")
+      ("dead-letter", po::value(&opt.dead_letter)->default_value(opt.dead_letter),
+       "--redis: the stream jobs that killed workers are moved to")
       ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
   // clang-format on
   add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
+  add_media_flags(visible, opt.media, serve_media_defaults());
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
   if (opt.bank.empty()) return usage_error("--bank is required");
@@ -170,6 +209,14 @@ int cmd_serve(int argc, char** argv) {
   if (opt.threads < 1 || opt.threads > 1024) return usage_error("--threads must be 1..1024");
   if (opt.hash_threads < 0 || opt.hash_threads > 1024) return usage_error("--hash-threads must be 0..1024");
   if (opt.max_body_mb < 1 || opt.max_body_mb > 65536) return usage_error("--max-body-mb must be 1..65536");
+  if (opt.max_connections < 1 || opt.max_connections > 900)
+    return usage_error("--max-connections must be 1..900 (each is a file descriptor below 1024)");
+  if (!(opt.header_timeout > 0 && opt.header_timeout <= 3600) || !(opt.read_timeout > 0 && opt.read_timeout <= 3600))
+    return usage_error("--header-timeout and --read-timeout must be seconds in (0, 3600]");
+  // Paths allowed but no protocol named: local files are what --allow-paths means.
+  if (!opt.media.allow_paths.empty() && opt.media.allow_protocols == "none") opt.media.allow_protocols = "file";
+  auto media = media_policy_from_flags(opt.media);
+  if (!media) return usage_error(media.status().message());
   if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
   serve::RedisWorkerOptions redis_options;
   if (!opt.redis.empty()) {
@@ -187,6 +234,10 @@ int cmd_serve(int argc, char** argv) {
     redis_options.result_prefix = opt.result_prefix;
     redis_options.claim_idle = std::chrono::milliseconds(opt.claim_idle_ms);
     redis_options.workers = opt.workers;
+    if (opt.max_deliveries < 1) return usage_error("--max-deliveries must be at least 1");
+    if (opt.dead_letter.empty()) return usage_error("--dead-letter must not be empty");
+    redis_options.max_deliveries = opt.max_deliveries;
+    redis_options.dead_letter = opt.dead_letter;
   } else if (opt.no_http) {
     return usage_error("--no-http needs --redis (there would be nothing to serve)");
   }
@@ -207,6 +258,7 @@ int cmd_serve(int argc, char** argv) {
   config.hashing.video.device = opt.device;
   config.hashing.video.threads = hash_threads;
   config.hashing.video.timestamps = TimestampMode::kPresentation;
+  config.hashing.video.media = *media;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
   // SIGINT/SIGTERM from here on stop the server once it runs (or stop it from starting).
@@ -285,6 +337,11 @@ int cmd_serve(int argc, char** argv) {
   server_options.threads = opt.threads;
   server_options.max_body_bytes = static_cast<size_t>(opt.max_body_mb) << 20;
   server_options.with_hashes = opt.with_hashes;
+  server_options.connections.max_connections = opt.max_connections;
+  server_options.connections.header_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.header_timeout * 1000)));
+  server_options.connections.read_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.read_timeout * 1000)));
   if (redis_workers) server_options.extra_stats = [w = redis_workers.get()] { return w->stats_json(); };
   serve::Server server(**bank, config, server_options);
   if (Status s = server.bind(); !s.is_ok()) {

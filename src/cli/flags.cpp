@@ -1,6 +1,8 @@
 #include "cli/flags.h"
 
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -81,6 +83,54 @@ void add_match_flags(boost::program_options::options_description& options, Match
       ("dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame")
       ("no-bars", po::bool_switch(&no_bars),
        "do not search the picture inside letterbox/pillarbox bars, on either side (searched by default)");
+}
+
+void add_media_flags(boost::program_options::options_description& options, MediaFlags& f,
+                     const MediaPolicy& defaults) {
+  namespace po = boost::program_options;
+  const MediaLimits& d = defaults.limits;
+  f.max_pixels = d.max_pixels;
+  f.max_input_mb = static_cast<double>(d.max_input_bytes) / (1 << 20);
+  f.max_image_mb = static_cast<double>(d.max_image_bytes) / (1 << 20);
+  f.max_input_seconds = d.max_seconds;
+  f.allow_protocols = media_protocols_text(defaults.access.protocols);
+  f.allow_paths = defaults.access.roots;
+  options.add_options()
+      ("max-pixels", po::value(&f.max_pixels)->default_value(f.max_pixels),
+       "refuse a picture (video frame or image) of more pixels, from its header, before decoding it")
+      ("max-input-mb", po::value(&f.max_input_mb)->default_value(f.max_input_mb),
+       "refuse an input once it supplied more MiB (0: no limit)")
+      ("max-image-mb", po::value(&f.max_image_mb)->default_value(f.max_image_mb),
+       "refuse an image file larger than this many MiB (images are read whole)")
+      ("max-input-seconds", po::value(&f.max_input_seconds)->default_value(f.max_input_seconds),
+       "give up on an input that takes longer to decode (0: no limit)")
+      ("allow-protocols", po::value(&f.allow_protocols)->default_value(f.allow_protocols),
+       "how inputs named by path or URL may be read: file,pipe,http,https or none")
+      ("allow-paths", po::value(&f.allow_paths)->multitoken(),
+       "local files must lie inside these directories (repeatable; default: anywhere the protocols allow)");
+}
+
+Result<MediaPolicy> media_policy_from_flags(const MediaFlags& f) {
+  MediaPolicy p;
+  if (f.max_pixels < 1) return Status(StatusCode::kInvalidArgument, "--max-pixels must be at least 1");
+  if (!(f.max_input_mb >= 0) || !(f.max_image_mb > 0) || !(f.max_input_seconds >= 0) ||
+      !std::isfinite(f.max_input_mb) || !std::isfinite(f.max_image_mb) || !std::isfinite(f.max_input_seconds))
+    return Status(StatusCode::kInvalidArgument,
+                  "--max-input-mb and --max-input-seconds must be >= 0, --max-image-mb > 0");
+  p.limits.max_pixels = f.max_pixels;
+  p.limits.max_input_bytes = static_cast<int64_t>(f.max_input_mb * (1 << 20));
+  p.limits.max_image_bytes = std::max<int64_t>(1, static_cast<int64_t>(f.max_image_mb * (1 << 20)));
+  p.limits.max_seconds = f.max_input_seconds;
+  auto protocols = parse_media_protocols(f.allow_protocols);
+  if (!protocols) return Status(StatusCode::kInvalidArgument, "--allow-protocols: " + protocols.status().message());
+  p.access.protocols = std::move(protocols).value();
+  for (const std::string& root : f.allow_paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec))
+      return Status(StatusCode::kInvalidArgument, "--allow-paths: '" + root + "' is not a directory");
+    p.access.roots.push_back(root);
+  }
+  return p;
 }
 
 }  // namespace vhm::cli

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/media_policy.h"
 #include "hash/video_hasher.h"
 #include "match/vpdq_match.h"
 
@@ -32,5 +33,22 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t);
 // --distance, --quality, --query-threshold, --bank-threshold, --dihedral, --no-bars.
 void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds,
                      bool& dihedral, bool& no_bars);
+
+// What an input may make vhm open and take (decode/media_policy.h), as flags:
+// --max-pixels, --max-input-mb, --max-image-mb, --max-input-seconds, --allow-protocols,
+// --allow-paths. Filled from `defaults`, which the command chooses (vhm serve allows no
+// path or URL by default; the batch commands read what their user names).
+struct MediaFlags {
+  int64_t max_pixels = 0;
+  double max_input_mb = 0;
+  double max_image_mb = 0;
+  double max_input_seconds = 0;
+  std::string allow_protocols;
+  std::vector<std::string> allow_paths;
+};
+void add_media_flags(boost::program_options::options_description& options, MediaFlags& flags,
+                     const MediaPolicy& defaults);
+// The policy the flags say, or what is wrong, naming the flag.
+Result<MediaPolicy> media_policy_from_flags(const MediaFlags& flags);
 
 }  // namespace vhm::cli

@@ -110,6 +110,11 @@ Result<MediaLocation> locate_media(const std::string& url, const MediaAccess& ac
                     url);
     where.path = url;
   }
+  if (access.protocols.empty())
+    return Status(StatusCode::kPermissionDenied,
+                  "inputs named by a path or URL are off here: only uploaded bytes are read (vhm serve: "
+                  "--allow-paths DIR, --allow-protocols LIST)",
+                  url);
   if (!access.allows(where.protocol))
     return Status(StatusCode::kPermissionDenied,
                   std::string("inputs by ") + media_protocol_name(where.protocol) +

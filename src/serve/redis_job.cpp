@@ -28,7 +28,27 @@ JobOutcome bad_job(std::string job, const std::string& why) {
 
 }  // namespace
 
+namespace {
+JobOutcome run_job_unguarded(const Matcher& matcher, const StreamEntry& entry);
+}  // namespace
+
+// A bad job fails alone: whatever it throws (bad_alloc from an absurd input, a library
+// exception) becomes its error result, never an exception in the worker thread.
 JobOutcome run_job(const Matcher& matcher, const StreamEntry& entry) {
+  std::string job = entry.id;
+  if (const std::string* j = field(entry, "job"); j && !j->empty()) job = *j;
+  try {
+    return run_job_unguarded(matcher, entry);
+  } catch (const std::exception& e) {
+    return bad_job(job, std::string("internal error while running the job: ") + e.what());
+  } catch (...) {
+    return bad_job(job, "internal error while running the job");
+  }
+}
+
+namespace {
+
+JobOutcome run_job_unguarded(const Matcher& matcher, const StreamEntry& entry) {
   const std::string* job = field(entry, "job");
   // Without an id the result can still be found: it is keyed by the entry's id.
   if (!job || job->empty()) return bad_job(entry.id, "entry " + entry.id + " has no 'job' field");
@@ -67,5 +87,7 @@ JobOutcome run_job(const Matcher& matcher, const StreamEntry& entry) {
   }
   return out;
 }
+
+}  // namespace
 
 }  // namespace vhm::serve

@@ -29,6 +29,17 @@ end
 return 0
 )LUA";
 
+// The same for a job that killed its workers: the error result as above, and the job's
+// fields (ARGV[3..]) copied to the dead-letter stream (KEYS[3]), in one step.
+constexpr const char* kDeadLetterScript = R"LUA(
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
+  redis.call('XADD', KEYS[2], '*', 'job', ARGV[2], 'result', ARGV[1])
+  redis.call('XADD', KEYS[3], '*', unpack(ARGV, 3))
+  return 1
+end
+return 0
+)LUA";
+
 // A stream entry reply ([id, [field, value, ...]]); a deleted entry has no fields.
 StreamEntry to_entry(const redisReply* r) {
   StreamEntry e;
@@ -60,15 +71,23 @@ class Worker {
   void run() {
     int failures = 0;
     while (!stopping_) {
-      if (!conn_) {
-        if (Status s = connect(); !s.is_ok()) {
-          lost(s, failures);
-          continue;
+      // Nothing thrown may end the thread (std::terminate would take the daemon, HTTP
+      // included): a failure is a lost connection, and the loop goes on.
+      try {
+        if (!conn_) {
+          if (Status s = connect(); !s.is_ok()) {
+            lost(s, failures);
+            continue;
+          }
+          if (failures > 0) spdlog::info("redis worker {}: reconnected to {}", consumer_, options_.address.url());
+          failures = 0;
         }
-        if (failures > 0) spdlog::info("redis worker {}: reconnected to {}", consumer_, options_.address.url());
-        failures = 0;
+        if (Status s = step(); !s.is_ok()) lost(s, failures);
+      } catch (const std::exception& e) {
+        lost(Status(StatusCode::kInternal, std::string("unexpected exception: ") + e.what()), failures);
+      } catch (...) {
+        lost(Status(StatusCode::kInternal, "unexpected exception"), failures);
       }
-      if (Status s = step(); !s.is_ok()) lost(s, failures);
     }
   }
 
@@ -134,7 +153,14 @@ class Worker {
       for (size_t i = 0; i < entries->elements; ++i) {
         if (entries->element[i]->type != REDIS_REPLY_ARRAY) continue;  // deleted (Redis 6.2 puts nil)
         ++stats_.reclaimed;
-        if (Status st = handle(to_entry(entries->element[i]), true); !st.is_ok()) return st;
+        const StreamEntry entry = to_entry(entries->element[i]);
+        auto deliveries = delivery_count(entry.id);
+        if (!deliveries) return deliveries.status();
+        if (*deliveries > options_.max_deliveries) {
+          if (Status st = dead_letter(entry, *deliveries); !st.is_ok()) return st;
+          continue;
+        }
+        if (Status st = handle(entry, true); !st.is_ok()) return st;
       }
       if (cursor_ == "0-0" || cursor_.empty()) {
         cursor_ = "0-0";
@@ -142,6 +168,46 @@ class Worker {
       }
     }
     return Status::ok();
+  }
+
+  // How many times the entry has been delivered (XAUTOCLAIM counts its own delivery).
+  Result<int64_t> delivery_count(const std::string& id) {
+    auto r = conn_->command({"XPENDING", options_.stream, options_.group, id, id, "1"});
+    if (!r) return r.status();
+    // [[id, consumer, idle ms, deliveries]]; empty when no longer pending.
+    const redisReply* reply = r->get();
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1) return int64_t{0};
+    const redisReply* row = reply->element[0];
+    if (row->type != REDIS_REPLY_ARRAY || row->elements < 4 || row->element[3]->type != REDIS_REPLY_INTEGER)
+      return int64_t{0};
+    return static_cast<int64_t>(row->element[3]->integer);
+  }
+
+  // The job killed the workers that took it: no more tries. An error result (once per
+  // job id, as any result), its fields copied to the dead-letter stream, acknowledged.
+  Status dead_letter(const StreamEntry& entry, int64_t deliveries) {
+    std::string job = entry.id;
+    for (const auto& [k, v] : entry.fields)
+      if (k == "job" && !v.empty()) job = v;
+    const std::string why = "job " + job + " was delivered " + std::to_string(deliveries) +
+                            " times without a result (it ended the workers that took it); moved to " +
+                            options_.dead_letter;
+    const std::string result =
+        json_text({{"job", job}, {"error", why}, {"code", status_code_name(StatusCode::kInternal)}});
+    std::vector<std::string> args = {"EVAL", kDeadLetterScript, "3", options_.result_prefix + job, options_.results,
+                                     options_.dead_letter, result, job, "entry", entry.id, "deliveries",
+                                     std::to_string(deliveries), "error", why};
+    for (const auto& [k, v] : entry.fields) {
+      args.push_back(k);
+      args.push_back(v);
+    }
+    auto r = conn_->command(std::vector<std::string_view>(args.begin(), args.end()));
+    if (!r) return r.status();
+    ++stats_.dead_lettered;
+    ++stats_.failed;
+    ++stats_.done;
+    spdlog::error("redis worker {}: {}", consumer_, why);
+    return ack(entry.id);
   }
 
   Status handle(const StreamEntry& entry, bool reclaimed) {
@@ -229,6 +295,7 @@ nlohmann::json RedisWorkers::stats_json() const {
             {"jobs_reclaimed", stats_.reclaimed.load()},
             {"jobs_duplicate", stats_.duplicates.load()},
             {"jobs_retried", stats_.retried.load()},
+            {"jobs_dead_lettered", stats_.dead_lettered.load()},
             {"connection_losses", stats_.connection_losses.load()},
             {"frames_hashed", stats_.frames_hashed.load()}}}};
 }

@@ -8,7 +8,10 @@
 // id: the result key is SET NX and the results stream gets its entry in the same Lua
 // script, only when that SET took, so a job processed twice (re-delivered, re-added)
 // publishes exactly one result and its key never changes. A bad job fails alone: it
-// gets an error result and is acknowledged. Losing Redis logs one line per outage; the
+// gets an error result and is acknowledged (no exception leaves a job or a worker
+// thread). A job that kills its worker (a crash inside a decoder, an OOM kill) is
+// reclaimed like any other, up to max_deliveries; then it is moved to the dead-letter
+// stream with an error result, so that it cannot take down every daemon in turn. Losing Redis logs one line per outage; the
 // worker backs off and reconnects, and the daemon stays up.
 //
 // Each worker thread holds its own connection; all share one Matcher (immutable) and
@@ -39,6 +42,11 @@ struct RedisWorkerOptions {
   std::string result_prefix = "vhm:result:";  // result keys: prefix + job id
   std::chrono::milliseconds claim_idle{60000};
   int workers = 1;
+  // A job delivered more often than this without a result (it killed the workers that
+  // took it: a crash, an OOM kill) is not tried again: it gets an error result, a copy
+  // goes to the dead-letter stream, and it is acknowledged.
+  int max_deliveries = 3;
+  std::string dead_letter = "vhm:jobs:dead";
 };
 
 struct RedisWorkerStats {
@@ -47,6 +55,7 @@ struct RedisWorkerStats {
   std::atomic<int64_t> reclaimed{0};   // jobs taken over from idle consumers
   std::atomic<int64_t> duplicates{0};  // jobs whose result was already stored
   std::atomic<int64_t> retried{0};     // left pending because the bank failed
+  std::atomic<int64_t> dead_lettered{0};  // moved to the dead-letter stream
   std::atomic<int64_t> connection_losses{0};
   std::atomic<int64_t> frames_hashed{0};
 };

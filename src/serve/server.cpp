@@ -4,12 +4,14 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <semaphore>
 #include <span>
 #include <string_view>
 #include <thread>
@@ -18,6 +20,7 @@
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "pipeline/inputs.h"
+#include "serve/http_connections.h"
 #include "serve/media_input.h"
 
 namespace vhm::serve {
@@ -110,11 +113,24 @@ json index_info_json(const BankIndexInfo& info) {
           {"memory_bytes", info.memory_bytes}};
 }
 
+// Holds one of the server's hashing slots while it lives.
+class HashingSlot {
+ public:
+  explicit HashingSlot(std::counting_semaphore<>& slots) : slots_(slots) { slots_.acquire(); }
+  ~HashingSlot() { slots_.release(); }
+  HashingSlot(const HashingSlot&) = delete;
+  HashingSlot& operator=(const HashingSlot&) = delete;
+
+ private:
+  std::counting_semaphore<>& slots_;
+};
+
 struct Server::Impl {
   Bank& bank;
   const Matcher matcher;
   const ServerOptions options;
-  httplib::Server http;
+  GuardedHttpServer http;
+  std::counting_semaphore<> hashing_slots;
   int bound_port = -1;
   const Clock::time_point started = Clock::now();
 
@@ -129,12 +145,13 @@ struct Server::Impl {
   std::atomic<int64_t> client_errors{0}, server_errors{0};
   std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
 
-  Impl(Bank& b, const MatchConfig& config, const ServerOptions& o) : bank(b), matcher(b, config), options(o) {
-    http.new_task_queue = [n = std::max(1, options.threads)] {
-      return new httplib::ThreadPool(static_cast<size_t>(n));
-    };
+  Impl(Bank& b, const MatchConfig& config, const ServerOptions& o)
+      : bank(b),
+        matcher(b, config),
+        options(o),
+        http(o.connections),
+        hashing_slots(static_cast<std::ptrdiff_t>(std::max(1, o.threads))) {
     http.set_payload_max_length(options.max_body_bytes);
-    http.set_keep_alive_timeout(options.keep_alive_seconds);
     // httplib writes a response's headers and body separately: with Nagle's algorithm
     // the body waits for the client's delayed ACK of the headers (40 ms on Linux).
     http.set_tcp_nodelay(true);
@@ -144,10 +161,20 @@ struct Server::Impl {
       int yes = 1;
       ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
-    // Uploads can be large and slow to arrive; answers can be slow to compute (a long
-    // video). Neither should cut a healthy connection.
-    http.set_read_timeout(std::chrono::seconds(60));
-    http.set_write_timeout(std::chrono::seconds(60));
+    // The request's headers are in: from here body reads get the read timeout each,
+    // and the header deadline no longer applies.
+    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      GuardedHttpServer::headers_received();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    // "Expect: 100-continue" with a body over the limit: refused before it is sent.
+    http.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (declared_length(req) > options.max_body_bytes) {
+        too_large(res);
+        return 413;
+      }
+      return 100;
+    });
 
     http.Post("/v1/match", [this](const httplib::Request& req, httplib::Response& res,
                                   const httplib::ContentReader& reader) { handle_match(req, res, reader); });
@@ -195,6 +222,21 @@ struct Server::Impl {
     spdlog::warn("{} {} -> {}: {}", req.method, req.path, res.status, why);
   }
 
+  // The Content-Length a request declares (0 when none or unreadable).
+  static uint64_t declared_length(const httplib::Request& req) {
+    if (!req.has_header("Content-Length")) return 0;
+    const std::string v = req.get_header_value("Content-Length");
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return 0;
+    errno = 0;
+    const unsigned long long n = std::strtoull(v.c_str(), nullptr, 10);
+    return errno == ERANGE ? UINT64_MAX : n;
+  }
+
+  void too_large(httplib::Response& res) const {
+    reply_error(res, 413, "request body larger than --max-body-mb (" + std::to_string(options.max_body_bytes >> 20) +
+                              " MiB)");
+  }
+
   // The request body into `body`, within the size limit; false (with `res` set) when
   // there is none to use. Read through the content reader, not httplib's own buffer,
   // so that the limit also holds for chunked uploads, which carry no length up front.
@@ -204,27 +246,35 @@ struct Server::Impl {
       reply_error(res, 400, "send the bytes as the request body (curl --data-binary @FILE), not as a multipart form");
       return false;
     }
-    if (req.has_header("Content-Length")) {
-      const auto length = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-      if (length <= options.max_body_bytes) body.reserve(length);
+    // Refused from the header, before a byte of the body is read (and the connection
+    // closed after the answer: the unread body cannot be the next request).
+    if (const uint64_t length = declared_length(req); length > options.max_body_bytes) {
+      too_large(res);
+      GuardedHttpServer::close_after_response();
+      return false;
+    } else if (length > 0) {
+      body.reserve(length);
     }
-    bool too_large = false;
+    bool over_limit = false;
     const bool read = reader([&](const char* data, size_t n) {
       if (body.size() + n > options.max_body_bytes) {
-        too_large = true;
+        over_limit = true;
         return false;
       }
       body.append(data, n);
       return true;
     });
     bytes_received += static_cast<int64_t>(body.size());
-    if (too_large || res.status == 413) {
-      reply_error(res, 413,
-                  "request body larger than --max-body-mb (" + std::to_string(options.max_body_bytes >> 20) + " MiB)");
+    if (over_limit || res.status == 413) {
+      too_large(res);
+      GuardedHttpServer::close_after_response();
       return false;
     }
-    if (!read && !body.empty()) {
-      reply_error(res, 400, "could not read the request body (connection cut or malformed chunked encoding)");
+    if (!read) {
+      reply_error(res, 400,
+                  "could not read the request body (connection cut, a body shorter than its Content-Length, too slow "
+                  "to arrive, or malformed chunked encoding)");
+      GuardedHttpServer::close_after_response();
       return false;
     }
     if (body.empty()) {
@@ -248,7 +298,10 @@ struct Server::Impl {
     // read_body() refused an empty body, which media_input() requires.
     const Input input = media_input(std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
                                     req.has_param("name") ? req.get_param_value("name") : "upload", kind);
-    const InputMatch m = matcher.match_input(input);
+    const InputMatch m = [&] {
+      HashingSlot slot(hashing_slots);
+      return matcher.match_input(input);
+    }();
     frames_hashed += static_cast<int64_t>(m.frames.size());
     codes_searched += static_cast<int64_t>(m.codes_searched);
     if (m.hashed.status.is_ok()) return reply(res, 200, match_json(m, *with_hashes));
@@ -283,7 +336,10 @@ struct Server::Impl {
     if (list.hashes.empty())
       return reply_error(res, 400, "no hashes in the body (64 hex digits per line, or a JSON array)");
     const auto started = Clock::now();
-    auto results = matcher.match_hashes(list.hashes);
+    auto results = [&] {
+      HashingSlot slot(hashing_slots);
+      return matcher.match_hashes(list.hashes);
+    }();
     if (!results) return reply_error(res, 500, "lookup failed: " + results.status().to_string());
     hashes_looked_up += static_cast<int64_t>(list.hashes.size());
     json out = json::array();
@@ -323,7 +379,13 @@ struct Server::Impl {
            {"codes_searched", codes_searched.load()},
            {"hashes_looked_up", hashes_looked_up.load()},
            {"bytes_received", bytes_received.load()},
-           {"threads", options.threads}};
+           {"threads", options.threads},
+           {"connections",
+            {{"open", http.counters().open.load()},
+             {"accepted", http.counters().accepted.load()},
+             {"refused", http.counters().refused.load()},
+             {"timed_out", http.counters().timed_out.load()},
+             {"max", options.connections.max_connections}}}};
     if (options.extra_stats) j.update(options.extra_stats());
     if (auto st = bank.stats())
       j["bank"] = bank_stats_json(*st);
@@ -352,6 +414,7 @@ Status Server::bind() {
               where};
     impl_->bound_port = o.port;
   }
+  impl_->http.widen_backlog();
   return Status::ok();
 }
 

@@ -16,8 +16,12 @@
 //                     and with --redis: redis {jobs_done, jobs_failed, ...}}
 //   empty body 400, body over the limit 413, unknown route 404: always {"error": ...}.
 //
-// Threading. Requests run on a pool of `threads` worker threads, each handling one
-// connection at a time, and share one Bank and one Matcher with no lock of ours:
+// Threading. Each connection has a thread of its own (at most
+// ConnectionLimits::max_connections; slow, idle and surplus connections are dealt with
+// in serve/http_connections.h); the work of /v1/match and /v1/lookup runs in one of
+// `threads` hashing slots (a counting semaphore), so that connections waiting for a
+// client never take a slot and /v1/health, /v1/stats need none. Requests share one Bank
+// and one Matcher with no lock of ours:
 //   - Bank is internally synchronised (bank.h: every method may be called from any
 //     thread). A lookup copies a pointer to an immutable index snapshot and first
 //     reads what other processes committed (PRAGMA data_version), so a `vhm bank add`
@@ -41,18 +45,21 @@
 #include "bank/bank.h"
 #include "core/status.h"
 #include "match/matcher.h"
+#include "serve/connection_limits.h"
 
 namespace vhm::serve {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (port() says which after bind())
-  int threads = 8;  // worker threads: connections served at once
+  int threads = 8;  // uploads hashed (and lookups searched) at once: the hashing slots
   size_t max_body_bytes = size_t{512} << 20;
   bool with_hashes = false;  // /v1/match's default for ?with_hashes
-  // An idle keep-alive connection holds its worker this long, and a stop waits for it
-  // at most this long.
-  int keep_alive_seconds = 2;
+  // Connections, apart from the hashing slots: how many at once, and how long a
+  // request may take to arrive (serve/http_connections.h). An idle keep-alive
+  // connection is closed after connections.keep_alive, and a stop waits for it at most
+  // that long.
+  ConnectionLimits connections;
   // Merged into GET /v1/stats: what else the daemon runs reports here (the Redis
   // workers' job counters), without the server knowing about it.
   std::function<nlohmann::json()> extra_stats;

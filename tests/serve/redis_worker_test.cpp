@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <utility>
@@ -78,9 +79,15 @@ class RedisWorker : public ::testing::Test {
   // end ($), which would skip jobs added before it first connects.
   void create_group() { ASSERT_TRUE(cmd({"XGROUP", "CREATE", stream_, "vhm", "0", "MKSTREAM"})); }
 
-  std::unique_ptr<serve::ServeProcess> start_daemon(std::vector<std::string> extra = {}) {
+  // Path jobs read the corpus videos: allowed there (they are off by default).
+  std::unique_ptr<serve::ServeProcess> start_daemon(std::vector<std::string> extra = {},
+                                                    const std::string& allow_paths = videos_) {
     std::vector<std::string> args{"--redis", redis_->url(),     "--stream", stream_,      "--results",
                                   results_,  "--result-prefix", prefix_,    "--consumer", "live"};
+    if (!allow_paths.empty()) {
+      args.push_back("--allow-paths");
+      args.push_back(allow_paths);
+    }
     args.insert(args.end(), extra.begin(), extra.end());
     return test::start_serve(bank_, args);
   }
@@ -283,12 +290,136 @@ TEST_F(RedisWorker, NoHttpRunsWorkersOnly) {
   xadd({{"job", "solo"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
   const auto r = test::run_command("timeout --foreground --preserve-status -s TERM 3 " + std::string(VHM_BINARY) +
                                    " serve --no-http --bank " + bank_ + " --redis " + redis_->url() + " --stream " +
-                                   stream_ + " --results " + results_ + " --result-prefix " + prefix_);
+                                   stream_ + " --results " + results_ + " --result-prefix " + prefix_ +
+                                   " --allow-paths " + videos_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(results().size(), 1u) << r.err;
   EXPECT_TRUE(matched(results()[0].result, "te:doorknob"));
   EXPECT_EQ(pending(), 0);
   EXPECT_NE(r.err.find("redis workers stopped after 1 job(s)"), std::string::npos) << r.err;
+}
+
+// A path job reads the daemon's disk: refused unless --allow-paths says where (and
+// --allow-protocols for URLs); refused outside those directories too. Each refusal is
+// the job's error result; the daemon goes on.
+TEST_F(RedisWorker, PathJobsAreRefusedUnlessAllowed) {
+  create_group();
+  auto daemon = start_daemon({}, "");
+  ASSERT_NE(daemon, nullptr);
+  xadd({{"job", "local"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
+  xadd({{"job", "url"}, {"path", "http://127.0.0.1:9/v.mp4"}});
+  xadd({{"job", "bytes"}, {"media", test::read_text_file(video_path("doorknob-hd-no-bar.mp4"))}});
+  ASSERT_TRUE(eventually([&] { return results().size() == 3 && pending() == 0; })) << daemon->output();
+  for (const Published& p : results()) {
+    if (p.job == "bytes") {
+      EXPECT_TRUE(matched(p.result, "te:doorknob")) << p.result.dump();
+      continue;
+    }
+    ASSERT_TRUE(p.result.contains("error")) << p.result.dump();
+    EXPECT_EQ(p.result["code"], "permission denied") << p.result.dump();
+    EXPECT_NE(p.result["error"].get<std::string>().find("--allow-paths"), std::string::npos) << p.result.dump();
+  }
+  daemon.reset();
+  // Allowed elsewhere: still refused.
+  auto rooted = start_daemon({}, fs::temp_directory_path().string());
+  ASSERT_NE(rooted, nullptr);
+  xadd({{"job", "outside"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
+  ASSERT_TRUE(eventually([&] { return results().size() == 4 && pending() == 0; })) << rooted->output();
+  EXPECT_EQ(results().back().result["code"], "permission denied") << results().back().result.dump();
+}
+
+// The jobs that ended the daemon (signal 6) and again after every restart: each now
+// fails alone with an error result, is acknowledged, and the next job and HTTP go on.
+TEST_F(RedisWorker, HostileJobsFailAloneAndTheDaemonStaysUp) {
+  create_group();
+  auto daemon = start_daemon({}, "/");  // every path allowed: the reads themselves must hold
+  ASSERT_NE(daemon, nullptr);
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> jobs = {
+      {"ffconcat", {{"media", "ffconcat version 1.0\nfile \xff\xfe.mp4\n"}}},
+      {"hls", {{"media", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://127.0.0.1:9/v.m3u8\n"}}},
+      {"bad-name", {{"media", std::string(64, 'x')}, {"name", "\xff\xfe.mp4"}}},
+      {"bad-kind", {{"media", std::string(64, 'x')}, {"kind", "\xff"}}},
+      {"dir", {{"path", "/tmp"}, {"kind", "image"}}},
+      {"mem", {{"path", "/proc/self/mem"}, {"kind", "image"}}},
+      {"zero", {{"path", "/dev/zero"}, {"kind", "image"}}},
+      {"\xff-job", {{"media", std::string(64, 'x')}}},
+  };
+  for (const auto& [job, fields] : jobs) {
+    auto all = fields;
+    all.insert(all.begin(), {"job", job});
+    xadd(all);
+  }
+  xadd({{"job", "after"}, {"media", test::read_text_file(video_path("doorknob-hd-no-bar.mp4"))}});
+  ASSERT_TRUE(eventually([&] { return results().size() == jobs.size() + 1 && pending() == 0; })) << daemon->output();
+  for (const Published& p : results()) {
+    if (p.job == "after") {
+      EXPECT_TRUE(matched(p.result, "te:doorknob")) << p.result.dump();
+      continue;
+    }
+    ASSERT_TRUE(p.result.is_object()) << p.job;
+    EXPECT_TRUE(p.result.contains("error")) << p.job << ": " << p.result.dump();
+  }
+  const json stats = redis_stats(*daemon);
+  EXPECT_EQ(stats["jobs_failed"], static_cast<int>(jobs.size())) << stats.dump();
+  auto stopped = daemon->stop();
+  ASSERT_TRUE(stopped.is_ok()) << stopped.status().to_string();
+  EXPECT_EQ(*stopped, 0) << daemon->output();
+}
+
+// A job that ended the workers that took it (here: delivered 5 times already, as if
+// 5 daemons had died on it) is not tried again: an error result, its fields in the
+// dead-letter stream, acknowledged.
+TEST_F(RedisWorker, AJobThatKilledItsWorkersGoesToTheDeadLetterStream) {
+  create_group();
+  const std::string id = xadd({{"job", "killer"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
+  ASSERT_TRUE(cmd({"XREADGROUP", "GROUP", "vhm", "dead", "COUNT", "1", "STREAMS", stream_, ">"}).is_ok());
+  ASSERT_TRUE(cmd({"XCLAIM", stream_, "vhm", "dead", "0", id, "RETRYCOUNT", "5"}).is_ok());
+  const std::string dead = stream_ + ":dead";
+  auto daemon = start_daemon({"--claim-idle-ms", "1", "--dead-letter", dead});
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(eventually([&] { return results().size() == 1 && pending() == 0; })) << daemon->output();
+  const Published p = results()[0];
+  EXPECT_EQ(p.job, "killer");
+  ASSERT_TRUE(p.result.contains("error")) << p.result.dump();
+  EXPECT_NE(p.result["error"].get<std::string>().find(dead), std::string::npos) << p.result.dump();
+  auto moved = cmd({"XRANGE", dead, "-", "+"});
+  ASSERT_TRUE(moved.is_ok());
+  ASSERT_EQ((*moved)->elements, 1u);
+  std::map<std::string, std::string> fields;
+  const redisReply* f = (*moved)->element[0]->element[1];
+  for (size_t i = 0; i + 1 < f->elements; i += 2)
+    fields[serve::reply_string(f->element[i])] = serve::reply_string(f->element[i + 1]);
+  EXPECT_EQ(fields["job"], "killer");
+  EXPECT_EQ(fields["entry"], id);
+  EXPECT_EQ(fields["deliveries"], "6");
+  EXPECT_EQ(fields["path"], video_path("doorknob-hd-no-bar.mp4"));
+  EXPECT_EQ(redis_stats(*daemon)["jobs_dead_lettered"], 1);
+}
+
+// A content whose label is not UTF-8 (bytes from an exchange): matching it gives a
+// result with the bytes replaced, not a dead daemon.
+TEST_F(RedisWorker, AMatchOnANonUtf8LabelIsPublished) {
+  create_group();
+  const std::string bank = bank_ + "-latin1";
+  fs::remove_all(bank);
+  ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+  const auto added = test::run_command(std::string(VHM_BINARY) + " bank add " + bank + " " +
+                                       video_path("doorknob-hd-no-bar.mp4") +
+                                       " --external-id \"$(printf 'te:\\351')\" --label \"$(printf 'caf\\351')\"");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  auto daemon = test::start_serve(bank, {"--redis", redis_->url(), "--stream", stream_, "--results", results_,
+                                         "--result-prefix", prefix_});
+  ASSERT_NE(daemon, nullptr);
+  xadd({{"job", "latin1"}, {"media", test::read_text_file(video_path("doorknob-hd-no-bar.mp4"))}});
+  ASSERT_TRUE(eventually([&] { return results().size() == 1 && pending() == 0; })) << daemon->output();
+  EXPECT_TRUE(matched(results()[0].result, "te:\xEF\xBF\xBD")) << results()[0].result.dump();
+  httplib::Client http(daemon->host(), daemon->port());
+  auto res = http.Post("/v1/match?name=%ff", test::read_text_file(video_path("doorknob-hd-no-bar.mp4")),
+                       "application/octet-stream");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  daemon.reset();
+  fs::remove_all(bank);
 }
 
 // Redis down: the daemon starts anyway, keeps answering HTTP, counts the outage once,
