@@ -47,14 +47,15 @@ using PacketPtr = std::unique_ptr<AVPacket, PacketFreer>;
 using SwsPtr = std::unique_ptr<SwsContext, SwsFreer>;
 using IoContextPtr = std::unique_ptr<AVIOContext, IoContextFreer>;
 
-// "operation: FFmpeg's text for the code", and what FFmpeg logged about it on this
-// thread, when it did (see av_log.h): the log usually names the real reason.
+// "operation: the reason": what FFmpeg logged about the failure on this thread when it
+// did (see av_log.h), else FFmpeg's text for the code. The log names the real reason;
+// the code often does not (an invalid picture size comes back as EBUSY, "Device or
+// resource busy"), so it is not shown beside the log.
 inline std::string error_text(const char* operation, int averror) {
+  if (const std::string logged = take_last_log_error(); !logged.empty()) return std::string(operation) + ": " + logged;
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(averror, buf, sizeof buf);
-  std::string text = std::string(operation) + ": " + buf;
-  if (const std::string logged = take_last_log_error(); !logged.empty()) text += " (FFmpeg: " + logged + ")";
-  return text;
+  return std::string(operation) + ": " + buf;
 }
 
 }  // namespace vhm::av

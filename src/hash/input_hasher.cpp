@@ -1,6 +1,8 @@
 #include "hash/input_hasher.h"
 
 #include <chrono>
+#include <exception>
+#include <new>
 
 #include "hash/letterbox.h"
 #include "hash/pdq_hasher.h"
@@ -40,7 +42,34 @@ Result<ImageHash> hash_image(const Input& input, const InputHashConfig& config) 
 
 }  // namespace
 
+namespace {
+InputHash hash_input_unguarded(const Input& input, const InputHashConfig& config);
+}  // namespace
+
+// One input fails alone, whatever happens inside it: an allocation that fails (an
+// input the limits let through but this machine cannot hold) or an exception from a
+// library is that input's error, and the batch goes on.
 InputHash hash_input(const Input& input, const InputHashConfig& config) {
+  try {
+    return hash_input_unguarded(input, config);
+  } catch (const std::bad_alloc&) {
+    InputHash failed;
+    failed.input = input;
+    failed.input.bytes = {};
+    failed.status = Status(StatusCode::kLimitExceeded, "out of memory while hashing (lower --max-pixels?)", input.url);
+    return failed;
+  } catch (const std::exception& e) {
+    InputHash failed;
+    failed.input = input;
+    failed.input.bytes = {};
+    failed.status = Status(StatusCode::kInternal, std::string("unexpected exception: ") + e.what(), input.url);
+    return failed;
+  }
+}
+
+namespace {
+
+InputHash hash_input_unguarded(const Input& input, const InputHashConfig& config) {
   InputHash result;
   result.input = input;
   if (input.kind == InputKind::kImage) {
@@ -56,5 +85,7 @@ InputHash hash_input(const Input& input, const InputHashConfig& config) {
   result.input.bytes = {};  // the caller's buffer may go before the result does
   return result;
 }
+
+}  // namespace
 
 }  // namespace vhm

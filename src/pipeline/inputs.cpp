@@ -7,6 +7,8 @@
 #include <istream>
 #include <set>
 
+#include "decode/media_policy.h"
+
 namespace vhm {
 namespace {
 
@@ -70,6 +72,8 @@ Status add_named(const std::string& name, const InputListOptions& options, std::
   if (depth > 8) return {StatusCode::kInvalidArgument, "manifests nest more than 8 deep", name};
   if (name.size() > 1 && name[0] == '@') {
     const std::string path = name.substr(1);
+    // A regular file: a FIFO named as a manifest would block the whole batch.
+    if (auto checked = open_regular_file(path, 0); !checked) return checked.status();
     std::ifstream in(path);
     if (!in) return {StatusCode::kNotFound, "cannot open the list of inputs", path};
     return add_manifest(in, path, options, out, depth);
