@@ -145,6 +145,36 @@ TEST_F(Serve, GarbageIs422AndTheDaemonStaysUp) {
   EXPECT_EQ(matched_ids(next.body), std::vector<std::string>{"te:doorknob"});
 }
 
+// An upload that is a playlist made the daemon GET the URL it names (and read local
+// files a fetched playlist listed); an ffconcat body hashed files in the daemon's
+// directory. Uploads are decoded from their own bytes only: 422, and nothing fetched.
+TEST_F(Serve, UploadsAreDecodedFromTheirOwnBytesOnly) {
+  httplib::Server origin;  // what the playlist points at; it must never be asked
+  std::atomic<int> fetched{0};
+  origin.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    ++fetched;
+    res.set_content("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:" + videos_ + "/doorknob-hd-no-bar.mp4\n",
+                    "application/vnd.apple.mpegurl");
+  });
+  const int port = origin.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { origin.listen_after_bind(); });
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v.m3u8";
+  for (const std::string& body :
+       {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + url + "\n",
+        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + url + "\n#EXT-X-ENDLIST\n",
+        "ffconcat version 1.0\nfile '" + videos_ + "/doorknob-hd-no-bar.mp4'\n",
+        std::string("ffconcat version 1.0\nfile \xff\xfe.mp4\n")}) {
+    const Reply r = post(*server_, "/v1/match", body);
+    EXPECT_EQ(r.status, 422) << body << " -> " << r.body.dump();
+    EXPECT_FALSE(r.body.contains("verdicts")) << r.body.dump();
+  }
+  origin.stop();
+  serving.join();
+  EXPECT_EQ(fetched.load(), 0) << "the daemon fetched the URL an upload named";
+  EXPECT_EQ(get(*server_, "/v1/health").status, 200);
+}
+
 TEST_F(Serve, EmptyBodyIs400TooLargeIs413UnknownRouteIs404) {
   const Reply empty = post(*server_, "/v1/match", "");
   EXPECT_EQ(empty.status, 400);
