@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -334,6 +335,10 @@ TEST_F(RedisWorker, HostileJobsFailAloneAndTheDaemonStaysUp) {
   create_group();
   auto daemon = start_daemon({}, "/");  // every path allowed: the reads themselves must hold
   ASSERT_NE(daemon, nullptr);
+  // A FIFO took every worker in turn (each blocked opening it) and held up SIGTERM.
+  const std::string fifo = (fs::temp_directory_path() / ("vhm_redis_fifo_" + std::to_string(::getpid()))).string();
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>> jobs = {
       {"ffconcat", {{"media", "ffconcat version 1.0\nfile \xff\xfe.mp4\n"}}},
       {"hls", {{"media", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://127.0.0.1:9/v.m3u8\n"}}},
@@ -342,6 +347,8 @@ TEST_F(RedisWorker, HostileJobsFailAloneAndTheDaemonStaysUp) {
       {"dir", {{"path", "/tmp"}, {"kind", "image"}}},
       {"mem", {{"path", "/proc/self/mem"}, {"kind", "image"}}},
       {"zero", {{"path", "/dev/zero"}, {"kind", "image"}}},
+      {"fifo", {{"path", fifo}}},
+      {"fifo-image", {{"path", fifo}, {"kind", "image"}}},
       {"\xff-job", {{"media", std::string(64, 'x')}}},
   };
   for (const auto& [job, fields] : jobs) {
@@ -364,6 +371,7 @@ TEST_F(RedisWorker, HostileJobsFailAloneAndTheDaemonStaysUp) {
   auto stopped = daemon->stop();
   ASSERT_TRUE(stopped.is_ok()) << stopped.status().to_string();
   EXPECT_EQ(*stopped, 0) << daemon->output();
+  fs::remove(fifo);
 }
 
 // A job that ended the workers that took it (here: delivered 5 times already, as if
