@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <new>
 
 namespace vhm {
 namespace {
@@ -55,7 +56,22 @@ void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>
 
 }  // namespace
 
+// An input fails alone, whatever the lookup throws (bad_alloc on a flood of hits): its
+// error, never an exception in the batch's worker thread or the daemon's.
 InputMatch Matcher::match_input(const Input& input) const {
+  try {
+    return match_input_unguarded(input);
+  } catch (const std::exception& e) {
+    InputMatch m;
+    m.hashed.input = input;
+    m.hashed.input.bytes = {};
+    m.hashed.status = Status(dynamic_cast<const std::bad_alloc*>(&e) ? StatusCode::kLimitExceeded : StatusCode::kInternal,
+                             std::string("matching failed: ") + e.what(), input.url);
+    return m;
+  }
+}
+
+InputMatch Matcher::match_input_unguarded(const Input& input) const {
   InputMatch m;
   m.hashed = hash_input(input, config_.hashing);
   if (!m.hashed.status.is_ok()) return m;

@@ -62,6 +62,7 @@ class Matcher {
   const MatchConfig& config() const { return config_; }
 
  private:
+  InputMatch match_input_unguarded(const Input& input) const;
   Bank& bank_;
   MatchConfig config_;
 };
