@@ -21,6 +21,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Pictures of the benchmark figures (vhm bench ... --plot DIR)
   gnuplot-nox
+  # The sanitizer build and the fuzzers (scripts/sanitize.sh, scripts/fuzz.sh): clang 14,
+  # its ASan/UBSan/libFuzzer runtimes, LLVM's OpenMP (clang's -fopenmp), and
+  # llvm-symbolizer-14 (file:line in sanitizer reports)
+  clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
 )
 
 missing=()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds vhm with clang, AddressSanitizer and UndefinedBehaviorSanitizer, and runs the
+# test suite under them (docs/FUZZING.md). The same tree holds the libFuzzer targets
+# (VHM_FUZZ): libraries are instrumented for both, so one build serves scripts/fuzz.sh.
+#
+#   scripts/sanitize.sh                 configure if needed, build everything, run CTest
+#   scripts/sanitize.sh --build [TGT]   configure and build only (TGT: one CMake target)
+#   scripts/sanitize.sh -- ARGS...      extra CTest arguments (e.g. -R bank)
+#
+# The tree is build-sanitize/ (or $VHM_SANITIZE_BUILD); CPU only (no CUDA). Tests
+# labelled in $VHM_SANITIZE_EXCLUDE (a CTest -LE regex) are left out; see
+# docs/FUZZING.md for which and why.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+build=${VHM_SANITIZE_BUILD:-build-sanitize}
+jobs=${VHM_JOBS:-$(nproc)}
+# Debian's clang 14 (scripts/install-deps.sh installs it).
+cc=${VHM_SANITIZE_CC:-$(command -v clang-14 || command -v clang)}
+cxx=${VHM_SANITIZE_CXX:-$(command -v clang++-14 || command -v clang++)}
+
+scripts/install-deps.sh
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  generator=()
+  command -v ninja > /dev/null && generator=(-G Ninja)
+  # -O1: a sanitizer build spends its time in checks, not in what -O2 adds; asserts
+  # stay on (no NDEBUG), so invariants are checked under fuzzing too.
+  CC=$cc CXX=$cxx cmake -S . -B "$build" "${generator[@]}" \
+    -DVHM_FUZZ=ON -DVHM_SANITIZE=ON -DVHM_WITH_CUDA=OFF \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+fi
+
+if [ "${1:-}" = --build ]; then
+  cmake --build "$build" -j"$jobs" ${2:+--target "$2"}
+  exit 0
+fi
+[ "${1:-}" = -- ] && shift
+cmake --build "$build" -j"$jobs"
+
+source "$root/tests/fuzz/sanitizer-env.sh"
+exclude=${VHM_SANITIZE_EXCLUDE-}
+cd "$build"
+ctest --output-on-failure -j"$jobs" --timeout 900 ${exclude:+-LE "$exclude"} "$@"
