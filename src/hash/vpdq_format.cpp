@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <ostream>
 #include <sstream>
 
@@ -34,8 +35,11 @@ bool parse_number(std::string_view field, T& value) {
 }  // namespace
 
 std::string format_vpdq_line(const FrameHash& frame) {
-  // "%.3f" of the double: the text std::fixed << setprecision(3) gives.
-  char ts[64];
+  // "%.3f" of the double: the text std::fixed << setprecision(3) gives. Room for any
+  // finite double (up to 309 integer digits, sign, point, 3 decimals): parse_vpdq
+  // accepts every finite timestamp, and a shorter buffer cut large ones off mid-number,
+  // writing a different value.
+  char ts[std::numeric_limits<double>::max_exponent10 + 10];
   std::snprintf(ts, sizeof ts, "%.3f", frame.pts_seconds);
   std::string line = std::to_string(frame.index);
   line += ',';
