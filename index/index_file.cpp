@@ -1,5 +1,7 @@
 #include "index/index_file.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
@@ -44,7 +46,62 @@ static_assert(sizeof(RawHeader) == kHeaderBytes);
 
 std::string errno_text() { return std::strerror(errno); }
 
+const char* file_kind(mode_t mode) {
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
+
+// ---------------------------------------------------------------------------- ReadOnlyFile
+
+ReadOnlyFile& ReadOnlyFile::operator=(ReadOnlyFile&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    size_ = o.size_;
+    fd_ = o.release();
+  }
+  return *this;
+}
+
+ReadOnlyFile::~ReadOnlyFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status ReadOnlyFile::read_exactly(void* data, size_t size, const std::string& path) const {
+  auto* p = static_cast<uint8_t*>(data);
+  while (size > 0) {
+    const ssize_t n = ::read(fd_, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return {StatusCode::kIoError, "read failed: " + errno_text(), path};
+    if (n == 0) return {StatusCode::kCorrupt, "the file ends early (changed while read?)", path};
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return Status::ok();
+}
+
+Result<ReadOnlyFile> open_regular_file(const std::string& path) {
+  ReadOnlyFile f;
+  f.fd_ = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (f.fd_ < 0) {
+    const StatusCode code = errno == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError;
+    return Status(code, "cannot open: " + errno_text(), path);
+  }
+  struct stat st {};
+  if (::fstat(f.fd_, &st) != 0) return Status(StatusCode::kIoError, "fstat failed: " + errno_text(), path);
+  if (!S_ISREG(st.st_mode))
+    return Status(StatusCode::kCorrupt, std::string("is ") + file_kind(st.st_mode) + ", not a regular file", path);
+  // Regular files never block; reads are plain blocking reads again.
+  const int flags = ::fcntl(f.fd_, F_GETFL);
+  if (flags >= 0) (void)::fcntl(f.fd_, F_SETFL, flags & ~O_NONBLOCK);
+  f.size_ = static_cast<uint64_t>(st.st_size);
+  return f;
+}
 
 // ---------------------------------------------------------------------------- Checksum
 
@@ -150,11 +207,12 @@ Status Reader::corrupt(const std::string& what) const { return {StatusCode::kCor
 Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   std::unique_ptr<Reader> r(new Reader());
   r->path_ = path;
-  r->file_ = std::fopen(path.c_str(), "rb");
-  if (!r->file_) {
-    const StatusCode code = errno == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError;
-    return Status(code, "cannot open: " + errno_text(), path);
-  }
+  auto opened = open_regular_file(path);
+  if (!opened) return opened.status();
+  const uint64_t file_size = opened->size();
+  r->file_ = ::fdopen(opened->fd(), "rb");
+  if (!r->file_) return Status(StatusCode::kIoError, "fdopen failed: " + errno_text(), path);
+  opened->release();  // the FILE owns it now
   std::setvbuf(r->file_, nullptr, _IOFBF, 1 << 20);
   RawHeader h{};
   if (std::fread(&h, sizeof h, 1, r->file_) != 1) return r->corrupt("shorter than its header");
@@ -169,12 +227,10 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   r->header_.count = h.count;
   r->header_.payload_bytes = h.payload_bytes;
   r->header_.payload_checksum = h.payload_checksum;
-  // The payload must be exactly what the header says.
-  if (std::fseek(r->file_, 0, SEEK_END) != 0) return Status(StatusCode::kIoError, "seek failed", path);
-  const long end = std::ftell(r->file_);
-  if (end < 0 || static_cast<uint64_t>(end) != kHeaderBytes + h.payload_bytes)
+  // The payload must be exactly what the header says (the size as fstat() saw it: the
+  // file is regular, so nothing is read to learn it).
+  if (h.payload_bytes > UINT64_MAX - kHeaderBytes || file_size != kHeaderBytes + h.payload_bytes)
     return r->corrupt("file size does not match its header (truncated or extended)");
-  if (std::fseek(r->file_, kHeaderBytes, SEEK_SET) != 0) return Status(StatusCode::kIoError, "seek failed", path);
   return r;
 }
 

@@ -3,7 +3,7 @@
 // of the header itself), then the index's own payload. Files are written beside the
 // target and renamed into place, so a crash never leaves half an index under the name.
 // Anything that does not add up (magic, sizes, checksums, a payload read past its end
-// or not read to it) is kCorrupt.
+// or not read to it) is kCorrupt, and so is a path that is not a regular file.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -37,6 +38,34 @@ class Checksum {
 };
 
 uint64_t checksum(const void* data, size_t size);
+
+// A file descriptor open for reading, closed when destroyed.
+class ReadOnlyFile {
+ public:
+  ReadOnlyFile() = default;
+  ReadOnlyFile(ReadOnlyFile&& o) noexcept : fd_(o.release()), size_(o.size_) {}
+  ReadOnlyFile& operator=(ReadOnlyFile&& o) noexcept;
+  ~ReadOnlyFile();
+  ReadOnlyFile(const ReadOnlyFile&) = delete;
+  ReadOnlyFile& operator=(const ReadOnlyFile&) = delete;
+
+  int fd() const { return fd_; }
+  uint64_t size() const { return size_; }  // at open (fstat)
+  int release() { return std::exchange(fd_, -1); }
+  // Reads exactly `size` bytes (kCorrupt when the file ends first).
+  Status read_exactly(void* data, size_t size, const std::string& path) const;
+
+ private:
+  friend Result<ReadOnlyFile> open_regular_file(const std::string& path);
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+// Opens `path` (symlinks followed) for reading only if it is a regular file. A cache
+// file replaced by a FIFO must not block the open (it is opened O_NONBLOCK, then
+// fstat()ed), and one replaced by a device (/dev/zero) must not be read forever: both
+// are kCorrupt saying what the path is. kNotFound when it does not exist.
+Result<ReadOnlyFile> open_regular_file(const std::string& path);
 
 class Writer {
  public:

@@ -1,6 +1,7 @@
 // Every HashIndex behind the factory against brute force: exactness at distances 0..64
 // on random and clustered banks, ids, duplicates, removal, k-NN, save/load, empty.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -302,6 +303,27 @@ TEST(IndexFactory, MissingAndForeignFiles) {
   std::fclose(f);
   EXPECT_EQ(load_hash_index(path).status().code(), StatusCode::kCorrupt);
   std::remove(path.c_str());
+}
+
+// An index file replaced by a FIFO blocked the open forever, and one replaced by a
+// device was read as if it were a file (issue 9, item 7): both are kCorrupt at once,
+// saying what the path is. A regression blocks in the FIFO case (no writer ever comes).
+TEST(IndexFactory, FifosAndDevicesAreNotIndexFiles) {
+  const std::string fifo = temp_path("fifo");
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+  auto r = load_hash_index(fifo);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("a FIFO, not a regular file"), std::string::npos) << r.status().to_string();
+  std::remove(fifo.c_str());
+  const std::string link = temp_path("zero");
+  std::remove(link.c_str());
+  std::filesystem::create_symlink("/dev/zero", link);
+  r = load_hash_index(link);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("a character device"), std::string::npos) << r.status().to_string();
+  std::remove(link.c_str());
+  EXPECT_EQ(load_hash_index("/tmp").status().code(), StatusCode::kCorrupt);  // a directory
 }
 
 // "gpu-flat" is kUnavailable without a usable GPU; with one, it is exact.
