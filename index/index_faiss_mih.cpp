@@ -99,29 +99,38 @@ Status IndexFaissMih::knn(std::span<const Hash256> queries, int k, std::vector<N
   return faiss_util::knn(*index_->storage, queries, k, &ids_, neighbors, index_detail::resolve_threads(options));
 }
 
+// The payload is vhm's own: the ids, a tag, then the codes; the hash tables are built
+// again at load. It used to be FAISS's serialization of the IndexBinaryMultiHash, whose
+// reader (FAISS 1.7.3) checks a map's bit counts with assert(): a crafted cache with a
+// right checksum aborted every command that opened the bank (found by fuzz_index_file).
+// Handing FAISS nothing but codes it is asked to add leaves it no file to misread.
+namespace {
+constexpr uint64_t kCodesTag = 0x53444F43484D4656ULL;  // "VFMHCODS": codes follow, tables are rebuilt
+}  // namespace
+
 Status IndexFaissMih::save(const std::string& path) const {
   return index_file::write_file(path, spec(), size(), [&](index_file::Writer& w) {
     VHM_RETURN_IF_ERROR(w.write_vector(ids_));
-    faiss_util::Writer fw(w);
-    VHM_RETURN_IF_ERROR(faiss_util::guarded("write_index_binary", [&] { faiss::write_index_binary(index_.get(), &fw); },
-                                            StatusCode::kIoError));
-    return fw.status;
+    VHM_RETURN_IF_ERROR(w.write_u64(kCodesTag));
+    return w.write_vector(index_->storage->xb);
   });
 }
 
 Result<std::unique_ptr<IndexFaissMih>> IndexFaissMih::load(index_file::Reader& r, int bits) {
   auto index = std::make_unique<IndexFaissMih>(bits);
   VHM_RETURN_IF_ERROR(r.read_vector(index->ids_, r.header().count));
-  auto owned = faiss_util::read_binary_index(r);
-  if (!owned) return owned.status();
-  faiss::IndexBinary* raw = owned->get();
-  auto* mh = dynamic_cast<faiss::IndexBinaryMultiHash*>(raw);
-  if (!mh || mh->d != Hash256::kBits || mh->b != bits || mh->nhash != index->tables_ ||
-      static_cast<size_t>(mh->ntotal) != index->ids_.size() || index->ids_.size() != r.header().count)
-    return r.corrupt("not the FAISS IndexBinaryMultiHash its spec names");
+  uint64_t tag = 0;
+  VHM_RETURN_IF_ERROR(r.read_u64(tag));
+  if (tag != kCodesTag) return r.corrupt("not a faiss-mih payload of this vhm (an older one held FAISS's tables)");
+  std::vector<uint8_t> codes;
+  VHM_RETURN_IF_ERROR(r.read_vector(codes, r.header().count * sizeof(Hash256)));
+  if (index->ids_.size() != r.header().count || codes.size() != index->ids_.size() * sizeof(Hash256))
+    return r.corrupt("code and id counts disagree with the header");
   VHM_RETURN_IF_ERROR(r.finish());
-  owned->release();
-  index->index_.reset(mh);
+  if (!index->ids_.empty())
+    VHM_RETURN_IF_ERROR(faiss_util::guarded("add", [&] {
+      index->index_->add(static_cast<faiss::IndexBinary::idx_t>(index->ids_.size()), codes.data());
+    }));
   return index;
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "index/hash_index.h"
+#include "index/index_file.h"
 #include "index/index_faiss_mih.h"
 #include "index/index_mih.h"
 #include "index_test_util.h"
@@ -324,6 +325,25 @@ TEST(IndexFactory, FifosAndDevicesAreNotIndexFiles) {
   EXPECT_NE(r.status().message().find("a character device"), std::string::npos) << r.status().to_string();
   std::remove(link.c_str());
   EXPECT_EQ(load_hash_index("/tmp").status().code(), StatusCode::kCorrupt);  // a directory
+}
+
+// A faiss-mih file holds ids and codes only; its hash tables are built again at load.
+// Its payload was FAISS's own serialization, whose reader asserts on bit counts a crafted
+// file can set (an abort, found by fuzz_index_file): such a payload, as an older vhm
+// wrote it, is now kCorrupt without FAISS reading a byte of it.
+TEST(IndexFactory, AFaissMihPayloadIsNeverParsedByFaiss) {
+  const std::string path = temp_path("faiss_mih_old");
+  const std::vector<HashId> ids = {1, 2};
+  Status st = index_file::write_file(path, "faiss-mih:16", ids.size(), [&](index_file::Writer& w) {
+    VHM_RETURN_IF_ERROR(w.write_vector(ids));
+    const std::string faiss_like = "IBHm" + std::string(200, '\xff');  // FAISS's fourcc, then nonsense
+    return w.write(faiss_like.data(), faiss_like.size());
+  });
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  auto r = load_hash_index(path);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("older one held FAISS's tables"), std::string::npos) << r.status().to_string();
+  std::remove(path.c_str());
 }
 
 // "gpu-flat" is kUnavailable without a usable GPU; with one, it is exact.
