@@ -59,9 +59,17 @@ struct ContentMeta {
   SignalType signal_type = SignalType::kVideo;
 };
 
+// Where an input carried a content, for the errors about it (a duplicate external id,
+// a bad frame): they name this file and line rather than the bank. Not stored.
+struct ContentOrigin {
+  std::string file;  // empty: unknown (errors name the bank and the content's place)
+  int64_t line = 0;  // its line in the file (JSON Lines record, list line); 0: the whole file
+};
+
 struct NewContent {
   ContentMeta meta;
   std::vector<FrameHash> frames;  // kPdq: exactly one
+  ContentOrigin origin = {};  // defaulted: NewContent{meta, frames} stays valid
 };
 
 struct ContentInfo {

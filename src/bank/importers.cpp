@@ -207,6 +207,7 @@ Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string
   r.format = ImportFormat::kVpdq;
   NewContent c;
   c.meta.source = name;
+  c.origin.file = name;
   c.meta.signal_type = SignalType::kVideo;
   c.frames = std::move(frames).value();
   r.contents.push_back(std::move(c));
@@ -218,22 +219,24 @@ Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& 
   r.format = ImportFormat::kJsonl;
   Status st = for_each_line(text, [&](size_t line_no, std::string_view line) -> Status {
     if (trim(line).empty()) return Status::ok();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      return line_error(name, line_no, std::string("not JSON: ") + e.what());
-    }
+    // Outside text: bounded nesting (100,000 nested arrays overflowed the stack) and no
+    // exception for numbers beyond a double (1e999 escaped as an internal error).
+    auto parsed = parse_json_text(line);
+    if (!parsed) return line_error(name, line_no, "not JSON: " + parsed.status().message());
+    const nlohmann::json& j = *parsed;
     if (!j.is_object()) return line_error(name, line_no, "expected a JSON object per line");
     auto path = optional_string(j, "path", name, line_no);
     if (!path) return path.status();
     if (j.contains("error")) {
       const std::string why = j["error"].is_string() ? j["error"].get<std::string>() : json_text(j["error"]);
+      constexpr size_t kMaxWhy = 300;  // the reason is the input's text: quoted, not reproduced whole
       return line_error(name, line_no,
                         "the hash of " + (path->empty() ? std::string("an input") : "'" + *path + "'") +
-                            " failed (" + why + "): nothing to add");
+                            " failed (" + why.substr(0, kMaxWhy) + (why.size() > kMaxWhy ? "..." : "") +
+                            "): nothing to add");
     }
     NewContent c;
+    c.origin = {name, static_cast<int64_t>(line_no)};
     auto source = optional_string(j, "source", name, line_no);
     if (!source) return source.status();
     c.meta.source = !source->empty() ? *source : !path->empty() ? *path : name + ":" + std::to_string(line_no);
@@ -300,6 +303,7 @@ Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& na
     }
     NewContent c;
     c.meta.source = name + ":" + std::to_string(line_no);
+    c.origin = {name, static_cast<int64_t>(line_no)};
     c.meta.signal_type = SignalType::kPdq;
     FrameHash f;
     f.hash = *h;
@@ -337,6 +341,7 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
       r.format = ImportFormat::kMedia;
       NewContent c;
       c.meta.source = path;
+      c.origin.file = path;
       if (h.image) {
         c.meta.signal_type = SignalType::kPdq;
         FrameHash f;

@@ -105,6 +105,55 @@ TEST(HashJsonl, GarbageNamesTheLine) {
   expect_line_error(parse_hash_jsonl("[1,2]\n", "h.jsonl").status(), 1, "JSON object", "h.jsonl");
 }
 
+// Issue 9, item 6: a line of 100,000 nested arrays overflowed the stack (a segfault of
+// `vhm bank add`), and a number beyond a double escaped as an exception (exit 3, the
+// other files never processed). Both are errors of their line now.
+TEST(HashJsonl, HostileJsonIsAnErrorOfItsLine) {
+  const std::string ok = R"({"type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" + kHexA +
+                         R"("}]})" + "\n";
+  const std::string deep = "{\"error\": " + std::string(100000, '[') + std::string(100000, ']') + "}\n";
+  expect_line_error(parse_hash_jsonl(ok + deep, "h.jsonl").status(), 2, "not JSON", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(deep, "h.jsonl").status(), 1, "nest", "h.jsonl");
+  const std::string huge = R"({"type":"video","frames":[{"frame":0,"pts":1e999,"quality":100,"pdq":")" + kHexA +
+                           R"("}]})" + "\n";
+  expect_line_error(parse_hash_jsonl(ok + ok + huge, "h.jsonl").status(), 3, "not JSON", "h.jsonl");
+  // Wrong-typed and out-of-range fields, each named.
+  expect_line_error(
+      parse_hash_jsonl(R"({"frames":[{"frame":18446744073709551615,"pdq":")" + kHexA + R"("}]})" "\n", "h.jsonl")
+          .status(),
+      1, "\"frame\" must be an integer", "h.jsonl");
+  expect_line_error(
+      parse_hash_jsonl(R"({"frames":[{"quality":1e300,"pdq":")" + kHexA + R"("}]})" "\n", "h.jsonl").status(), 1,
+      "\"quality\" must be an integer", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"label":[1],"pdq":")" + kHexA + R"("})" "\n", "h.jsonl").status(), 1,
+                    "\"label\" must be a string", "h.jsonl");
+  // A huge error text is quoted, not reproduced whole.
+  const auto long_error =
+      parse_hash_jsonl(R"({"path":"x","error":")" + std::string(100000, 'e') + R"("})" "\n", "h.jsonl");
+  expect_line_error(long_error.status(), 1, "failed (eee", "h.jsonl");
+  EXPECT_LT(long_error.status().message().size(), 1000u);
+}
+
+// Errors about a content after it was read (a duplicate external id) name the file and
+// line that carried it: the importers say where each content came from.
+TEST(Importers, EachContentKnowsItsFileAndLine) {
+  const std::string rec = R"({"type":"image","pdq":")" + kHexA + R"("})";
+  auto j = parse_hash_jsonl(rec + "\n\n" + rec + "\n", "h.jsonl");
+  ASSERT_TRUE(j.is_ok()) << j.status().to_string();
+  ASSERT_EQ(j->contents.size(), 2u);
+  EXPECT_EQ(j->contents[0].origin.file, "h.jsonl");
+  EXPECT_EQ(j->contents[0].origin.line, 1);
+  EXPECT_EQ(j->contents[1].origin.line, 3);
+  auto l = parse_pdq_list("# list\n" + kHexA + "\n" + kHexB + "\n", "l.txt");
+  ASSERT_TRUE(l.is_ok());
+  EXPECT_EQ(l->contents[1].origin.file, "l.txt");
+  EXPECT_EQ(l->contents[1].origin.line, 3);
+  auto v = parse_vpdq_content("0,100," + kHexA + ",0.000\n", "v.txt");
+  ASSERT_TRUE(v.is_ok());
+  EXPECT_EQ(v->contents[0].origin.file, "v.txt");
+  EXPECT_EQ(v->contents[0].origin.line, 0);
+}
+
 TEST(Importers, DetectsFormats) {
   EXPECT_EQ(detect_import_format("a.jsonl", ""), ImportFormat::kJsonl);
   EXPECT_EQ(detect_import_format("a.mp4", ""), ImportFormat::kMedia);
