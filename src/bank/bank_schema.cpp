@@ -1,7 +1,9 @@
 #include "bank/bank_schema.h"
 
 #include <iterator>
+#include <set>
 #include <string_view>
+#include <utility>
 
 #include "bank/bank.h"
 
@@ -117,6 +119,55 @@ Status unreadable_format(int64_t version, const std::string& subject) {
           subject};
 }
 
+// Every (table, column) of `db`'s own tables.
+Result<std::set<std::pair<std::string, std::string>>> table_columns(const SqliteDb& db) {
+  auto s = db.prepare(
+      "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
+      "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'");
+  if (!s) return s.status();
+  std::set<std::pair<std::string, std::string>> out;
+  while (true) {
+    auto row = s->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out.emplace(s->column_text(0), s->column_text(1));
+  }
+  return out;
+}
+
+// The bank's tables must have every column the current format's have: a dropped table
+// or column otherwise surfaced as "no such table" from some later statement, an SQLite
+// "logic error" that read as a vhm bug (exit 3). The expectation is taken from a
+// database made by create_bank_schema() itself, so it never drifts from what create
+// writes.
+Status check_tables(const SqliteDb& db) {
+  auto fresh = SqliteDb::open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "the current bank schema");
+  if (!fresh) return fresh.status();
+  VHM_RETURN_IF_ERROR(create_bank_schema(*fresh));
+  auto want = table_columns(*fresh);
+  if (!want) return want.status();
+  auto have = table_columns(db);
+  if (!have) return have.status();
+  std::string missing_tables, missing_columns;
+  std::set<std::string> tables_here;
+  for (const auto& tc : *have) tables_here.insert(tc.first);
+  for (const auto& [table, column] : *want) {
+    if (have->count({table, column})) continue;
+    if (!tables_here.count(table)) {
+      const std::string name = "'" + table + "'";
+      if (missing_tables.find(name) == std::string::npos) missing_tables += (missing_tables.empty() ? "" : ", ") + name;
+    } else {
+      missing_columns += (missing_columns.empty() ? "" : ", ") + table + "." + column;
+    }
+  }
+  if (missing_tables.empty() && missing_columns.empty()) return Status::ok();
+  std::string what = "bank.sqlite is damaged: ";
+  if (!missing_tables.empty()) what += "table(s) " + missing_tables + " missing";
+  if (!missing_columns.empty()) what += (missing_tables.empty() ? "" : "; ") + std::string("column(s) ") +
+                                        missing_columns + " missing";
+  return {StatusCode::kCorrupt, what + " (restore it from a backup)", db.subject()};
+}
+
 }  // namespace
 
 Status create_bank_schema(const SqliteDb& db) {
@@ -130,7 +181,10 @@ Result<std::string> open_bank_schema(const SqliteDb& db) {
   VHM_RETURN_IF_ERROR(check_application_id(db));
   auto version = db.query_int("PRAGMA user_version");
   if (!version) return version.status();
-  if (*version == kBankFormatVersion) return std::string();
+  if (*version == kBankFormatVersion) {
+    VHM_RETURN_IF_ERROR(check_tables(db));
+    return std::string();
+  }
   if (*version > kBankFormatVersion || *version < 1) return unreadable_format(*version, db.subject());
 
   // An older format: migrate in one write transaction. Another process may be doing
@@ -141,12 +195,14 @@ Result<std::string> open_bank_schema(const SqliteDb& db) {
   if (!version) return version.status();
   if (*version == kBankFormatVersion) {
     VHM_RETURN_IF_ERROR(txn->commit());
+    VHM_RETURN_IF_ERROR(check_tables(db));
     return std::string();
   }
   if (*version > kBankFormatVersion || *version < 1) return unreadable_format(*version, db.subject());
   const int from = static_cast<int>(*version);
   VHM_RETURN_IF_ERROR(run_migrations(db, from));
   VHM_RETURN_IF_ERROR(set_format(db, kBankFormatVersion));
+  VHM_RETURN_IF_ERROR(check_tables(db));
   VHM_RETURN_IF_ERROR(txn->commit());
   std::string note = "bank format " + std::to_string(from) + " migrated in place to format " +
                      std::to_string(kBankFormatVersion) + " (";

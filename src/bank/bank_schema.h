@@ -25,9 +25,11 @@ inline constexpr int32_t kBankApplicationId = 0x56484D42;
 // and user_version. Runs inside the caller's transaction (meta rows are the caller's).
 Status create_bank_schema(const SqliteDb& db);
 
-// Checks that `db` is a vhm bank of a format this vhm reads. An older format is migrated
-// in place, in one write transaction (a crash leaves it as it was); the note says so
-// and is empty when nothing was migrated. A newer format is refused (kUnsupported).
+// Checks that `db` is a vhm bank of a format this vhm reads, whose tables have every
+// column the current format has (kCorrupt naming what is missing: a damaged bank, not a
+// vhm bug). An older format is migrated in place, in one write transaction (a crash
+// leaves it as it was); the note says so and is empty when nothing was migrated. A
+// newer format is refused (kUnsupported).
 Result<std::string> open_bank_schema(const SqliteDb& db);
 
 }  // namespace vhm

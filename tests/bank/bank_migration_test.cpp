@@ -3,7 +3,6 @@
 // lookups, adds with inside-bars hashes, removals and verify work after it. A bank of a
 // newer format than this vhm knows is refused.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -29,34 +28,7 @@ ContentMeta meta(const std::string& external_id) {
   return m;
 }
 
-// Runs SQL on a bank's database directly (no vhm code in between).
-class RawDb {
- public:
-  explicit RawDb(const std::string& bank) {
-    EXPECT_EQ(sqlite3_open((bank + "/" + kBankDatabaseFile).c_str(), &db_), SQLITE_OK);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
-    sqlite3_free(err);
-  }
-  std::vector<std::string> column(const std::string& sql) {
-    std::vector<std::string> out;
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
-    while (s && sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(s, 0);
-      out.emplace_back(t ? reinterpret_cast<const char*>(t) : "NULL");
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using test::RawDb;
 
 // Turns a bank back into format 1: the columns and the index format 2 added are dropped
 // (SQLite's DROP COLUMN rewrites the table as format 1 declared it), the version goes
@@ -184,6 +156,28 @@ TEST(BankFormat, ANewerFormatIsRefused) {
   EXPECT_EQ(bank.status().subject(), dir.bank());
   // Nothing was changed by the refusal.
   EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"3"});
+}
+
+// A dropped table or column is a damaged bank, named at open (kCorrupt: exit 1), not
+// "no such table" from a later statement, an SQLite logic error that read as a vhm bug
+// (exit 3, issue 9 item 9).
+TEST(BankFormat, AMissingTableOrColumnIsADamagedBank) {
+  struct Case {
+    const char* sql;
+    const char* missing;
+  } cases[] = {{"DROP TABLE pending_adds", "table(s) 'pending_adds' missing"},
+               {"DROP TABLE frames", "table(s) 'frames' missing"},
+               {"ALTER TABLE contents DROP COLUMN removed_reason", "column(s) contents.removed_reason missing"}};
+  for (const Case& c : cases) {
+    TempBankDir dir;
+    ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+    RawDb(dir.bank()).exec(c.sql);
+    auto bank = Bank::open(dir.bank(), test::quiet_options());
+    ASSERT_FALSE(bank.is_ok()) << c.sql;
+    EXPECT_EQ(bank.status().code(), StatusCode::kCorrupt) << bank.status().to_string();
+    EXPECT_NE(bank.status().message().find("bank.sqlite is damaged: "), std::string::npos) << bank.status().to_string();
+    EXPECT_NE(bank.status().message().find(c.missing), std::string::npos) << bank.status().to_string();
+  }
 }
 
 }  // namespace

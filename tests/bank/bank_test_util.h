@@ -2,6 +2,7 @@
 // corpus's reference vPDQ files.
 #pragma once
 
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -104,5 +105,39 @@ inline std::unique_ptr<Bank> open_ok(const std::string& dir, BankOptions options
   EXPECT_TRUE(b.is_ok()) << b.status().to_string();
   return b ? std::move(b).value() : nullptr;
 }
+
+// Runs SQL on a bank's database directly (no vhm code in between): damage, as a bug
+// elsewhere, a crash of another program or a hand edit would leave it.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& bank) {
+    EXPECT_EQ(sqlite3_open((bank + "/" + kBankDatabaseFile).c_str(), &db_), SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+  void exec(const std::string& sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (err ? err : "");
+    sqlite3_free(err);
+  }
+  std::vector<std::string> column(const std::string& sql) {
+    std::vector<std::string> out;
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+      const unsigned char* t = sqlite3_column_text(s, 0);
+      out.emplace_back(t ? std::string(reinterpret_cast<const char*>(t),
+                                       static_cast<size_t>(sqlite3_column_bytes(s, 0)))
+                         : "NULL");
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
 
 }  // namespace vhm::test
