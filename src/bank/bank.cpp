@@ -12,10 +12,10 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <sstream>
+#include <limits>
 #include <thread>
 #include <unordered_set>
 
@@ -24,6 +24,9 @@
 
 #include "bank/bank_index_ids.h"
 #include "bank/bank_schema.h"
+#include "bank/cache_expectation.h"
+#include "bank/frames_checksum.h"
+#include "bank/index_cache_files.h"
 #include "bank/sqlite_ptr.h"
 #include "core/json_text.h"
 #include "index/hash_index.h"
@@ -41,12 +44,9 @@ constexpr size_t kBuildReserve = size_t{1} << 18;
 // Delta segments (one per refresh that found frames) before they are compacted into one.
 constexpr size_t kMaxDeltaSegments = 8;
 constexpr size_t kMaxSpanChunks = 8;
-// Frames of the cache spot-checked at load, and inside-bars codes besides them.
-constexpr int kCacheProbes = 16;
-constexpr int kCacheInsideBarsProbes = 4;
-// index.vhmidx.meta's format. 2: the index also holds the frames' inside-bars codes and
-// "inside_bars_count" says how many; a format-1 cache (bank format 1) is rebuilt.
-constexpr int kCacheMetaFormat = 2;
+// Reserved up front for a content's frames at most: frame_count comes from the database
+// and is checked against the rows actually read, never allocated from.
+constexpr int64_t kMaxFramesReserve = int64_t{1} << 16;
 
 constexpr const char* kContentColumns =
     "id, external_id, label, source, signal_type, added_at, removed_at, removed_reason, frame_count, "
@@ -90,53 +90,6 @@ struct Hash256Hasher {
     return static_cast<size_t>(x);
   }
 };
-
-uint64_t mix64(uint64_t x) {  // splitmix64's finaliser
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Order-independent checksum of a set of frame ids.
-struct IdChecksum {
-  int64_t count = 0;
-  uint64_t sum = 0;
-  void add(int64_t id) {
-    ++count;
-    sum += mix64(static_cast<uint64_t>(id));
-  }
-};
-
-std::string hex64(uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
-// A checksum of a file's bytes (FNV-1a over 64-bit words, then the length).
-Result<std::pair<int64_t, uint64_t>> checksum_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kNotFound, std::string("cannot open: ") + std::strerror(errno), path);
-  std::vector<char> buf(size_t{1} << 20);
-  uint64_t h = 0xCBF29CE484222325ULL;
-  int64_t total = 0;
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    const size_t n = static_cast<size_t>(in.gcount());
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, buf.data() + i, 8);
-      h = (h ^ w) * 0x100000001B3ULL;
-    }
-    for (; i < n; ++i) h = (h ^ static_cast<uint8_t>(buf[i])) * 0x100000001B3ULL;
-    total += static_cast<int64_t>(n);
-  }
-  if (in.bad()) return Status(StatusCode::kIoError, "read failed", path);
-  h = mix64(h ^ static_cast<uint64_t>(total));
-  return std::make_pair(total, h);
-}
 
 // An flock() on a file, released (with the file closed) when destroyed. The kernel
 // releases it too when the process dies, however it dies.
@@ -231,6 +184,25 @@ Status configure_connection(const SqliteDb& db, int busy_timeout_ms) {
   return Status::ok();
 }
 
+// bank.sqlite must be there and be a regular file: a symlink loop was an exception (exit
+// 3), and SQLite reading a FIFO in its place would wait forever.
+Status check_database_file(const std::string& dir) {
+  const fs::path file = fs::path(dir) / kBankDatabaseFile;
+  std::error_code ec;
+  const fs::file_status st = fs::status(file, ec);
+  if (st.type() == fs::file_type::not_found) {
+    std::error_code dir_ec;
+    return {StatusCode::kNotFound,
+            fs::is_directory(dir, dir_ec) ? "not a bank (no bank.sqlite; make one with 'vhm bank create')"
+                                          : "no such bank directory",
+            dir};
+  }
+  if (ec) return {StatusCode::kIoError, "cannot open " + file.string() + ": " + ec.message(), dir};
+  if (st.type() != fs::file_type::regular)
+    return {StatusCode::kCorrupt, file.string() + " is not a regular file", dir};
+  return Status::ok();
+}
+
 Result<SqliteDb> open_connection(const std::string& dir, int busy_timeout_ms, bool query_only) {
   const std::string file = (fs::path(dir) / kBankDatabaseFile).string();
   auto db = SqliteDb::open(file, SQLITE_OPEN_READWRITE, dir);
@@ -271,6 +243,11 @@ struct IndexState {
   int64_t generation = 0;         // every commit up to this one is reflected
   int64_t max_content_id = 0;
   int64_t max_frame_id = 0;
+  FramesChecksum frames_checksum;  // of every frame row <= max_frame_id (frames_checksum.h)
+  // The store's record agreed with frames_checksum when this state was built: only then
+  // does a later disagreement mean the database was replaced (a record that never
+  // matched its rows is verify's finding, not a reason to rebuild at every lookup).
+  bool record_agrees = false;
   std::string origin;
 
   int64_t delta_codes() const {
@@ -292,7 +269,7 @@ struct IndexState {
                                   [](int64_t id, const ContentSpan& s) { return id < s.first_frame_id; });
       if (pos == c.begin()) continue;
       --pos;
-      if (frame_id < pos->first_frame_id + pos->frame_count) return &*pos;
+      if (frame_id - pos->first_frame_id < pos->frame_count) return &*pos;  // no overflow: frame_count is untrusted
     }
     return nullptr;
   }
@@ -308,6 +285,8 @@ struct Snapshot {
   std::shared_ptr<RemovedSet> removed;
   IdChecksum ids;           // every index id: frames and inside-bars codes
   int64_t inside_bars = 0;  // inside-bars codes among them
+  FramesChecksum frames;    // every frame row read (those of removed contents too)
+  bool record_agrees = false;  // the store's record at this generation equals `frames`
 };
 
 // One frames row as the index takes it: its hash under its frame id, and its inside-bars
@@ -388,11 +367,15 @@ Result<Snapshot> build_snapshot(const std::string& dir, const std::string& spec,
       if (!*row) break;
       const int64_t id = s->column_int(0);
       snap.max_frame_id = std::max(snap.max_frame_id, id);
+      snap.frames.add_row(id, s->column_blob(2), s->column_blob(3));
       if (snap.removed->count(s->column_int(1))) continue;
       const size_t before = ids.size();
       VHM_RETURN_IF_ERROR(append_frame_codes(*s, 0, 2, 3, dir, codes, ids, snap.inside_bars));
       for (size_t i = before; i < ids.size(); ++i) snap.ids.add(ids[i]);
     }
+    auto recorded = recorded_frames_checksum(*db, snap.generation);
+    if (!recorded) return recorded.status();
+    snap.record_agrees = *recorded && **recorded == snap.frames;
     // One add for the whole bank: an index that reorganises as it grows (mih rebuilds
     // its tables when its unindexed tail passes 64 Ki codes) would otherwise rebuild
     // once per batch, quadratic in the bank size (88 s instead of ~9 s at 10M frames).
@@ -400,67 +383,6 @@ Result<Snapshot> build_snapshot(const std::string& dir, const std::string& spec,
   }
   VHM_RETURN_IF_ERROR(txn->commit());
   return snap;
-}
-
-// What a cache made at (generation, max_frame_id) must hold: every frame up to
-// max_frame_id of the contents live at that generation, and the inside-bars code of each
-// of those frames that has one. Also index ids to spot-check the loaded index with: up
-// to kCacheProbes frames and kCacheInsideBarsProbes inside-bars codes, evenly spread.
-struct ExpectedCache {
-  IdChecksum ids;           // every index id
-  int64_t inside_bars = 0;  // inside-bars codes among them
-  std::vector<HashId> probes;
-};
-
-Result<ExpectedCache> expected_cache(const SqliteDb& db, int64_t generation, int64_t max_frame_id) {
-  auto s = db.prepare(
-      "SELECT first_frame_id, frame_count FROM contents WHERE first_frame_id <= ?1 AND added_generation <= ?2 "
-      "AND (removed_generation IS NULL OR removed_generation > ?2) ORDER BY id");
-  if (!s) return s.status();
-  s->bind(1, max_frame_id).bind(2, generation);
-  std::vector<std::pair<int64_t, int64_t>> ranges;
-  ExpectedCache e;
-  while (true) {
-    auto row = s->step();
-    if (!row) return row.status();
-    if (!*row) break;
-    const int64_t first = s->column_int(0), n = s->column_int(1);
-    ranges.emplace_back(first, n);
-    for (int64_t i = 0; i < n; ++i) e.ids.add(first + i);
-  }
-  std::sort(ranges.begin(), ranges.end());
-  const int64_t frames = e.ids.count;
-  if (frames > 0) {
-    const int64_t want = std::min<int64_t>(kCacheProbes, frames);
-    size_t r = 0;
-    int64_t before = 0;  // ids in ranges[0..r)
-    for (int64_t k = 0; k < want; ++k) {
-      const int64_t target = k * frames / want;  // the target-th id overall
-      while (target >= before + ranges[r].second) before += ranges[r++].second;
-      e.probes.push_back(ranges[r].first + (target - before));
-    }
-  }
-  // Only frames that have an inside-bars hash are read (the partial index
-  // frames_inside_bars), so a bank without bars pays nothing for this.
-  auto b = db.prepare("SELECT id FROM frames WHERE inside_bars_hash IS NOT NULL AND id <= ? ORDER BY id");
-  if (!b) return b.status();
-  b->bind(1, max_frame_id);
-  std::vector<int64_t> barred;
-  while (true) {
-    auto row = b->step();
-    if (!row) return row.status();
-    if (!*row) break;
-    const int64_t id = b->column_int(0);
-    auto it = std::upper_bound(ranges.begin(), ranges.end(), id,
-                               [](int64_t v, const std::pair<int64_t, int64_t>& r) { return v < r.first; });
-    if (it == ranges.begin() || id >= std::prev(it)->first + std::prev(it)->second) continue;  // not live then
-    barred.push_back(id);
-    e.ids.add(inside_bars_index_id(id));
-  }
-  e.inside_bars = static_cast<int64_t>(barred.size());
-  const int64_t want = std::min<int64_t>(kCacheInsideBarsProbes, e.inside_bars);
-  for (int64_t k = 0; k < want; ++k) e.probes.push_back(inside_bars_index_id(barred[k * e.inside_bars / want]));
-  return e;
 }
 
 }  // namespace
@@ -584,98 +506,111 @@ struct Bank::Impl {
     int64_t generation = 0;
     int64_t max_frame_id = 0;
     int64_t inside_bars = 0;  // inside-bars codes it holds
+    FramesChecksum frames;    // of the frame rows <= max_frame_id it was built from
   };
 
+  // Whether the cache was used, and why not: typed, so no caller reads the message.
+  enum class CacheVerdict { kUsable, kMissing, kRejected };
+  struct CacheCheck {
+    CacheVerdict verdict = CacheVerdict::kUsable;
+    std::string reason;  // kRejected: why, for the log, the origin and verify's report
+  };
+  static CacheCheck rejected(std::string why) { return {CacheVerdict::kRejected, std::move(why)}; }
+
   // Loads the cache if it is consistent with SQLite; the reason it is not otherwise.
-  Status try_load_cache(LoadedCache& out) const {
+  // Every file is read as outside bytes (index_cache_files.h): nothing in them can make
+  // this throw, block or allocate beyond the file.
+  CacheCheck try_load_cache(LoadedCache& out) const {
     const std::string index_path = file(kBankIndexFile), meta_path = file(kBankIndexMetaFile);
-    if (!fs::exists(index_path)) return {StatusCode::kNotFound, "missing"};
-    nlohmann::json meta;
-    int64_t generation = 0, max_frame_id = 0, inside_bars = 0;
-    try {
-      std::ifstream in(meta_path);
-      if (!in) return {StatusCode::kNotFound, "its metadata file is missing"};
-      meta = nlohmann::json::parse(in);
-      const int format = meta.at("format").get<int>();
-      // Format 1 was written before frames had inside-bars codes: it cannot say whether
-      // it holds them, so it is stale whatever it holds.
-      if (format == 1) return {StatusCode::kUnsupported, "written by bank format 1, which had no inside-bars codes"};
-      if (format != kCacheMetaFormat)
-        return {StatusCode::kUnsupported, "unknown cache metadata format " + std::to_string(format)};
-      generation = meta.at("generation").get<int64_t>();
-      max_frame_id = meta.at("max_frame_id").get<int64_t>();
-      inside_bars = meta.at("inside_bars_count").get<int64_t>();
-    } catch (const std::exception& e) {
-      return {StatusCode::kCorrupt, std::string("unreadable metadata: ") + e.what()};
+    std::error_code ec;
+    if (fs::symlink_status(index_path, ec).type() == fs::file_type::not_found)
+      return {CacheVerdict::kMissing, "missing"};
+    auto meta = read_index_cache_meta(meta_path);
+    if (!meta) {
+      if (meta.status().code() == StatusCode::kNotFound) return rejected("its metadata file is missing");
+      return rejected(meta.status().message());
     }
-    if (meta.value("spec", "") != spec)
-      return {StatusCode::kInvalidArgument, "built as '" + meta.value("spec", "") + "', the bank wants '" + spec + "'"};
-    auto sum = checksum_file(index_path);
-    if (!sum) return sum.status();
-    if (sum->first != meta.value("file_bytes", int64_t{-1}) || hex64(sum->second) != meta.value("file_checksum", ""))
-      return {StatusCode::kCorrupt, "the file's checksum does not match its metadata"};
+    if (meta->spec != spec) return rejected("built as '" + meta->spec + "', the bank wants '" + spec + "'");
+    if (!meta->has_frames_checksum)
+      return rejected("its metadata does not record which hashes it was built from (written by an older vhm)");
+    auto sum = index_cache_file_checksum(index_path, meta->file_bytes);
+    if (!sum) return rejected(sum.status().message());
+    if (sum->checksum != meta->file_checksum) return rejected("the file's checksum does not match its metadata");
     std::vector<HashId> probes;
     std::vector<Hash256> probe_codes;
     {
       std::lock_guard lock(read_mutex);
       auto txn = SqliteTransaction::begin(reader, "BEGIN");
-      if (!txn) return txn.status();
+      if (!txn) return rejected(txn.status().message());
       auto now = read_generation(reader);
-      if (!now) return now.status();
-      if (generation > *now)
-        return {StatusCode::kCorrupt, "made at generation " + std::to_string(generation) + ", the bank is at " +
-                                          std::to_string(*now)};
-      auto expected = expected_cache(reader, generation, max_frame_id);
-      if (!expected) return expected.status();
-      if (expected->inside_bars != inside_bars)
-        return {StatusCode::kCorrupt, "it holds " + std::to_string(inside_bars) + " inside-bars codes, the bank had " +
-                                          std::to_string(expected->inside_bars) + " at generation " +
-                                          std::to_string(generation)};
-      if (expected->ids.count != meta.value("count", int64_t{-1}) ||
-          hex64(expected->ids.sum) != meta.value("ids_checksum", ""))
-        return {StatusCode::kCorrupt, "its frame ids do not match the bank's at generation " + std::to_string(generation)};
+      if (!now) return rejected(now.status().message());
+      if (meta->generation > *now)
+        return rejected("made at generation " + std::to_string(meta->generation) + ", the bank is at " +
+                        std::to_string(*now));
+      // The proof that it was built from these hashes: the frame rows up to its last
+      // frame must checksum as they did when it was built. A bank.sqlite restored from a
+      // backup, with contents added since, has the same generations, ids and counts as
+      // the history the cache came from, but other hashes.
+      auto recorded = recorded_frames_checksum(reader, *now);
+      if (!recorded) return rejected(recorded.status().message());
+      if (!*recorded)
+        return rejected("the bank's frames checksum is not recorded at generation " + std::to_string(*now) +
+                        " (a commit by an older vhm)");
+      auto tail = checksum_frames_after(reader, meta->max_frame_id);
+      if (!tail) return rejected(tail.status().message());
+      const FramesChecksum built_from{meta->frames_checksum};
+      if ((*recorded)->minus(*tail) != built_from)
+        return rejected("it was built from other hashes than bank.sqlite holds (the database was restored from a "
+                        "backup or replaced since)");
+      auto expected = expected_cache(reader, meta->generation, meta->max_frame_id);
+      if (!expected) return rejected(expected.status().message());
+      if (expected->inside_bars != meta->inside_bars_count)
+        return rejected("it holds " + std::to_string(meta->inside_bars_count) + " inside-bars codes, the bank had " +
+                        std::to_string(expected->inside_bars) + " at generation " + std::to_string(meta->generation));
+      if (expected->ids.count != meta->count || expected->ids.sum != meta->ids_checksum)
+        return rejected("its frame ids do not match the bank's at generation " + std::to_string(meta->generation));
       probes = std::move(expected->probes);
       auto s = reader.prepare("SELECT hash, inside_bars_hash FROM frames WHERE id = ?");
-      if (!s) return s.status();
+      if (!s) return rejected(s.status().message());
       for (HashId probe : probes) {
         const int64_t id = frame_id_of(probe);
         s->reset();
         s->bind(1, id);
         auto row = s->step();
-        if (!row) return row.status();
+        if (!row) return rejected(row.status().message());
         Hash256 h;
         const int col = bank_variant_of(probe) == kBankVariantInsideBars ? 1 : 0;
-        if (!*row || !from_blob(s->column_blob(col), h))
-          return {StatusCode::kCorrupt, "frame " + std::to_string(id) + " unreadable"};
+        if (!*row || !from_blob(s->column_blob(col), h)) return rejected("frame " + std::to_string(id) + " unreadable");
         probe_codes.push_back(h);
       }
       (void)txn->commit();
     }
     auto loaded = load_hash_index(index_path);
-    if (!loaded) return loaded.status();
-    if (static_cast<int64_t>((*loaded)->size()) != meta.value("count", int64_t{-1}))
-      return {StatusCode::kCorrupt, "it holds " + std::to_string((*loaded)->size()) + " frames, its metadata says " +
-                                        std::to_string(meta.value("count", int64_t{-1}))};
+    if (!loaded) return rejected(loaded.status().message());
+    if (static_cast<int64_t>((*loaded)->size()) != meta->count)
+      return rejected("it holds " + std::to_string((*loaded)->size()) + " frames, its metadata says " +
+                      std::to_string(meta->count));
     if (!probe_codes.empty()) {
       std::vector<RangeHit> hits;
       SearchOptions so;
       so.threads = options.search_threads;
-      VHM_RETURN_IF_ERROR((*loaded)->range_search(probe_codes, 0, hits, so));
+      if (Status st = (*loaded)->range_search(probe_codes, 0, hits, so); !st.is_ok()) return rejected(st.message());
       for (size_t q = 0; q < probes.size(); ++q) {
         const bool found = std::any_of(hits.begin(), hits.end(),
                                        [&](const RangeHit& h) { return h.query == q && h.id == probes[q]; });
         if (!found) {
           const bool bars = bank_variant_of(probes[q]) == kBankVariantInsideBars;
-          return {StatusCode::kCorrupt, std::string(bars ? "the inside-bars code of frame " : "frame ") +
-                                            std::to_string(frame_id_of(probes[q])) + " is not in it"};
+          return rejected(std::string(bars ? "the inside-bars code of frame " : "frame ") +
+                          std::to_string(frame_id_of(probes[q])) + " is not in it");
         }
       }
     }
     out.index = std::shared_ptr<const HashIndex>(std::move(loaded).value());
-    out.generation = generation;
-    out.max_frame_id = max_frame_id;
-    out.inside_bars = inside_bars;
-    return Status::ok();
+    out.generation = meta->generation;
+    out.max_frame_id = meta->max_frame_id;
+    out.inside_bars = meta->inside_bars_count;
+    out.frames = FramesChecksum{meta->frames_checksum};
+    return {};
   }
 
   // Writes the cache for a snapshot: index then metadata, each through a temporary file
@@ -697,30 +632,26 @@ struct Bank::Impl {
       cleanup();
       return st.with_subject(dir);
     }
-    auto sum = checksum_file(tmp_index);
+    auto sum = index_cache_file_checksum(tmp_index);
     if (!sum) {
       cleanup();
       return sum.status();
     }
-    nlohmann::json meta{{"format", kCacheMetaFormat},
-                        {"about", "derived cache of bank.sqlite's frame hashes: safe to delete, rebuilt at open"},
-                        {"spec", spec},
-                        {"generation", snap.generation},
-                        {"max_frame_id", snap.max_frame_id},
-                        {"count", snap.ids.count},
-                        {"inside_bars_count", snap.inside_bars},
-                        {"ids_checksum", hex64(snap.ids.sum)},
-                        {"file_bytes", sum->first},
-                        {"file_checksum", hex64(sum->second)},
-                        {"written_at", now_iso()}};
-    {
-      std::ofstream out(tmp_meta, std::ios::trunc);
-      out << json_text(meta, 2) << "\n";
-      out.flush();
-      if (!out) {
-        cleanup();
-        return {StatusCode::kIoError, "cannot write " + tmp_meta, dir};
-      }
+    IndexCacheMeta meta;
+    meta.spec = spec;
+    meta.generation = snap.generation;
+    meta.max_frame_id = snap.max_frame_id;
+    meta.count = snap.ids.count;
+    meta.inside_bars_count = snap.inside_bars;
+    meta.ids_checksum = snap.ids.sum;
+    meta.frames_checksum = snap.frames.sum;
+    meta.has_frames_checksum = true;
+    meta.file_bytes = sum->bytes;
+    meta.file_checksum = sum->checksum;
+    meta.written_at = now_iso();
+    if (Status w = write_index_cache_meta(tmp_meta, meta); !w.is_ok()) {
+      cleanup();
+      return w.with_subject(dir);
     }
     std::error_code ec;
     fs::rename(tmp_index, file(kBankIndexFile), ec);
@@ -748,9 +679,16 @@ struct Bank::Impl {
     s->generation = snap.generation;
     s->max_content_id = snap.max_content_id;
     s->max_frame_id = snap.max_frame_id;
+    s->frames_checksum = snap.frames;
+    s->record_agrees = snap.record_agrees;
     s->origin = std::move(origin);
     return s;
   }
+
+  // What a refresh did: brought the state up to date, or dropped it because the
+  // database is not the one it was built from (it went back in time, or its frames no
+  // longer add up to its record: restored from a copy); the caller rebuilds.
+  enum class Refreshed { kUpToDate, kStartOver };
 
   // Under refresh_mutex: loads or builds the index if it is not there yet.
   Status ensure_index_locked() {
@@ -758,31 +696,33 @@ struct Bank::Impl {
     auto dv = data_version();  // before reading: a commit after this is seen by the next sync
     if (!dv) return dv.status();
     LoadedCache loaded;
-    Status cache = try_load_cache(loaded);
-    if (cache.is_ok()) {
+    const CacheCheck cache = try_load_cache(loaded);
+    if (cache.verdict == CacheVerdict::kUsable) {
       auto s = std::make_shared<IndexState>();
       s->main = loaded.index;
       s->main_max_frame_id = loaded.max_frame_id;
       s->main_inside_bars = loaded.inside_bars;
       s->max_frame_id = loaded.max_frame_id;
+      s->frames_checksum = loaded.frames;
+      s->record_agrees = true;  // try_load_cache checked the record against it
       s->removed = std::make_shared<RemovedSet>();
       s->origin = "cache";
       // generation 0 and max_content_id 0: the refresh below reads every content span
       // and tombstone, and the frames committed after the cache as a delta.
       publish(s);
-      VHM_RETURN_IF_ERROR(refresh_locked());
-      synced_data_version = *dv;
-      return Status::ok();
+    } else {
+      const std::string why = cache.verdict == CacheVerdict::kMissing ? "no cache" : "cache " + cache.reason;
+      if (cache.verdict == CacheVerdict::kRejected)
+        spdlog::info("{}: index cache not used ({}), rebuilding", dir, cache.reason);
+      auto snap = build_snapshot(dir, spec, options.busy_timeout_ms, &stopping);
+      if (!snap) return snap.status();
+      publish(state_from_snapshot(*snap, "rebuilt (" + why + ")"));
+      save_cache_logged(*snap);
     }
-    const std::string why = cache.code() == StatusCode::kNotFound && cache.message() == "missing"
-                                ? "no cache"
-                                : "cache " + cache.message();
-    if (cache.code() != StatusCode::kNotFound) spdlog::info("{}: index cache not used ({}), rebuilding", dir, cache.message());
-    auto snap = build_snapshot(dir, spec, options.busy_timeout_ms, &stopping);
-    if (!snap) return snap.status();
-    publish(state_from_snapshot(*snap, "rebuilt (" + why + ")"));
-    save_cache_logged(*snap);
-    VHM_RETURN_IF_ERROR(refresh_locked());
+    auto refreshed = refresh_locked();
+    if (!refreshed) return refreshed.status();
+    if (*refreshed == Refreshed::kStartOver)
+      return {StatusCode::kUnavailable, "bank.sqlite changed while its index was loaded (replaced?); try again", dir};
     synced_data_version = *dv;
     return Status::ok();
   }
@@ -795,15 +735,19 @@ struct Bank::Impl {
 
   // Under refresh_mutex: reads what was committed since the state's generation and
   // publishes a state with it (a delta segment, new spans, new tombstones).
-  Status refresh_locked() {
+  Result<Refreshed> refresh_locked() {
     auto base = current();
-    if (!base) return Status::ok();  // nothing loaded: nothing to keep up to date
+    if (!base) return Refreshed::kUpToDate;  // nothing loaded: nothing to keep up to date
     auto next = std::make_shared<IndexState>(*base);
     std::vector<Hash256> codes;
     std::vector<HashId> ids;
     auto spans = std::make_shared<SpanChunk>();
     std::vector<int64_t> removed_now;
     int64_t generation = 0, inside_bars = 0;
+    auto start_over = [&] {
+      publish(nullptr);
+      return Refreshed::kStartOver;
+    };
     {
       std::lock_guard lock(read_mutex);
       auto txn = SqliteTransaction::begin(reader, "BEGIN");
@@ -811,12 +755,18 @@ struct Bank::Impl {
       auto gen = read_generation(reader);
       if (!gen) return gen.status();
       generation = *gen;
-      if (generation == base->generation) return txn->commit();
+      if (generation == base->generation) {
+        // Nothing new, unless the file was replaced by a copy at the same generation.
+        auto recorded = recorded_frames_checksum(reader, generation);
+        if (!recorded) return recorded.status();
+        VHM_RETURN_IF_ERROR(txn->commit());
+        return base->record_agrees && *recorded && **recorded != base->frames_checksum ? start_over()
+                                                                                        : Refreshed::kUpToDate;
+      }
       if (generation < base->generation) {
         // The database went back in time (restored from a copy): start over.
         (void)txn->commit();
-        publish(nullptr);
-        return Status(StatusCode::kUnavailable, "restart");
+        return start_over();
       }
       auto s = reader.prepare("SELECT id, first_frame_id, frame_count, signal_type FROM contents WHERE id > ? ORDER BY id");
       if (!s) return s.status();
@@ -851,9 +801,23 @@ struct Bank::Impl {
         if (!*row) break;
         const int64_t id = f->column_int(0);
         next->max_frame_id = std::max(next->max_frame_id, id);
+        next->frames_checksum.add_row(id, f->column_blob(2), f->column_blob(3));
         if (next->removed->count(f->column_int(1))) continue;
         VHM_RETURN_IF_ERROR(append_frame_codes(*f, 0, 2, 3, dir, codes, ids, inside_bars));
       }
+      // The rows this state was built from, and the new ones, must add up to the
+      // store's record: if not, the database was replaced under this Bank (restored
+      // from a backup, then written to) and what it searches is another bank's.
+      auto recorded = recorded_frames_checksum(reader, generation);
+      if (!recorded) return recorded.status();
+      if (base->record_agrees && *recorded && **recorded != next->frames_checksum) {
+        (void)txn->commit();
+        spdlog::warn("{}: bank.sqlite's frames are not the ones this index was built from (restored from a backup?); "
+                     "rebuilding the index",
+                     dir);
+        return start_over();
+      }
+      next->record_agrees = *recorded && **recorded == next->frames_checksum;
       VHM_RETURN_IF_ERROR(txn->commit());
     }
     next->generation = generation;
@@ -877,7 +841,7 @@ struct Bank::Impl {
     VHM_RETURN_IF_ERROR(compact(*next));
     publish(next);
     maybe_start_merge(*next);
-    return Status::ok();
+    return Refreshed::kUpToDate;
   }
 
   // Keeps the number of delta segments and span chunks small.
@@ -929,13 +893,13 @@ struct Bank::Impl {
       dv = data_version();
       if (!dv) return dv.status();
       if (*dv == synced_data_version.load()) return Status::ok();
-      Status st = refresh_locked();
-      if (st.code() == StatusCode::kUnavailable && st.message() == "restart") continue;  // state dropped: rebuild
-      VHM_RETURN_IF_ERROR(st);
+      auto refreshed = refresh_locked();
+      if (!refreshed) return refreshed.status();
+      if (*refreshed == Refreshed::kStartOver) continue;  // state dropped: the next round rebuilds it
       synced_data_version = *dv;
       return Status::ok();
     }
-    return {StatusCode::kInternal, "the bank changed under the refresh twice", dir};
+    return {StatusCode::kUnavailable, "bank.sqlite changed under the refresh twice (being replaced?); try again", dir};
   }
 
   // ---- merging the deltas into a new main index
@@ -980,7 +944,11 @@ struct Bank::Impl {
         }
         next->generation = std::max(cur->generation, snap->generation);
         next->max_content_id = std::max(cur->max_content_id, snap->max_content_id);
-        next->max_frame_id = std::max(cur->max_frame_id, snap->max_frame_id);
+        if (cur->max_frame_id > snap->max_frame_id) {  // the checksum goes with the frame id it covers
+          next->max_frame_id = cur->max_frame_id;
+          next->frames_checksum = cur->frames_checksum;
+          next->record_agrees = cur->record_agrees;
+        }
       }
       publish(next);
     }
@@ -991,21 +959,29 @@ struct Bank::Impl {
 
   // ---- writing
 
-  Status validate(const NewContent& c, size_t position) const {
+  // A refusal of content `position` of an add, naming the input that carried it (file
+  // and line, NewContent::origin) when known, else the bank and the content's place.
+  Status content_error(const NewContent& c, size_t position, const std::string& what) const {
+    if (!c.origin.file.empty())
+      return {StatusCode::kInvalidArgument,
+              (c.origin.line > 0 ? "line " + std::to_string(c.origin.line) + ": " : std::string()) + what,
+              c.origin.file};
     const std::string which = "content " + std::to_string(position + 1) +
                               (c.meta.source.empty() ? std::string() : " (" + c.meta.source + ")");
-    if (c.frames.empty()) return {StatusCode::kInvalidArgument, which + " has no frame hashes", dir};
+    return {StatusCode::kInvalidArgument, which + ": " + what, dir};
+  }
+
+  Status validate(const NewContent& c, size_t position) const {
+    if (c.frames.empty()) return content_error(c, position, "no frame hashes");
     if (c.meta.signal_type == SignalType::kPdq && c.frames.size() != 1)
-      return {StatusCode::kInvalidArgument,
-              which + ": a pdq content is one image hash, not " + std::to_string(c.frames.size()), dir};
+      return content_error(c, position, "a pdq content is one image hash, not " + std::to_string(c.frames.size()));
     for (size_t i = 0; i < c.frames.size(); ++i) {
       const FrameHash& f = c.frames[i];
       if (f.index < 0 || f.quality < 0 || f.quality > 100 || !std::isfinite(f.pts_seconds))
-        return {StatusCode::kInvalidArgument,
-                which + ": frame " + std::to_string(i) + " has an invalid frame number, quality or timestamp", dir};
+        return content_error(c, position,
+                             "frame " + std::to_string(i) + " has an invalid frame number, quality or timestamp");
       if (f.has_cropped && (f.cropped_quality < 0 || f.cropped_quality > 100))
-        return {StatusCode::kInvalidArgument,
-                which + ": frame " + std::to_string(i) + " has an inside-bars quality outside 0..100", dir};
+        return content_error(c, position, "frame " + std::to_string(i) + " has an inside-bars quality outside 0..100");
     }
     return Status::ok();
   }
@@ -1080,17 +1056,18 @@ struct Bank::Impl {
     int64_t written = 0;
     std::unordered_set<Hash256, Hash256Hasher> seen;
     std::vector<const FrameHash*> kept;
-    for (const NewContent& c : contents) {
+    FramesChecksum written_rows;
+    for (size_t position = 0; position < contents.size(); ++position) {
+      const NewContent& c = contents[position];
       if (!c.meta.external_id.empty()) {
         dup->reset();
         dup->bind(1, c.meta.external_id);
         auto row = dup->step();
         if (!row) return row.status();
         if (*row)
-          return Status(StatusCode::kInvalidArgument,
-                        "external id '" + c.meta.external_id + "' is already content " +
-                            std::to_string(dup->column_int(0)) + " (remove it first)",
-                        dir);
+          return content_error(c, position,
+                               "external id '" + c.meta.external_id + "' is already content " +
+                                   std::to_string(dup->column_int(0)) + " of bank " + dir + " (remove it first)");
       }
       seen.clear();
       kept.clear();
@@ -1111,14 +1088,17 @@ struct Bank::Impl {
       for (const FrameHash* f : kept) {
         const auto blob = to_blob(f->hash);
         ins_frame->reset();
-        ins_frame->bind(1, frame_id++).bind(2, content_id).bind(3, static_cast<int64_t>(f->index))
+        ins_frame->bind(1, frame_id).bind(2, content_id).bind(3, static_cast<int64_t>(f->index))
             .bind(4, f->pts_seconds).bind(5, static_cast<int64_t>(f->quality)).bind_blob(6, blob);
         if (f->has_cropped) {
           const auto bars_blob = to_blob(f->cropped);
           ins_frame->bind_blob(7, bars_blob).bind(8, static_cast<int64_t>(f->cropped_quality));
+          written_rows.add_row(frame_id, blob, bars_blob);
         } else {
           ins_frame->bind_null(7).bind_null(8);
+          written_rows.add_row(frame_id, blob, {});
         }
+        ++frame_id;
         VHM_RETURN_IF_ERROR(ins_frame->run());
         if (++written % 4096 == 0 && options.add_progress) options.add_progress(written);
       }
@@ -1126,6 +1106,7 @@ struct Bank::Impl {
       added.push_back({content_id, static_cast<int64_t>(kept.size()),
                        static_cast<int64_t>(c.frames.size() - kept.size())});
     }
+    VHM_RETURN_IF_ERROR(advance_frames_checksum(writer, generation, written_rows));
     {
       auto d = writer.prepare("DELETE FROM pending_adds WHERE id = ?");
       if (!d) return d.status();
@@ -1158,6 +1139,7 @@ struct Bank::Impl {
     if (!u) return u.status();
     u->bind(1, at).bind(2, generation).bind(3, reason).bind(4, found->id);
     VHM_RETURN_IF_ERROR(u->run());
+    VHM_RETURN_IF_ERROR(advance_frames_checksum(writer, generation, {}));  // no rows: the record moves on
     VHM_RETURN_IF_ERROR(txn->commit());
     result.content.removed_at = at;
     result.content.removed_generation = generation;
@@ -1183,11 +1165,17 @@ struct Bank::Impl {
   Status read_frames(const SqliteDb& db, const ContentInfo& c, std::vector<FrameHash>& frames) const {
     auto s = db.prepare(
         "SELECT frame, timestamp, quality, hash, inside_bars_hash, inside_bars_quality FROM frames "
-        "WHERE id BETWEEN ? AND ? ORDER BY id");
+        "WHERE id BETWEEN ? AND ? AND content_id = ? ORDER BY id");
     if (!s) return s.status();
-    s->bind(1, c.first_frame_id).bind(2, c.first_frame_id + c.frame_count - 1);
+    // frame_count is the database's word: the range end saturates instead of
+    // overflowing, and only what is read is held (a damaged count of 2^63 frames was a
+    // bad_alloc from reserve()).
+    int64_t last = 0;
+    if (c.frame_count < 1 || __builtin_add_overflow(c.first_frame_id, c.frame_count - 1, &last))
+      last = c.frame_count < 1 ? c.first_frame_id - 1 : INT64_MAX;
+    s->bind(1, c.first_frame_id).bind(2, last).bind(3, c.id);
     frames.clear();
-    frames.reserve(static_cast<size_t>(c.frame_count));
+    frames.reserve(static_cast<size_t>(std::clamp<int64_t>(c.frame_count, 0, kMaxFramesReserve)));
     while (true) {
       auto row = s->step();
       if (!row) return row.status();
@@ -1209,8 +1197,8 @@ struct Bank::Impl {
     }
     if (static_cast<int64_t>(frames.size()) != c.frame_count)
       return {StatusCode::kCorrupt,
-              "content " + std::to_string(c.id) + " should have " + std::to_string(c.frame_count) + " frames, has " +
-                  std::to_string(frames.size()),
+              "damaged bank: content " + std::to_string(c.id) + " should have " + std::to_string(c.frame_count) +
+                  " frames, its frame id range holds " + std::to_string(frames.size()) + " (run 'vhm bank verify')",
               dir};
     return Status::ok();
   }
@@ -1245,8 +1233,10 @@ struct Bank::Impl {
       if (variant == kBankVariantInsideBars && !lookup_options.inside_bars) continue;
       if (i >= from_main && frame_id <= s->main_max_frame_id) continue;  // also in main
       const ContentSpan* span = s->find(frame_id);
-      if (!span)
-        return Status(StatusCode::kInternal, "index returned frame " + std::to_string(frame_id) + " of no content",
+      if (!span)  // a damaged bank (contents' frame ranges that leave frames out), not a vhm bug
+        return Status(StatusCode::kCorrupt,
+                      "damaged bank: frame " + std::to_string(frame_id) +
+                          " lies in no content's frame range (run 'vhm bank verify')",
                       dir);
       if (s->removed->count(span->content_id)) continue;
       const auto ordinal = static_cast<int32_t>(frame_id - span->first_frame_id);
@@ -1331,10 +1321,7 @@ Status Bank::create(const std::string& dir, const BankCreateOptions& options) {
 
 Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptions& options) {
   if (dir.empty()) return Status(StatusCode::kInvalidArgument, "no bank directory given");
-  if (!fs::exists(fs::path(dir) / kBankDatabaseFile))
-    return Status(StatusCode::kNotFound,
-                  fs::exists(dir) ? "not a bank (no bank.sqlite; make one with 'vhm bank create')" : "no such bank directory",
-                  dir);
+  VHM_RETURN_IF_ERROR(check_database_file(dir));
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
@@ -1356,6 +1343,10 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
   if (!spec) return spec.status();
   impl->spec = options.index_spec.empty() ? *spec : options.index_spec;
   VHM_RETURN_IF_ERROR(impl->recover_interrupted_adds());
+  // A bank last written by an older vhm (or never since this one recorded it) gets its
+  // frames checksum now, so its index cache can be proved (frames_checksum.h).
+  if (auto current = refresh_stale_frames_checksum(impl->writer, options.busy_timeout_ms); !current)
+    spdlog::warn("{}: frames checksum not recorded: {}", dir, current.status().to_string());
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
   if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->ensure_index());
   return bank;
@@ -1466,8 +1457,10 @@ Result<BankStats> Bank::stats() const {
         "SELECT coalesce(sum(removed_at IS NULL), 0), coalesce(sum(removed_at IS NOT NULL), 0), "
         "coalesce(sum(removed_at IS NULL AND signal_type = 'video'), 0), "
         "coalesce(sum(removed_at IS NULL AND signal_type = 'pdq'), 0), "
-        "coalesce(sum(CASE WHEN removed_at IS NULL THEN frame_count ELSE 0 END), 0), coalesce(sum(frame_count), 0) "
-        "FROM contents");
+        // total(), not sum(): a damaged frame_count must not turn stats into an
+        // "integer overflow" error (the counts are far below 2^53 in any real bank).
+        "CAST(total(CASE WHEN removed_at IS NULL THEN frame_count ELSE 0 END) AS INTEGER), "
+        "CAST(total(frame_count) AS INTEGER) FROM contents");
     if (!s) return s.status();
     auto row = s->step();
     if (!row) return row.status();
@@ -1523,6 +1516,7 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
   }
 
   // 2. The bank's own invariants, in one snapshot.
+  bool rerecord_checksum = false;
   {
     auto txn = SqliteTransaction::begin(*db, "BEGIN");
     if (!txn) return txn.status();
@@ -1568,6 +1562,25 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     VHM_RETURN_IF_ERROR(count("contents with overlapping frame id ranges",
                               "SELECT count(*) FROM contents a JOIN contents b ON b.id = (SELECT min(id) FROM contents "
                               "WHERE id > a.id) WHERE b.first_frame_id < a.first_frame_id + a.frame_count"));
+    // The record that lets an index cache prove which hashes it holds (frames_checksum.h).
+    auto recorded = recorded_frames_checksum(*db, *gen);
+    if (!recorded) return recorded.status();
+    if (!*recorded) {
+      report.notes.push_back("the frames checksum is not recorded at generation " + std::to_string(*gen) +
+                             " (last written by an older vhm): the next open or add records it");
+    } else {
+      auto rows = checksum_frames_after(*db, std::numeric_limits<int64_t>::min());
+      if (!rows) return rows.status();
+      if (*rows != **recorded) {
+        if (options.rebuild_index) {
+          rerecord_checksum = true;  // below, on the writer: it is derived from the rows, like the cache
+        } else {
+          report.problems.push_back("the frame rows do not add up to the frames checksum recorded at generation " +
+                                    std::to_string(*gen) +
+                                    " (frames changed outside vhm?); --rebuild-index records it anew");
+        }
+      }
+    }
     auto pending = db->query_int("SELECT count(*) FROM pending_adds");
     if (!pending) return pending.status();
     if (*pending)
@@ -1575,33 +1588,54 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
                              " add(s) in flight or interrupted (nothing of them is visible; the next open clears them)");
     VHM_RETURN_IF_ERROR(txn->commit());
   }
+  if (rerecord_checksum) {
+    std::lock_guard wlock(im.write_mutex);
+    VHM_RETURN_IF_ERROR(record_frames_checksum_now(im.writer));
+    report.notes.push_back("the frame rows did not add up to the recorded frames checksum: recorded anew");
+  }
 
-  // 3. The cache file and the index: rebuilt on request, else loaded/checked.
+  // 3. The cache file and the index: rebuilt on request, else loaded/checked. A bank
+  //    too damaged to index or search is a finding, reported with the others; only a
+  //    broken invariant of vhm itself (kInternal) fails verify.
+  bool searchable = true;
+  auto index_problem = [&](const Status& st) -> Status {
+    if (st.code() == StatusCode::kInternal) return st;
+    report.problems.push_back("the index cannot be built or searched: " + st.to_string());
+    searchable = false;
+    return Status::ok();
+  };
   if (!im.current()) {
     // Loading is the check: the cache is used only if it is consistent.
-    VHM_RETURN_IF_ERROR(im.ensure_index());
-    const std::string origin = im.current()->origin;
-    report.index_cache = origin == "cache" ? "consistent" : origin;
+    if (Status st = im.ensure_index(); !st.is_ok()) {
+      VHM_RETURN_IF_ERROR(index_problem(st));
+      report.index_cache = "not checked (the index cannot be built)";
+    } else {
+      const std::string origin = im.current()->origin;
+      report.index_cache = origin == "cache" ? "consistent" : origin;
+    }
   } else {
     Impl::LoadedCache loaded;
-    Status cache = im.try_load_cache(loaded);
-    report.index_cache = cache.is_ok() ? "consistent"
-                         : cache.message() == "missing" ? "missing"
-                                                        : "stale or corrupt: " + cache.message();
+    const Impl::CacheCheck cache = im.try_load_cache(loaded);
+    report.index_cache = cache.verdict == Impl::CacheVerdict::kUsable    ? "consistent"
+                         : cache.verdict == Impl::CacheVerdict::kMissing ? "missing"
+                                                                         : "stale or corrupt: " + cache.reason;
   }
-  if (report.index_cache != "consistent")
+  if (searchable && report.index_cache != "consistent")
     report.notes.push_back("index cache: " + report.index_cache + " (rebuilt from SQLite; nothing is lost)");
-  if (options.rebuild_index) {
+  if (searchable && options.rebuild_index) {
     im.wait_for_merge();
-    VHM_RETURN_IF_ERROR(im.merge_now());
-    report.notes.push_back("index rebuilt from SQLite and the cache rewritten");
+    if (Status st = im.merge_now(); !st.is_ok())
+      VHM_RETURN_IF_ERROR(index_problem(st));
+    else
+      report.notes.push_back("index rebuilt from SQLite and the cache rewritten");
   }
-  VHM_RETURN_IF_ERROR(im.sync());
+  if (searchable)
+    if (Status st = im.sync(); !st.is_ok()) VHM_RETURN_IF_ERROR(index_problem(st));
 
   // 4. Probes: every probed frame of a live content is found at distance 0 with its
   //    own id, and every probed inside-bars hash is found at distance 0 through its
   //    frame's inside-bars code; no frame of a removed content is ever returned.
-  if (options.all_frames || options.probe_frames > 0) {
+  if (searchable && (options.all_frames || options.probe_frames > 0)) {
     struct Probe {
       int64_t id, content;
       bool removed;
@@ -1612,8 +1646,17 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     std::vector<Hash256> codes;
     auto check_batch = [&]() -> Status {
       if (codes.empty()) return Status::ok();
-      auto hits = im.lookup(codes, 0);
-      if (!hits) return hits.status();
+      auto hits = searchable ? im.lookup(codes, 0) : Result<std::vector<BankHit>>(std::vector<BankHit>());
+      if (!hits) {
+        codes.clear();
+        probes.clear();
+        return index_problem(hits.status());  // once: later batches are skipped
+      }
+      if (!searchable) {
+        codes.clear();
+        probes.clear();
+        return Status::ok();
+      }
       std::vector<bool> found(codes.size(), false);
       auto what = [](const Probe& p) {
         return (p.inside_bars ? "the inside-bars hash of frame " : "frame ") + std::to_string(p.id);

@@ -4,7 +4,8 @@
 //                             frame hashes, tombstones, the generation counter
 //   <bank>/index.vhmidx       a derived cache: the main HashIndex (HashIndex::save)
 //   <bank>/index.vhmidx.meta  what that cache reflects (generation, frame count, id
-//                             checksum, file checksum); checked at load, never trusted
+//                             checksum, the checksum of the frame rows it was built
+//                             from, file checksum); checked at load, never trusted
 //   <bank>/writer.lock        flock()ed by a process while it adds (crash detection)
 //
 // Consistency model (docs/BANK.md says more):

@@ -542,6 +542,8 @@ had to be rebuilt, or with --rebuild-index):
   - the bank's invariants: each content's frames are one contiguous id range of the
     stated size, hashes are 32 bytes, qualities 0..100, no exact-duplicate hash within
     a content, generations in order, pdq contents have one hash;
+  - the frame rows add up to the frames checksum the bank records (what lets the
+    index cache prove it was built from them; --rebuild-index records it anew);
   - the index cache (index.vhmidx): consistent with SQLite, or stale/corrupt (then it
     is rebuilt from SQLite by any open, and by --rebuild-index now);
   - lookups: probe frames (evenly spread; --all-frames for every one) are each found at
