@@ -11,6 +11,7 @@
 #include <unordered_set>
 
 #include "core/json_text.h"
+#include "decode/media_policy.h"
 #include "hash/vpdq_format.h"
 #include "pipeline/inputs.h"
 
@@ -53,13 +54,14 @@ Status for_each_line(std::string_view text, Fn&& fn) {
 
 bool looks_like_hex_hash(std::string_view s) { return Hash256::from_hex(s).has_value(); }
 
+// A hash file, read whole: a regular file (a FIFO or a device named as one would block
+// or never end), through the same checked open as media (decode/media_policy.h).
 Result<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(StatusCode::kNotFound, std::string("cannot open: ") + std::strerror(errno), path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Status(StatusCode::kIoError, "read failed", path);
-  return s.str();
+  auto file = open_regular_file(path, 0);
+  if (!file) return file.status();
+  auto bytes = read_opened_file(*file, path, 0);
+  if (!bytes) return bytes.status();
+  return std::string(bytes->begin(), bytes->end());
 }
 
 // A JSON record's frame list or single hash, checked field by field.

@@ -171,6 +171,8 @@ Status expand_add_inputs(const std::vector<std::string>& args, std::vector<std::
   for (const std::string& a : args) {
     if (a.size() > 1 && a[0] == '@') {
       if (depth > 8) return {StatusCode::kInvalidArgument, "lists nest more than 8 deep", a};
+      // A regular file: a FIFO named as a list would block the whole add.
+      if (auto checked = open_regular_file(a.substr(1), 0); !checked) return checked.status();
       std::ifstream in(a.substr(1));
       if (!in) return {StatusCode::kNotFound, "cannot open the list of inputs", a.substr(1)};
       std::vector<std::string> names;
@@ -248,6 +250,8 @@ Options)";
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
       "json", po::bool_switch(&json), "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
+  MediaFlags media_flags;
+  add_media_flags(visible, media_flags, MediaPolicy{});
   if (int rc = parse("add", argc, argv, visible, dir, &inputs); rc >= 0) return rc;
   if (inputs.empty()) return usage_error("add", "no INPUT given");
   ImportOptions options;
@@ -264,6 +268,9 @@ Options)";
   // its bars too (as `vhm match` searches a query frame's), so uploads without those
   // bars, or with others, match it. The vPDQ lines stay the reference's.
   options.hashing.video.crop_bars = !no_bars;
+  auto media = media_policy_from_flags(media_flags);
+  if (!media) return usage_error("add", media.status().message());
+  options.hashing.video.media = *media;
   options.label = label;
   options.external_id = external_id;
   options.skip_unsupported = skip_unsupported;

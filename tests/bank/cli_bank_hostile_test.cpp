@@ -3,6 +3,7 @@
 // internal error (exit 3) or a half-done add; text that is not UTF-8 is stored as given
 // and written as valid JSON.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
@@ -96,6 +97,28 @@ TEST(CliBankHostile, JsonLinesThatCrashedAddAreErrorsOfTheirFile) {
   auto stats = test::run_vhm("bank stats " + bank + " --json");
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
   EXPECT_EQ(json_of(stats.out)["contents_live"], 1);
+}
+
+// FIFOs named as a hash file or an @list blocked `vhm bank add` forever: refused
+// unread, named, and the other inputs added. (timeout(1) only ends a hang; the test
+// then fails on its exit code.)
+TEST(CliBankHostile, FifosGivenToAddAreRefusedUnread) {
+  TempBankDir dir;
+  const std::string bank = dir.bank();
+  ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+  std::mt19937_64 rng(95);
+  const std::string fifo = dir.file("hashes.txt"), list = dir.file("list.txt"), good = dir.file("good.txt");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ASSERT_EQ(::mkfifo(list.c_str(), 0600), 0);
+  write(good, hex_of(rng) + "\n");
+  auto r = test::run_command("timeout 60 " + std::string(VHM_BINARY) + " bank add " + bank + " " + fifo + " " + good);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("FIFO"), std::string::npos) << r.err;
+  auto stats = test::run_vhm("bank stats " + bank + " --json");
+  EXPECT_EQ(json_of(stats.out)["contents_live"], 1);
+  r = test::run_command("timeout 60 " + std::string(VHM_BINARY) + " bank add " + bank + " @" + list);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("FIFO"), std::string::npos) << r.err;
 }
 
 TEST(CliBankHostile, ADuplicateExternalIdNamesTheInputAndLine) {
