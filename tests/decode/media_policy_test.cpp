@@ -96,6 +96,15 @@ TEST(MediaPolicy, LocatesInputsAndAppliesTheAccessRules) {
     auto r = locate_media(url, none);
     ASSERT_FALSE(r.is_ok()) << url;
     EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << url;
+    EXPECT_NE(r.status().message().find("are off here"), std::string::npos) << r.status().to_string();
+  }
+  MediaAccess files_only;
+  files_only.protocols = {MediaProtocol::kFile};
+  EXPECT_TRUE(locate_media("clip.mp4", files_only).is_ok());
+  for (const char* url : {"-", "http://x/y.mp4", "https://x/y.mp4"}) {
+    auto r = locate_media(url, files_only);
+    ASSERT_FALSE(r.is_ok()) << url;
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << url;
     EXPECT_NE(r.status().message().find("not allowed"), std::string::npos) << r.status().to_string();
   }
 

@@ -159,6 +159,9 @@ TEST_F(Serve, UploadsAreDecodedFromTheirOwnBytesOnly) {
   const int port = origin.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread serving([&] { origin.listen_after_bind(); });
+  // httplib's stop() is lost if it comes before listen_after_bind() marks the server
+  // running: wait for that first.
+  while (!origin.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v.m3u8";
   for (const std::string& body :
        {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + url + "\n",
