@@ -7,6 +7,7 @@
 #include <faiss/index_io.h>
 #include <omp.h>
 
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <string>
@@ -26,6 +27,12 @@ struct Writer : faiss::IOWriter {
   Status status;
 };
 
+// FAISS's reader sizes a vector from the 8-byte count before it (up to 2^40 elements,
+// zero-filled, so touched) before reading its items: a crafted file could make it
+// allocate far more than the file holds. Every 8-byte scalar FAISS reads (counts, ntotal,
+// nlist) is therefore refused when it exceeds the bytes left, which no count in a valid
+// FAISS binary index does (each counted thing takes at least a byte); FAISS then throws
+// "read error", which guarded() turns into kCorrupt.
 struct Reader : faiss::IOReader {
   explicit Reader(index_file::Reader& r) : in(r) {}
   size_t operator()(void* ptr, size_t size, size_t nitems) override {
@@ -33,6 +40,11 @@ struct Reader : faiss::IOReader {
     const uint64_t can = in.remaining() / size;
     const size_t n = static_cast<size_t>(std::min<uint64_t>(can, nitems));
     if (n && !in.read(ptr, n * size).is_ok()) return 0;
+    if (size == 8 && nitems == 1 && n == 1) {
+      uint64_t value = 0;
+      std::memcpy(&value, ptr, sizeof value);
+      if (value > in.remaining()) return 0;
+    }
     return n;
   }
   index_file::Reader& in;

@@ -105,26 +105,40 @@ Status IndexFaissFlat::knn(std::span<const Hash256> queries, int k, std::vector<
   return faiss_util::knn(*index_, queries, k, nullptr, neighbors, index_detail::resolve_threads(options));
 }
 
+// The payload is vhm's own, as faiss-mih's: the ids, a tag, then the codes, added to a
+// fresh index at load. FAISS's own reader sizes its vectors from the file before it
+// reads them (up to 2^40 elements, zero-filled): a crafted cache could make it allocate
+// and touch gigabytes. Here every length is checked against the file first.
+namespace {
+constexpr uint64_t kCodesTag = 0x53444F434C464656ULL;  // "VFFLCODS": ids and codes, nothing of FAISS's
+}  // namespace
+
 Status IndexFaissFlat::save(const std::string& path) const {
+  const auto* m = idmap(index_);
+  const auto* flat = static_cast<const faiss::IndexBinaryFlat*>(m->index);
   return index_file::write_file(path, spec(), size(), [&](index_file::Writer& w) {
-    faiss_util::Writer fw(w);
-    VHM_RETURN_IF_ERROR(faiss_util::guarded("write_index_binary", [&] { faiss::write_index_binary(index_.get(), &fw); },
-                                            StatusCode::kIoError));
-    return fw.status;
+    VHM_RETURN_IF_ERROR(w.write_vector(m->id_map));
+    VHM_RETURN_IF_ERROR(w.write_u64(kCodesTag));
+    return w.write_vector(flat->xb);
   });
 }
 
 Result<std::unique_ptr<IndexFaissFlat>> IndexFaissFlat::load(index_file::Reader& r) {
   auto index = std::make_unique<IndexFaissFlat>();
-  auto owned = faiss_util::read_binary_index(r);
-  if (!owned) return owned.status();
-  faiss::IndexBinary* raw = owned->get();
-  auto* map = dynamic_cast<faiss::IndexBinaryIDMap*>(raw);
-  if (!map || !dynamic_cast<faiss::IndexBinaryFlat*>(map->index) || map->d != Hash256::kBits ||
-      static_cast<uint64_t>(map->ntotal) != r.header().count)
-    return r.corrupt("not a 256-bit FAISS IndexBinaryIDMap(IndexBinaryFlat)");
+  std::vector<HashId> ids;
+  VHM_RETURN_IF_ERROR(r.read_vector(ids, r.header().count));
+  uint64_t tag = 0;
+  VHM_RETURN_IF_ERROR(r.read_u64(tag));
+  if (tag != kCodesTag) return r.corrupt("not a faiss-flat payload of this vhm (an older one held FAISS's index)");
+  std::vector<uint8_t> codes;
+  VHM_RETURN_IF_ERROR(r.read_vector(codes, r.header().count * sizeof(Hash256)));
+  if (ids.size() != r.header().count || codes.size() != ids.size() * sizeof(Hash256))
+    return r.corrupt("code and id counts disagree with the header");
   VHM_RETURN_IF_ERROR(r.finish());
-  index->index_ = std::move(*owned);
+  if (!ids.empty())
+    VHM_RETURN_IF_ERROR(faiss_util::guarded("add", [&] {
+      index->index_->add_with_ids(static_cast<faiss::IndexBinary::idx_t>(ids.size()), codes.data(), ids.data());
+    }));
   return index;
 }
 

@@ -3,6 +3,7 @@
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryIVF.h>
 #include <faiss/impl/IDSelector.h>
+#include <faiss/invlists/InvertedLists.h>
 #include <faiss/index_io.h>
 
 #include <algorithm>
@@ -124,14 +125,36 @@ Status IndexFaissIvf::knn(std::span<const Hash256> queries, int k, std::vector<N
   return faiss_util::knn(*index_, queries, k, nullptr, neighbors, index_detail::resolve_threads(options));
 }
 
+// The payload is vhm's own, as faiss-flat's and faiss-mih's: whether trained, then the
+// centroids and each inverted list's ids and codes. FAISS's reader sized its inverted
+// lists from counts in the file before reading them (each list's count times 32 bytes,
+// zero-filled): a crafted cache made it allocate and touch all of memory. Here every
+// length is checked against the file before anything is allocated, and FAISS is handed
+// only centroids and entries to add.
+namespace {
+constexpr uint64_t kListsTag = 0x5354534C46564956ULL;  // "VIVFLSTS": centroids, then list by list
+}  // namespace
+
 Status IndexFaissIvf::save(const std::string& path) const {
   return index_file::write_file(path, spec(), size(), [&](index_file::Writer& w) {
     VHM_RETURN_IF_ERROR(w.write_u64(index_ ? 1 : 0));
     if (!index_) return Status::ok();
-    faiss_util::Writer fw(w);
-    VHM_RETURN_IF_ERROR(faiss_util::guarded("write_index_binary", [&] { faiss::write_index_binary(index_.get(), &fw); },
-                                            StatusCode::kIoError));
-    return fw.status;
+    const auto* quantizer = dynamic_cast<const faiss::IndexBinaryFlat*>(index_->quantizer);
+    if (!quantizer) return Status(StatusCode::kInternal, "ivf: quantizer is not an IndexBinaryFlat");
+    VHM_RETURN_IF_ERROR(w.write_u64(kListsTag));
+    VHM_RETURN_IF_ERROR(w.write_u64(index_->nlist));
+    VHM_RETURN_IF_ERROR(w.write_vector(quantizer->xb));
+    const faiss::InvertedLists& lists = *index_->invlists;
+    for (size_t l = 0; l < index_->nlist; ++l) {
+      const size_t n = lists.list_size(l);
+      faiss::InvertedLists::ScopedIds ids(&lists, l);
+      faiss::InvertedLists::ScopedCodes codes(&lists, l);
+      const std::vector<HashId> list_ids(ids.get(), ids.get() + n);
+      const std::vector<uint8_t> list_codes(codes.get(), codes.get() + n * sizeof(Hash256));
+      VHM_RETURN_IF_ERROR(w.write_vector(list_ids));
+      VHM_RETURN_IF_ERROR(w.write_vector(list_codes));
+    }
+    return Status::ok();
   });
 }
 
@@ -140,21 +163,45 @@ Result<std::unique_ptr<IndexFaissIvf>> IndexFaissIvf::load(index_file::Reader& r
   uint64_t trained = 0;
   VHM_RETURN_IF_ERROR(r.read_u64(trained));
   if (trained > 1) return r.corrupt("bad IVF flag");
-  if (trained) {
-    auto owned = faiss_util::read_binary_index(r);
-    if (!owned) return owned.status();
-    faiss::IndexBinary* raw = owned->get();
-    auto* ivf = dynamic_cast<faiss::IndexBinaryIVF*>(raw);
-    if (!ivf || ivf->d != Hash256::kBits || static_cast<uint64_t>(ivf->ntotal) != r.header().count ||
-        (nlist && ivf->nlist != static_cast<size_t>(nlist)))
-      return r.corrupt("not the FAISS IndexBinaryIVF its spec names");
-    ivf->nprobe = static_cast<size_t>(std::min<int>(nprobe, static_cast<int>(ivf->nlist)));
-    owned->release();
-    index->index_.reset(ivf);
-  } else if (r.header().count != 0) {
-    return r.corrupt("untrained IVF with codes");
+  if (!trained) {
+    if (r.header().count != 0) return r.corrupt("untrained IVF with codes");
+    VHM_RETURN_IF_ERROR(r.finish());
+    return index;
   }
+  uint64_t tag = 0, lists = 0;
+  VHM_RETURN_IF_ERROR(r.read_u64(tag));
+  if (tag != kListsTag) return r.corrupt("not an ivf payload of this vhm (an older one held FAISS's index)");
+  VHM_RETURN_IF_ERROR(r.read_u64(lists));
+  if (lists == 0 || lists > r.remaining() / 16 || (nlist && lists != static_cast<uint64_t>(nlist)))
+    return r.corrupt("an IVF list count that does not fit the file or the spec");
+  std::vector<uint8_t> centroids;
+  VHM_RETURN_IF_ERROR(r.read_vector(centroids, lists * sizeof(Hash256)));
+  if (centroids.size() != lists * sizeof(Hash256)) return r.corrupt("centroids do not match the list count");
+  auto quantizer = std::make_unique<faiss::IndexBinaryFlat>(Hash256::kBits);
+  VHM_RETURN_IF_ERROR(faiss_util::guarded(
+      "add centroids", [&] { quantizer->add(static_cast<faiss::IndexBinary::idx_t>(lists), centroids.data()); }));
+  auto ivf = std::make_unique<faiss::IndexBinaryIVF>(quantizer.get(), Hash256::kBits, static_cast<size_t>(lists));
+  quantizer.release();
+  ivf->own_fields = true;
+  ivf->is_trained = true;
+  ivf->nprobe = static_cast<size_t>(std::min<uint64_t>(static_cast<uint64_t>(std::max(nprobe, 1)), lists));
+  uint64_t total = 0;
+  for (uint64_t l = 0; l < lists; ++l) {
+    std::vector<HashId> ids;
+    std::vector<uint8_t> codes;
+    VHM_RETURN_IF_ERROR(r.read_vector(ids, r.header().count - total));
+    VHM_RETURN_IF_ERROR(r.read_vector(codes, ids.size() * sizeof(Hash256)));
+    if (codes.size() != ids.size() * sizeof(Hash256)) return r.corrupt("an IVF list's codes and ids disagree");
+    if (!ids.empty())
+      VHM_RETURN_IF_ERROR(faiss_util::guarded("add entries", [&] {
+        ivf->invlists->add_entries(static_cast<size_t>(l), ids.size(), ids.data(), codes.data());
+      }));
+    total += ids.size();
+  }
+  if (total != r.header().count) return r.corrupt("IVF lists hold another number of codes than the header");
   VHM_RETURN_IF_ERROR(r.finish());
+  ivf->ntotal = static_cast<faiss::IndexBinary::idx_t>(total);
+  index->index_ = std::move(ivf);
   return index;
 }
 

@@ -1,6 +1,9 @@
 // Every HashIndex behind the factory against brute force: exactness at distances 0..64
 // on random and clustered banks, ids, duplicates, removal, k-NN, save/load, empty.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <fstream>
+#include <cstring>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -343,6 +346,67 @@ TEST(IndexFactory, AFaissMihPayloadIsNeverParsedByFaiss) {
   auto r = load_hash_index(path);
   EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().to_string();
   EXPECT_NE(r.status().message().find("older one held FAISS's tables"), std::string::npos) << r.status().to_string();
+  std::remove(path.c_str());
+}
+
+// FAISS's own reader sized a vector from a count in the file before reading it: a
+// crafted faiss-flat or ivf cache declaring 2^39 codes made it allocate (and zero) that
+// much. faiss-flat's payload is vhm's own now; ivf's FAISS counts are checked against
+// the bytes left first. Both are kCorrupt with memory untouched.
+TEST(IndexFactory, CraftedFaissCountsAreRefusedBeforeAllocation) {
+  const std::string path = temp_path("faiss_counts");
+  // faiss-flat: an old FAISS payload (fourcc, then a huge vector length).
+  Status st = index_file::write_file(path, "faiss-flat", 0, [&](index_file::Writer& w) {
+    const std::vector<HashId> none;
+    VHM_RETURN_IF_ERROR(w.write_vector(none));
+    return w.write_u64(uint64_t{1} << 39);
+  });
+  ASSERT_TRUE(st.is_ok()) << st.to_string();
+  auto r = load_hash_index(path);
+  EXPECT_EQ(r.status().code(), StatusCode::kCorrupt) << r.status().to_string();
+  EXPECT_NE(r.status().message().find("older one held FAISS's index"), std::string::npos) << r.status().to_string();
+
+  // ivf: a real trained index's FAISS payload with each count in turn made huge, written back with
+  // a right checksum (as a crafted cache would be), so that FAISS's reader sees it.
+  auto ivf = make_hash_index("ivf:4");
+  ASSERT_TRUE(ivf.is_ok());
+  const Bank bank = clustered_bank(8, 40, 71);
+  ASSERT_TRUE((*ivf)->add(bank.codes, bank.ids).is_ok());
+  ASSERT_TRUE((*ivf)->save(path).is_ok());
+  const std::string spec = (*ivf)->spec();
+  std::ifstream saved(path, std::ios::binary);
+  const std::string payload =
+      std::string(std::istreambuf_iterator<char>(saved), std::istreambuf_iterator<char>()).substr(index_file::kHeaderBytes);
+  const uint64_t ntotal = bank.codes.size();
+  int patched = 0, refused = 0;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  for (size_t i = 0; i + 8 <= payload.size(); ++i) {
+    uint64_t v;
+    std::memcpy(&v, payload.data() + i, 8);
+    if (v == 0 || v > payload.size()) continue;  // what could be a count of something in the file
+    std::string crafted = payload;
+    // 2^30 elements: small enough for the allocation to succeed and be zero-filled
+    // (1 GB and more), which is what must not happen.
+    const uint64_t huge = uint64_t{1} << 30;
+    std::memcpy(crafted.data() + i, &huge, 8);
+    ASSERT_TRUE(index_file::write_file(path, spec, ntotal, [&](index_file::Writer& w) {
+                  return w.write(crafted.data(), crafted.size());
+                }).is_ok());
+    ++patched;
+    // Where the value was a count, the load is refused; where it was data (an id, a
+    // code), it may load: either way nothing the size of the count is allocated.
+    auto bad = load_hash_index(path);
+    if (!bad.is_ok()) {
+      EXPECT_EQ(bad.status().code(), StatusCode::kCorrupt) << bad.status().to_string();
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 0);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 512 * 1024) << "KiB grown while loading crafted files";
+  EXPECT_GT(patched, 0);
   std::remove(path.c_str());
 }
 
