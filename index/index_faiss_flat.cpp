@@ -4,7 +4,6 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/IDSelector.h>
-#include <faiss/index_io.h>
 
 #include "index/faiss_util.h"
 #include "index/search_util.h"

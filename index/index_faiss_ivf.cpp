@@ -4,7 +4,6 @@
 #include <faiss/IndexBinaryIVF.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/invlists/InvertedLists.h>
-#include <faiss/index_io.h>
 
 #include <algorithm>
 #include <bit>

@@ -2,7 +2,6 @@
 
 #include <faiss/IndexBinaryFlat.h>
 #include <faiss/IndexBinaryHash.h>
-#include <faiss/index_io.h>
 
 #include <cmath>
 
