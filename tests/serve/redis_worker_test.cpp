@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <mutex>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -266,19 +268,50 @@ TEST_F(RedisWorker, AJobIdIsPublishedOnce) {
   EXPECT_EQ(result_key("twice"), first);
 }
 
-// (5) SIGTERM while a job is in hand: the job is finished (published and acked), then
-// the daemon exits 0.
+// (5) SIGTERM while a job is provably in hand: the job's video comes from a local
+// HTTP origin that holds its answer until the signal has been sent and the daemon says
+// it is stopping. The job is still finished (published and acked), then exit 0.
 TEST_F(RedisWorker, SigtermFinishesTheJobInHandAndExitsZero) {
   create_group();
-  auto daemon = start_daemon();
+  httplib::Server origin;
+  std::mutex m;
+  std::condition_variable cv;
+  bool asked = false, released = false;
+  const std::string video = test::read_text_file(video_path("doorknob-hd-no-bar.mp4"));
+  origin.Get("/v.mp4", [&](const httplib::Request&, httplib::Response& res) {
+    std::unique_lock lock(m);
+    asked = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return released; });
+    res.set_content(video, "video/mp4");
+  });
+  const int port = origin.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread serving([&] { origin.listen_after_bind(); });
+  while (!origin.is_running()) std::this_thread::sleep_for(milliseconds(1));
+  auto daemon = start_daemon({"--allow-protocols", "http"}, "");
   ASSERT_NE(daemon, nullptr);
-  xadd({{"job", "last"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
-  // Delivered (pending) is "in hand"; it may also be finished already, which is fine.
-  eventually([&] { return pending() == 1 || !results().empty(); });
-  auto stopped = daemon->stop();
+  xadd({{"job", "last"}, {"path", "http://127.0.0.1:" + std::to_string(port) + "/v.mp4"}, {"kind", "video"}});
+  {
+    std::unique_lock lock(m);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(30), [&] { return asked; })) << daemon->output();
+  }
+  EXPECT_TRUE(results().empty());
+  Result<int> stopped = Status(StatusCode::kInternal, "not stopped");
+  std::thread stopper([&] { stopped = daemon->stop(); });
+  EXPECT_TRUE(eventually([&] { return daemon->output().find("stopping") != std::string::npos; })) << daemon->output();
+  {
+    std::lock_guard lock(m);
+    released = true;
+  }
+  cv.notify_all();
+  stopper.join();
+  origin.stop();
+  serving.join();
   ASSERT_TRUE(stopped.is_ok()) << stopped.status().to_string();
   EXPECT_EQ(*stopped, 0) << daemon->output();
-  EXPECT_EQ(results().size(), 1u) << daemon->output();
+  ASSERT_EQ(results().size(), 1u) << daemon->output();
+  EXPECT_TRUE(matched(results()[0].result, "te:doorknob")) << results()[0].result.dump();
   EXPECT_EQ(pending(), 0);
 }
 
