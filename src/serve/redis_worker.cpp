@@ -95,6 +95,7 @@ class Worker {
   // Logs the first failure of an outage only, drops the connection, waits (in slices,
   // so that a stop is not held up by the back-off).
   void lost(const Status& s, int& failures) {
+    ++stats_.connect_failures;
     if (failures == 0) {
       ++stats_.connection_losses;
       spdlog::warn("redis worker {}: {}; reconnecting with back-off", consumer_, s.to_string());
@@ -297,6 +298,7 @@ nlohmann::json RedisWorkers::stats_json() const {
             {"jobs_retried", stats_.retried.load()},
             {"jobs_dead_lettered", stats_.dead_lettered.load()},
             {"connection_losses", stats_.connection_losses.load()},
+            {"connect_failures", stats_.connect_failures.load()},
             {"frames_hashed", stats_.frames_hashed.load()}}}};
 }
 

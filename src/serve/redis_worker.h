@@ -56,7 +56,8 @@ struct RedisWorkerStats {
   std::atomic<int64_t> duplicates{0};  // jobs whose result was already stored
   std::atomic<int64_t> retried{0};     // left pending because the bank failed
   std::atomic<int64_t> dead_lettered{0};  // moved to the dead-letter stream
-  std::atomic<int64_t> connection_losses{0};
+  std::atomic<int64_t> connection_losses{0};  // outages (one per run of failures)
+  std::atomic<int64_t> connect_failures{0};   // failed tries, every one
   std::atomic<int64_t> frames_hashed{0};
 };
 
