@@ -567,16 +567,20 @@ TEST(Bank, AnotherProcessAddsAndRemovesWhileThisOneLooksUp) {
   }
   ::close(to_parent[1]);
   ::close(to_child[0]);
+  // Declared before the guard, so that they outlive its destructor, which sets `done`
+  // and joins `looker` (the looker reads `reader` and the counters until then).
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0}, lookups{0};
+  std::unique_ptr<Bank> reader;
+  std::thread looker;
   ChildGuard guard;
   guard.pid = child;
   guard.fds = {to_parent[0], to_child[1]};
-  auto reader = open_ok(dir.bank());
+  reader = open_ok(dir.bank());
   ASSERT_TRUE(reader);
   // Lookups on another thread all along: none may fail or block on the writer.
-  std::atomic<bool> done{false};
-  std::atomic<int> failures{0}, lookups{0};
   guard.stop = &done;
-  std::thread looker([&] {
+  looker = std::thread([&] {
     std::vector<Hash256> q{batches[0][1].hash, batches[5][1].hash};
     while (!done) {
       if (!reader->lookup(q, 8)) ++failures;
