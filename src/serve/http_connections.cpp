@@ -154,7 +154,10 @@ class GuardedHttpServer::Queue final : public httplib::TaskQueue {
       refusals_.push_back(std::move(fn));
     } else {
       jobs_.push_back(std::move(fn));
-      if (idle_ == 0 && workers_.size() < max_) workers_.emplace_back([this] { run(jobs_); });
+      // Every waiting connection needs a thread of its own: idle threads each take one,
+      // the rest get new threads (a connection left queued would wait for another one,
+      // a keep-alive connection, to end).
+      if (jobs_.size() > idle_ && workers_.size() < max_) workers_.emplace_back([this] { run(jobs_); });
     }
     wake_.notify_all();
   }
