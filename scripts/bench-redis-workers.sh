@@ -20,7 +20,7 @@ mapfile -t vids < <(ls $V/*.mp4)
 for N in 1 2; do
   S=bench$N
   $R XGROUP CREATE $S:jobs vhm 0 MKSTREAM >/dev/null
-  $VHM serve --bank $BANK --redis redis://127.0.0.1:$PORT --no-http --workers $N --hash-threads $HT --stream $S:jobs --results $S:results --result-prefix $S:result: 2>/dev/null &
+  $VHM serve --bank $BANK --redis redis://127.0.0.1:$PORT --no-http --workers $N --hash-threads $HT --allow-paths "$V" --stream $S:jobs --results $S:results --result-prefix $S:result: 2>/dev/null &
   DPID=$!
   sleep 1
   t0=$(date +%s.%N)
