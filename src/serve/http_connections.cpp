@@ -131,6 +131,8 @@ class DeadlineStream final : public httplib::Stream {
 thread_local DeadlineStream* t_stream = nullptr;
 // Set on the thread that answers connections over the limit.
 thread_local bool t_refusing = false;
+// Set once this thread's connection has given its slot back (before its close).
+thread_local bool t_slot_released = false;
 
 }  // namespace
 
@@ -147,6 +149,16 @@ class GuardedHttpServer::Queue final : public httplib::TaskQueue {
     });
   }
   ~Queue() override { shutdown(); }
+
+  // The calling connection thread's slot is free again. Called before the socket is
+  // closed: a client that sees the close and connects again at once must find the slot
+  // free, not be refused by a thread that has not returned yet.
+  void release_slot() {
+    std::lock_guard lock(mutex_);
+    if (t_slot_released || t_refusing) return;
+    t_slot_released = true;
+    --busy_;
+  }
 
   void enqueue(std::function<void()> fn) override {
     std::lock_guard lock(mutex_);
@@ -185,10 +197,11 @@ class GuardedHttpServer::Queue final : public httplib::TaskQueue {
       std::function<void()> fn = std::move(queue.front());
       queue.pop_front();
       if (counted) ++busy_;
+      t_slot_released = false;
       lock.unlock();
       fn();
       lock.lock();
-      if (counted) --busy_;
+      if (counted && !t_slot_released) --busy_;
     }
   }
 
@@ -204,7 +217,10 @@ class GuardedHttpServer::Queue final : public httplib::TaskQueue {
 };
 
 GuardedHttpServer::GuardedHttpServer(const ConnectionLimits& limits) : limits_(limits) {
-  new_task_queue = [this] { return new Queue(limits_.max_connections); };
+  new_task_queue = [this] {
+    queue_ = new Queue(limits_.max_connections);
+    return queue_;
+  };
 }
 
 void GuardedHttpServer::widen_backlog() {
@@ -276,9 +292,10 @@ bool GuardedHttpServer::process_and_close_socket(socket_t sock) {
     if (!ok || connection_closed || stream.close_requested() || stream.timed_out()) break;
   }
   if (stream.close_requested()) linger(sock);
+  --counters_.open;
+  if (queue_) queue_->release_slot();
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
-  --counters_.open;
   return ok;
 }
 

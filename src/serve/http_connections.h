@@ -61,6 +61,9 @@ class GuardedHttpServer : public httplib::Server {
 
   const ConnectionLimits limits_;
   ConnectionCounters counters_;
+  // The connection threads' queue, made by httplib's listen() through new_task_queue
+  // and owned by httplib (deleted when listen() returns, after the last connection).
+  Queue* queue_ = nullptr;
 };
 
 }  // namespace vhm::serve
