@@ -166,8 +166,9 @@ fuzz_one() {
   [ -s "$work/dicts/$t.dict" ] && dict=(-dict="$work/dicts/$t.dict")
   local rc=0 before after
   before=$(find "$work/crashes/$t" -type f | wc -l)
+  rm -f "$work/logs/$t.oracle.log"
   # shellcheck disable=SC2086 # VHM_FUZZ_ARGS: extra libFuzzer flags, split on spaces
-  "$bin" -max_total_time="$secs" -timeout="$timeout_s" "${limits[@]}" -print_final_stats=1 \
+  VHM_FUZZ_ORACLE_LOG=$work/logs/$t.oracle.log "$bin" -max_total_time="$secs" -timeout="$timeout_s" "${limits[@]}" -print_final_stats=1 \
     -artifact_prefix="$work/crashes/$t/" "${dict[@]}" "${keep_going[@]}" ${VHM_FUZZ_ARGS:-} \
     "$work/corpus/$t" "$work/seeds/$t" > "$work/logs/$t.log" 2>&1 || rc=$?
   after=$(find "$work/crashes/$t" -type f | wc -l)
@@ -181,14 +182,15 @@ fuzz_one() {
   [ "$rc" -eq 0 ] || [ -n "$note" ]
 }
 
-# A finding in one line, without addresses, numbers or quoted input: what tells a new
-# finding from one already pending. The exception's what(), else the oracle's message,
-# else a failed assert(), else the sanitizer's or libFuzzer's SUMMARY.
+# A finding in one line, without addresses, numbers, quoted input or parenthesised
+# detail (binary paths, build ids): what tells a new finding from one already pending.
+# The exception's what(), else the oracle's message, else a failed assert(), else the
+# sanitizer's or libFuzzer's SUMMARY.
 signature() {
   local line
   line=$(grep -m1 -E '^  what\(\): ' "$1" || grep -m1 -E '==vhm-fuzz== oracle failed' "$1" ||
          grep -m1 -E 'Assertion .* failed' "$1" || grep -m1 -E '^SUMMARY: ' "$1" || echo "no report")
-  echo "$line" | sed -E "s/0x[0-9a-f]+//g; s/'[^']*'//g; s/[0-9]+//g"
+  echo "$line" | sed -E "s/\([^)]*\)//g; s/0x[0-9a-f]+//g; s/'[^']*'//g; s/[0-9]+//g; s/  +/ /g"
 }
 
 # One line per run: executions, exec/s, coverage and corpus, and the finding if any.
@@ -222,9 +224,16 @@ summary_findings() {
   printf 'fuzz %-12s %9s execs %6s/s  %-40s findings:\n' "$t" "${execs:-?}" "${rate:-?}" "${status:-}"
   for f in "$work/crashes/$t"/*; do
     [ -s "$f" ] || continue
-    "$(binary "$t")" -runs=1 -timeout="$timeout_s" "${limits[@]}" "$f" > "$log" 2>&1 && continue
-    printf '  %s  %s\n' "${f##*/}" "$(signature "$log")"
+    if "$(binary "$t")" -runs=1 -timeout="$timeout_s" "${limits[@]}" "$f" > "$log" 2>&1; then
+      printf '  %s  passes when run alone (it needed the state earlier inputs left)\n' "${f##*/}"
+    else
+      printf '  %s  %s\n' "${f##*/}" "$(signature "$log")"
+    fi
   done
+  if [ -s "$work/logs/$t.oracle.log" ]; then
+    echo "  oracle messages of the run (logs/$t.oracle.log), by count:"
+    sort "$work/logs/$t.oracle.log" | uniq -c | sort -rn | head -5 | cut -c1-200 | sed 's/^/    /'
+  fi
 }
 
 # The pending inputs of TARGET that still fail, one "FILE<TAB>SIGNATURE" a line.

@@ -7,9 +7,14 @@
 // effort on what vhm's handlers read:
 //
 //   METHOD TARGET\n          e.g. "POST /v1/lookup?x=1\n"; a METHOD that is not 1..16
-//   Name: value\n ...        capitals is sent as POST; TARGET goes as the client sends it
-//   \n                       (it percent-encodes spaces and bytes >= 0x80)
-//   BODY                     every byte after the blank line
+//   Name: value\n ...        capitals is sent as POST; bytes of TARGET outside visible
+//   \n                       ASCII are sent as %XX; a header that is not a token name
+//   BODY                     and a value without control bytes is dropped; the body is
+//                            every byte after the blank line
+//
+// So every request is well formed HTTP: the fuzzer's effort goes to what vhm reads (a
+// malformed request line or header is answered, or dropped, by httplib before vhm
+// sees anything).
 //
 // Framing headers (Content-Length, Transfer-Encoding, Connection, Host, Expect) are
 // dropped: the client writes its own, and a lying Content-Length would only test how
@@ -54,6 +59,19 @@ struct Daemon {
 // exit(), and nothing here holds data to flush).
 Daemon* g_daemon = nullptr;
 
+// The one client, replaced when its connection is lost.
+void new_client() {
+  auto client = std::make_unique<httplib::Client>("127.0.0.1", g_daemon->server->port());
+  client->set_keep_alive(true);
+  client->set_url_encode(false);  // request_target() already encoded what needs it
+  // Longer than any -timeout scripts/fuzz.sh gives libFuzzer, so that a hang is
+  // reported by libFuzzer with its input rather than by the client as an error.
+  client->set_read_timeout(600, 0);
+  client->set_write_timeout(600, 0);
+  client->set_connection_timeout(10, 0);
+  g_daemon->client = std::move(client);
+}
+
 void start_daemon() {
   auto* d = new Daemon;
   d->made = fuzz::make_fuzz_bank("bank");
@@ -73,14 +91,8 @@ void start_daemon() {
   d->server = std::make_unique<serve::Server>(*d->bank, config, options);
   if (Status s = d->server->bind(); !s.is_ok()) fuzz::fail("bind: " + s.to_string());
   std::thread([server = d->server.get()] { (void)server->serve(); }).detach();
-  d->client = std::make_unique<httplib::Client>("127.0.0.1", d->server->port());
-  d->client->set_keep_alive(true);
-  // Longer than any -timeout scripts/fuzz.sh gives libFuzzer, so that a hang is
-  // reported by libFuzzer with its input rather than by the client as an error.
-  d->client->set_read_timeout(600, 0);
-  d->client->set_write_timeout(600, 0);
-  d->client->set_connection_timeout(10, 0);
   g_daemon = d;
+  new_client();
 }
 
 std::string lower(std::string s) {
@@ -92,6 +104,37 @@ bool framing_header(const std::string& name) {
   const std::string n = lower(name);
   return n == "content-length" || n == "transfer-encoding" || n == "connection" || n == "host" || n == "expect" ||
          n == "range";
+}
+
+// RFC 9110 token characters: what a header name may hold. A name with other bytes is
+// a malformed request, which the server may drop unanswered (httplib does).
+bool token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
+    return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+// A header value without control bytes other than tab (a CR or LF would end it early).
+bool field_value(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); });
+}
+
+// The request target as a client may send it: bytes outside visible ASCII as %XX (the
+// server decodes them back, so every byte still reaches the query parser), and "/"
+// for none. Without this a space or a control byte breaks the request line itself.
+std::string request_target(std::string_view raw) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : raw) {
+    if (c > 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out.empty() ? "/" : out;
 }
 
 bool plain_method(std::string_view m) {
@@ -139,21 +182,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t space = line.find(' ');
   const std::string_view method = line.substr(0, space);
   req.method = plain_method(method) ? std::string(method) : "POST";
-  req.path = space == std::string_view::npos ? "/" : std::string(line.substr(space + 1));
+  req.path = request_target(space == std::string_view::npos ? std::string_view() : line.substr(space + 1));
   while (next_line(text, pos, line) && !line.empty()) {
     const size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0) continue;
+    if (colon == std::string_view::npos) continue;
     std::string name(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (!framing_header(name)) req.headers.emplace(std::move(name), std::string(value));
+    if (token(name) && field_value(value) && !framing_header(name)) req.headers.emplace(std::move(name), std::string(value));
   }
   req.body = std::string(text.substr(std::min(pos, text.size())));
 
   httplib::Response res;
   httplib::Error error = httplib::Error::Success;
-  if (!g_daemon->client->send(req, res, error))
-    fuzz::fail("no answer to " + req.method + " " + req.path + ": " + httplib::to_string(error));
+  if (!g_daemon->client->send(req, res, error)) {
+    // The keep-alive connection may have been closed by the server between two inputs
+    // (an idle or request-count limit): one more try on a new connection. No answer on
+    // a fresh connection either is a finding.
+    const std::string first = httplib::to_string(error);
+    new_client();
+    res = httplib::Response();
+    if (!g_daemon->client->send(req, res, error))
+      fuzz::fail("no answer to " + req.method + " " + req.path + ": " + first + ", then on a new connection " +
+                 httplib::to_string(error));
+  }
   if (res.status >= 500) fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) + ": " + res.body);
   if (!res.body.empty() && nlohmann::json::parse(res.body, nullptr, false).is_discarded())
     fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) + " with a body that is not JSON: " +

@@ -1,7 +1,8 @@
 // Index cache files (index/index_file.h, index/hash_index.h load_hash_index): the
-// header vhm writes and every index's payload behind it (flat, vhm's MIH, and FAISS's
-// own readers for faiss-flat, faiss-mih and ivf). A bank's index.vhmidx is a cache that
-// is checked, never trusted; a damaged one must be refused or rebuilt, not crash.
+// header vhm writes and every index's payload behind it (flat, MIH, faiss-flat,
+// faiss-mih and ivf: each its own vhm payload, none read by FAISS's readers since issue
+// 9). A bank's index.vhmidx is a cache that is checked, never trusted; a damaged one
+// must be refused or rebuilt, not crash.
 //
 // Input: one mode byte, then the file. The header and payload checksums stop almost
 // every mutation at the header, so the mode byte lets the fuzzer ask for them to be

@@ -57,6 +57,13 @@ std::string read_file(const std::string& path) {
 void fail(const std::string& what) {
   std::fprintf(stderr, "\n==vhm-fuzz== oracle failed: %s\n", what.c_str());
   std::fflush(stderr);
+  // libFuzzer's fork mode (scripts/fuzz.sh VHM_FUZZ_KEEP_GOING=1) keeps no job's output:
+  // the message goes to this file too, so that a long run says what it found.
+  if (const char* log = std::getenv("VHM_FUZZ_ORACLE_LOG"); log && *log)
+    if (std::FILE* f = std::fopen(log, "a")) {
+      std::fprintf(f, "%s\n", what.c_str());
+      std::fclose(f);
+    }
   std::abort();
 }
 
