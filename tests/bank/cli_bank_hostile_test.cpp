@@ -210,17 +210,11 @@ TEST(CliBankHostile, AddJsonOfAFileWhoseNameIsNotUtf8ExitsZeroOnce) {
 // The repro, with a real video: `vhm bank add B --label $'\xff' clip.mp4; vhm
 // match --bank B clip.mp4` aborted (exit 134).
 TEST(CliBankHostile, MatchingAContentWhoseLabelIsNotUtf8) {
-  auto corpus = test::corpus_dir();
-  if (!corpus) {
-    // A skip would hide the repro in CI: there the corpus must be present.
-    const char* ci = std::getenv("CI");
-    if (ci && std::string(ci) == "true") FAIL() << "shared corpus not found (CI=true): " << VHM_CORPUS_DIR;
-    GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")";
-  }
+  VHM_REQUIRE_CORPUS(corpus);
   TempBankDir dir;
   const std::string bank = dir.bank();
   ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
-  const std::string clip = *corpus + "/threatexchange/tmk/sample-videos/chair-19-sd-bar.mp4";
+  const std::string clip = corpus + "/threatexchange/tmk/sample-videos/chair-19-sd-bar.mp4";
   auto r = test::run_vhm("bank add " + bank + " --device cpu --sample 1s --label " + q("\xff") + " " + clip);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   r = test::run_vhm("match --bank " + bank + " --device cpu --sample 1s " + clip);

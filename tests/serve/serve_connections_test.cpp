@@ -117,7 +117,9 @@ class ServeConnections : public ::testing::Test {
   void SetUp() override {
     ::signal(SIGPIPE, SIG_IGN);
     auto corpus = test::corpus_dir();
-    if (!corpus) GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")";
+    if (!corpus) {
+      VHM_SKIP_WITHOUT_CORPUS();
+    }
     bank_ = test::make_doorknob_bank(*corpus, "connections");
     ASSERT_FALSE(bank_.empty());
   }

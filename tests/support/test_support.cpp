@@ -9,6 +9,7 @@
 #include <fstream>
 #include <random>
 #include <sstream>
+#include <string_view>
 
 namespace vhm::test {
 
@@ -17,6 +18,11 @@ std::optional<std::string> corpus_dir() {
   const std::string dir = env && *env ? env : VHM_CORPUS_DIR;
   if (std::filesystem::is_directory(dir + "/threatexchange")) return dir;
   return std::nullopt;
+}
+
+bool corpus_required() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string_view(ci) == "true";
 }
 
 OwnedImage random_image(int width, int height, PixelFormat format, uint32_t seed, int extra_stride) {

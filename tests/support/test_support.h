@@ -16,11 +16,25 @@ namespace vhm::test {
 // checkout), or nullopt when it is absent.
 std::optional<std::string> corpus_dir();
 
-// Skips the calling test with a clear message when the corpus is absent.
-#define VHM_REQUIRE_CORPUS(var)                                                        \
-  auto var##_opt = ::vhm::test::corpus_dir();                                          \
-  if (!var##_opt) GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " \
-                               << VHM_CORPUS_DIR << ")";                               \
+// Whether a missing corpus fails a test that needs it instead of skipping it: in CI
+// (CI=true), where the corpus is always present, a skip would pass every reference
+// test without running one.
+bool corpus_required();
+
+// Ends the calling test without the corpus: a failure in CI, a skip elsewhere.
+#define VHM_SKIP_WITHOUT_CORPUS()                                                              \
+  if (::vhm::test::corpus_required())                                                          \
+    FAIL() << "shared corpus not found, and CI=true requires it (set VHM_CORPUS or place it at " \
+           << VHM_CORPUS_DIR << ")";                                                           \
+  else                                                                                         \
+    GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")"
+
+// Declares `var`, the corpus directory, or ends the test as VHM_SKIP_WITHOUT_CORPUS says.
+#define VHM_REQUIRE_CORPUS(var)                    \
+  auto var##_opt = ::vhm::test::corpus_dir();      \
+  if (!var##_opt) {                                \
+    VHM_SKIP_WITHOUT_CORPUS();                     \
+  }                                                \
   const std::string var = *var##_opt
 
 // Random pixels with a fixed seed: smooth structure plus noise, so the DCT is not flat.
