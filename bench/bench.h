@@ -32,7 +32,7 @@ struct Mode {
   VideoSampling sampling = VideoSampling::kEveryFrame;
   double seconds = 0;
   int prune_distance = -1;
-  VideoHashConfig config(int threads, const std::string& device) const;
+  VideoHashConfig config(int threads, Device device) const;
 };
 std::optional<Mode> parse_mode(const std::string& text);
 // Parses a comma-separated list; on error names the bad item in `error`.

@@ -41,6 +41,7 @@ extern "C" {
 #include "accuracy_transforms.h"
 #include "bank/bank.h"
 #include "bench.h"
+#include "hash/hashing_presets.h"
 #include "bench_util.h"
 #include "environment.h"
 #include "match/matcher.h"
@@ -243,6 +244,11 @@ Options)");
     std::fprintf(stderr, "vhm bench accuracy: --modes: %s\n", error.c_str());
     return 2;
   }
+  const auto pdq_device = parse_device(device);
+  if (!pdq_device) {
+    std::fprintf(stderr, "vhm bench accuracy: --device must be %s, not '%s'\n", kDeviceChoices, device.c_str());
+    return 2;
+  }
   if (threads < 0 || thresholds.distance < 0 || thresholds.distance > 256 || thresholds.quality < 0 ||
       thresholds.quality > 100 || thresholds.query_threshold < 0 || thresholds.query_threshold > 100) {
     std::fprintf(stderr, "vhm bench accuracy: --threads >= 0, --distance 0..256, --quality 0..100, --query-threshold 0..100\n");
@@ -298,9 +304,12 @@ Options)");
   std::vector<Source> sources;
   const auto t_start = Clock::now();
   for (const auto& f : files) {
-    VideoHashConfig c = video::parse_mode("every-frame")->config(nthreads, device);
-    c.crop_bars = !bank_no_bars;  // as `vhm bank add` stores media: with the picture inside any bars
-    c.timestamps = TimestampMode::kPresentation;
+    // As `vhm bank add` stores media (its preset): every frame, the reference's
+    // timestamps, the picture inside any bars too (unless --bank-no-bars).
+    VideoHashConfig c = hashing_preset(HashingPreset::kBank).video;
+    c.threads = nthreads;
+    c.device = *pdq_device;
+    c.crop_bars = !bank_no_bars;
     std::fprintf(stderr, "accuracy: hashing source %s\n", video::base_name(f).c_str());
     auto h = hash_video(f, c);
     if (!h) {
@@ -384,7 +393,7 @@ Options)");
       std::fprintf(stderr, "accuracy: matching %zu variants, %s / %s (%zu/%zu)\n", variants.size(),
                    (*modes)[m].name.c_str(), configs[c].c_str(), pass, passes);
       MatchConfig mc;
-      mc.hashing.video = (*modes)[m].config(nthreads, device);
+      mc.hashing.video = (*modes)[m].config(nthreads, *pdq_device);
       mc.hashing.video.timestamps = TimestampMode::kPresentation;
       mc.hashing.video.compute_md5 = false;
       mc.hashing.video.crop_bars = configs[c] != "plain";

@@ -48,7 +48,7 @@ using nlohmann::json;
 namespace vhm::bench {
 namespace video {
 
-VideoHashConfig Mode::config(int threads, const std::string& device) const {
+VideoHashConfig Mode::config(int threads, Device device) const {
   VideoHashConfig c;
   c.sampling = sampling;
   c.seconds = sampling == VideoSampling::kEverySeconds ? seconds : 1.0;
@@ -504,6 +504,11 @@ Options)");
     std::fprintf(stderr, "vhm bench decode: --modes: %s\n", error.c_str());
     return 2;
   }
+  const auto pdq_device = parse_device(device);
+  if (!pdq_device) {
+    std::fprintf(stderr, "vhm bench decode: --device must be %s, not '%s'\n", kDeviceChoices, device.c_str());
+    return 2;
+  }
   if (files.empty()) {
     std::string where;
     files = video::default_videos(where);
@@ -569,7 +574,7 @@ Options)");
       }
       for (const Mode& m : *modes) {
         Row& r = mine[k++];
-        const VideoHashConfig config = m.config(threads, device);
+        const VideoHashConfig config = m.config(threads, *pdq_device);
         const auto c = video::run_in_child([&]() -> json {
           auto h = hash_video(file, config);
           if (!h) return {{"error", h.status().to_string()}};

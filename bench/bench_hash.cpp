@@ -152,6 +152,15 @@ Options)");
     std::fprintf(stderr, "vhm bench hash: --frames and --repeat must be >= 1\n");
     return 2;
   }
+  std::vector<Device> impls;
+  for (const auto& name : split(impls_arg)) {
+    const auto device = parse_device(name);
+    if (!device || *device == Device::kAuto) {
+      std::fprintf(stderr, "vhm bench hash: --impl: '%s' is not reference, cpu or gpu\n", name.c_str());
+      return 2;
+    }
+    impls.push_back(*device);
+  }
   std::vector<Size> sizes;
   for (const auto& s : split(sizes_arg)) {
     Size size;
@@ -181,18 +190,18 @@ Options)");
     std::vector<ImageView> views;
     for (const auto& p : pixels) views.push_back({p.data(), size.width, size.height, size.width, PixelFormat::kGray8});
     std::vector<PdqHash> expected(views.size());
-    auto reference = make_pdq_hasher({"reference", 1});
+    auto reference = make_pdq_hasher({Device::kReference, 1});
     if (Status s = (*reference)->hash(views, expected); !s.is_ok()) {
       std::fprintf(stderr, "vhm bench hash: %s\n", s.to_string().c_str());
       return 3;
     }
     double reference_ms = 0;
-    for (const auto& impl : split(impls_arg)) {
-      const std::vector<int> counts = impl == "cpu" ? thread_counts : std::vector<int>{1};
+    for (const Device impl : impls) {
+      const std::vector<int> counts = impl == Device::kCpu ? thread_counts : std::vector<int>{1};
       for (int threads : counts) {
         auto hasher = make_pdq_hasher({impl, threads});
         if (!hasher) {
-          if (impl == "gpu") {
+          if (impl == Device::kGpu) {
             if (!json && !gpu_skip_reported) std::cerr << "gpu: skipped (" << hasher.status().message() << ")\n";
             gpu_skip_reported = true;
             continue;
@@ -214,7 +223,7 @@ Options)");
         std::sort(ms.begin(), ms.end());
         Row row{size.name, (*hasher)->name(), threads, ms[ms.size() / 2], ms.front(), 0, 0, out == expected};
         row.frames_per_s = 1000.0 / row.ms_per_frame;
-        if (impl == "reference") reference_ms = row.ms_per_frame;
+        if (impl == Device::kReference) reference_ms = row.ms_per_frame;
         row.speedup_vs_reference = reference_ms > 0 ? reference_ms / row.ms_per_frame : 0;
         all_equal = all_equal && row.bits_equal;
         rows.push_back(row);

@@ -340,7 +340,7 @@ Options)");
 
   // ---- 2. the queries
   MatchConfig config;
-  config.hashing.video = mode->config(nthreads, "cpu");
+  config.hashing.video = mode->config(nthreads, Device::kCpu);
   config.hashing.video.crop_bars = !vm.count("no-bars");
   config.hashing.video.timestamps = TimestampMode::kPresentation;
   av_log_set_level(AV_LOG_FATAL);

@@ -186,6 +186,11 @@ Options)");
     std::fprintf(stderr, "vhm bench sampling: --modes: %s\n", error.c_str());
     return 2;
   }
+  const auto pdq_device = parse_device(device);
+  if (!pdq_device) {
+    std::fprintf(stderr, "vhm bench sampling: --device must be %s, not '%s'\n", kDeviceChoices, device.c_str());
+    return 2;
+  }
   // every-frame (no pruning) first: it is the target of every pair and the cost baseline.
   auto ef = std::find_if(modes->begin(), modes->end(), [](const Mode& m) { return m.name == "every-frame"; });
   if (ef != modes->end()) modes->erase(ef);
@@ -209,7 +214,7 @@ Options)");
   for (size_t mi = 0; mi < modes->size(); ++mi) {
     const Mode& m = (*modes)[mi];
     for (size_t vi = 0; vi < files.size(); ++vi) {
-      runs[mi].push_back(hash_in_child(files[vi], m.config(threads, device)));
+      runs[mi].push_back(hash_in_child(files[vi], m.config(threads, *pdq_device)));
       const Run& r = runs[mi].back();
       failed = failed || !r.ok;
       std::fprintf(stderr, "[%s %zu/%zu] %s: %s\n", m.name.c_str(), vi + 1, files.size(),

@@ -163,7 +163,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < repeat; ++r) {
       for (int m = 0; m < kModeCount; ++m) {  // interleaved: the modes see the same machine state
         VideoHashConfig config;
-        config.device = "cpu";
+        config.device = vhm::Device::kCpu;
         config.threads = threads;
         config.compute_md5 = false;
         config.pixels = kModes[m].pixels;

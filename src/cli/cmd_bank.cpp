@@ -19,9 +19,11 @@ extern "C" {
 
 #include "core/json_text.h"
 #include "bank/bank.h"
+#include "bank/bank_json.h"
 #include "bank/importers.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/hashing_flags.h"
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
 #include "pipeline/inputs.h"
@@ -107,22 +109,6 @@ Result<std::unique_ptr<Bank>> open_bank(const std::string& dir, bool load_index)
   options.load_index = load_index;
   options.background_merge = false;  // a short-lived command: no thread to wait for
   return Bank::open(dir, options);
-}
-
-nlohmann::json index_json(const BankIndexInfo& i) {
-  nlohmann::json j{{"loaded", i.loaded}, {"spec", i.spec}};
-  if (i.loaded) {
-    j["exact"] = i.exact;
-    j["origin"] = i.origin;
-    j["generation"] = i.generation;
-    j["main_frames"] = i.main_frames;
-    j["delta_frames"] = i.delta_frames;
-    j["inside_bars_codes"] = i.inside_bars_codes;
-    j["delta_segments"] = i.delta_segments;
-    j["removed_contents"] = i.removed_contents;
-    j["memory_bytes"] = i.memory_bytes;
-  }
-  return j;
 }
 
 // ---------------------------------------------------------------------------- create
@@ -237,40 +223,31 @@ others were added); 2 usage error; 3 internal error.
 Options)";
   std::string dir;
   std::vector<std::string> inputs;
-  std::string format = "auto", label, external_id, sample = "every-frame", device = "auto";
-  bool skip_unsupported = false, json = false, quiet = false, no_bars = false;
+  std::string format = "auto", label, external_id;
+  bool skip_unsupported = false, json = false, quiet = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")(
       "format,f", po::value(&format)->default_value(format), "auto, vpdq, jsonl, pdq or media")(
       "label", po::value(&label), "label for every content added (overrides a JSON record's)")(
       "external-id", po::value(&external_id), "the exchange's id of the content (one content per run)")(
-      "sample,s", po::value(&sample)->default_value(sample), "media: every-frame, Ns (e.g. 1s) or keyframes")(
-      "device", po::value(&device)->default_value(device), "media: PDQ on cpu, gpu, auto or reference")(
-      "no-bars", po::bool_switch(&no_bars), "media: do not also store the picture inside letterbox/pillarbox bars")(
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
       "json", po::bool_switch(&json), "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
-  MediaFlags media_flags;
-  add_media_flags(visible, media_flags, MediaPolicy{});
+  // Media are hashed as HashingPreset::kBank: every frame, the reference's timestamps
+  // (the vPDQ lines stay the reference's), and each barred frame also with the picture
+  // inside its bars, as `vhm match` searches a query frame's, so that uploads without
+  // those bars, or with others, match it.
+  HashingFlags hashing_flags;
+  add_hashing_flags(visible, hashing_flags, HashingPreset::kBank, MediaPolicy{});
   if (int rc = parse("add", argc, argv, visible, dir, &inputs); rc >= 0) return rc;
   if (inputs.empty()) return usage_error("add", "no INPUT given");
   ImportOptions options;
   const auto f = parse_import_format(format);
   if (!f) return usage_error("add", "--format must be auto, vpdq, jsonl, pdq or media, not '" + format + "'");
   options.format = *f;
-  if (!parse_sampling_flag(sample, options.hashing.video))
-    return usage_error("add", "--sample must be every-frame, keyframes or seconds like 1s, not '" + sample + "'");
-  if (device != "cpu" && device != "gpu" && device != "auto" && device != "reference")
-    return usage_error("add", "--device must be cpu, gpu, auto or reference, not '" + device + "'");
-  options.hashing.video.device = device;
-  options.hashing.video.timestamps = TimestampMode::kReference;
-  // The bank's side of bar robustness: a barred frame is stored with the picture inside
-  // its bars too (as `vhm match` searches a query frame's), so uploads without those
-  // bars, or with others, match it. The vPDQ lines stay the reference's.
-  options.hashing.video.crop_bars = !no_bars;
-  auto media = media_policy_from_flags(media_flags);
-  if (!media) return usage_error("add", media.status().message());
-  options.hashing.video.media = *media;
+  auto hashing = hashing_config_from_flags(hashing_flags, 0);
+  if (!hashing) return usage_error("add", hashing.status().message());
+  options.hashing = *hashing;
   options.label = label;
   options.external_id = external_id;
   options.skip_unsupported = skip_unsupported;
@@ -443,7 +420,7 @@ Options)";
                      {"database_bytes", st->database_bytes},
                      {"index_cache_present", st->index_cache_present},
                      {"index_cache_bytes", st->index_cache_bytes},
-                     {"index", index_json(st->index)},
+                     {"index", index_info_json(st->index)},
                      {"recovery_notes", st->recovery_notes}};
     std::cout << json_text(j) << "\n";
     return kExitOk;
@@ -593,7 +570,7 @@ Options)";
                                 {"frames_inside_bars", report->frames_inside_bars},
                                 {"frames_probed", report->frames_probed},
                                 {"inside_bars_probed", report->inside_bars_probed},
-                                {"index", index_json(info)}})
+                                {"index", index_info_json(info)}})
               << "\n";
   } else {
     std::printf("%s: %s\n", dir.c_str(), report->ok() ? "consistent" : "PROBLEMS FOUND");

@@ -19,6 +19,7 @@ extern "C" {
 #include "core/json_text.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/hashing_flags.h"
 #include "hash/hash_output.h"
 #include "hash/input_hasher.h"
 #include "pipeline/inputs.h"
@@ -74,11 +75,7 @@ struct HashOptions {
   std::vector<std::string> inputs;
   std::string format = "csv";
   std::string out_dir;
-  std::string sample = "every-frame";
-  int prune = -1;
-  std::string device = "auto";
-  std::string pixels = "exact";
-  bool bars = false;
+  HashingFlags hashing;
   int jobs = 1;
   int threads = 0;
   std::string shard;
@@ -86,7 +83,6 @@ struct HashOptions {
   bool no_resize = false;
   bool quiet = false;
   bool verbose = false;
-  MediaFlags media;
 };
 
 int usage_error(const std::string& message) {
@@ -103,15 +99,6 @@ int cmd_hash(int argc, char** argv) {
       ("help,h", "show this help")
       ("format,f", po::value(&opt.format)->default_value(opt.format), "csv, jsonl or vpdq")
       ("out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")
-      ("sample,s", po::value(&opt.sample)->default_value(opt.sample), "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")
-      ("prune", po::value(&opt.prune)->default_value(opt.prune), "drop frames within D bits of the last kept (-1: off)")
-      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto (gpu where usable) or reference")
-      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels),
-       "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
-       "a few bits off; GPU decoding needs it; see docs/PIXELS.md)")
-      ("bars", po::bool_switch(&opt.bars),
-       "jsonl: also hash the picture inside letterbox/pillarbox bars (pdq_inside_bars, quality_inside_bars; "
-       "'vhm bank add' stores them)")
       ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")
       ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
       ("shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")
@@ -119,38 +106,28 @@ int cmd_hash(int argc, char** argv) {
       ("no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
-  add_media_flags(visible, opt.media, MediaPolicy{});
+  add_hashing_flags(visible, opt.hashing, HashingPreset::kReference, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
   // ---- validate every flag before doing anything
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
     return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
-  InputHashConfig config;
-  if (!parse_sampling_flag(opt.sample, config.video))
-    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample + "'");
-  if (opt.prune < -1 || opt.prune > 256) return usage_error("--prune must be -1 (off) or 0..256");
-  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
-    return usage_error("--device must be cpu, gpu, auto or reference, not '" + opt.device + "'");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
-  if (!parse_pixels_flag(opt.pixels, config.video)) return usage_error("--pixels must be exact or fast");
+  auto hashing = hashing_config_from_flags(
+      opt.hashing, opt.threads > 0 ? opt.threads
+                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs));
+  if (!hashing) return usage_error(hashing.status().message());
+  InputHashConfig config = *hashing;
   if (opt.dihedral && opt.format == "vpdq") return usage_error("--dihedral has no place in vpdq files; use csv or jsonl");
-  config.video.crop_bars = opt.bars;
   config.video.dihedral = opt.dihedral && opt.format == "jsonl";
   if (opt.inputs.empty()) return usage_error("no input given");
-  auto media = media_policy_from_flags(opt.media);
-  if (!media) return usage_error(media.status().message());
-  config.video.media = *media;
   Shard shard;
   if (!opt.shard.empty()) {
     auto s = parse_shard(opt.shard);
     if (!s) return usage_error(s.status().message());
     shard = *s;
   }
-  config.video.prune_distance = opt.prune;
-  config.video.device = opt.device;
-  config.video.threads = opt.threads > 0 ? opt.threads
-                                         : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs);
   // vPDQ files carry the reference's timestamps (frame / fps) so they compare byte for
   // byte; CSV and JSON carry each frame's own presentation time.
   config.video.timestamps = opt.format == "vpdq" ? TimestampMode::kReference : TimestampMode::kPresentation;
@@ -176,7 +153,7 @@ int cmd_hash(int argc, char** argv) {
     if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
   }
 
-  const OutputOptions output{opt.dihedral, opt.sample};
+  const OutputOptions output{opt.dihedral, opt.hashing.sample};
   ProgressLine progress(inputs.size(), !opt.quiet);
   config.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
   std::set<std::string> used_names;

@@ -18,6 +18,7 @@ extern "C" {
 #include "bank/bank.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/hashing_flags.h"
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "match/matcher.h"
@@ -74,14 +75,11 @@ struct MatchOptions {
   std::vector<std::string> inputs;
   std::string hashes;
   std::string format = "jsonl";
-  // Key frames: in `vhm bench sampling` on the corpus they keep the same-family
-  // query-match of every-frame hashing (54.5 vs 54.7 mean, no cross-family hit) at 11%
-  // of the time; the bank side holds every frame (docs/BENCHMARKS.md, docs/MATCHING.md).
-  std::string sample = "keyframes";
-  std::string device = "auto";
-  std::string pixels = "exact";
-  bool no_bars = false;
-  int prune = -1;
+  // Key frames (HashingPreset::kQuery): in `vhm bench sampling` on the corpus they keep
+  // the same-family query-match of every-frame hashing (54.5 vs 54.7 mean, no
+  // cross-family hit) at 11% of the time; the bank side holds every frame
+  // (docs/BENCHMARKS.md, docs/MATCHING.md).
+  HashingFlags hashing;
   int jobs = 1;
   int threads = 0;
   bool dihedral = false;
@@ -90,7 +88,6 @@ struct MatchOptions {
   bool quiet = false;
   bool verbose = false;
   MatchThresholds thresholds;
-  MediaFlags media;
 };
 
 int usage_error(const std::string& message) {
@@ -172,20 +169,14 @@ int cmd_match(int argc, char** argv) {
       ("bank,b", po::value(&opt.bank), "the bank directory (required)")
       ("hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")
       ("format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")
-      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
       ("with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")
-      ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
-       "frames of the input to search: keyframes (fastest; as good as every frame on the corpus), Ns (e.g. 1s) "
-       "or every-frame")
-      ("prune", po::value(&opt.prune)->default_value(opt.prune), "drop frames within D bits of the last kept (-1: off)")
-      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
       ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")
       ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
       ("exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")
       ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
-  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
-  add_media_flags(visible, opt.media, MediaPolicy{});
+  add_match_flags(visible, opt.thresholds, opt.dihedral);
+  add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
@@ -194,25 +185,15 @@ int cmd_match(int argc, char** argv) {
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   if (opt.hashes.empty() == opt.inputs.empty())
     return usage_error(opt.hashes.empty() ? "no input given" : "give either --hashes or inputs, not both");
+  auto hashing = hashing_config_from_flags(
+      opt.hashing, opt.threads > 0 ? opt.threads
+                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs));
+  if (!hashing) return usage_error(hashing.status().message());
   MatchConfig config;
   config.thresholds = opt.thresholds;
   config.dihedral = opt.dihedral;
-  if (!parse_sampling_flag(opt.sample, config.hashing.video))
-    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample + "'");
-  if (opt.prune < -1 || opt.prune > 256) return usage_error("--prune must be -1 (off) or 0..256");
-  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
-    return usage_error("--device must be cpu, gpu, auto or reference");
-  if (!parse_pixels_flag(opt.pixels, config.hashing.video)) return usage_error("--pixels must be exact or fast");
-  config.hashing.video.crop_bars = !opt.no_bars;
+  config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;
-  config.hashing.video.prune_distance = opt.prune;
-  config.hashing.video.device = opt.device;
-  config.hashing.video.threads =
-      opt.threads > 0 ? opt.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs);
-  config.hashing.video.timestamps = TimestampMode::kPresentation;
-  auto media = media_policy_from_flags(opt.media);
-  if (!media) return usage_error(media.status().message());
-  config.hashing.video.media = *media;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
   auto bank = Bank::open(opt.bank);

@@ -24,6 +24,7 @@ extern "C" {
 #include "bank/bank.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
+#include "cli/hashing_flags.h"
 #include "match/matcher.h"
 #include "serve/redis_worker.h"
 #include "serve/server.h"
@@ -104,10 +105,7 @@ struct ServeFlags {
   int hash_threads = 0;
   // Key frames, as vhm match: the same-family recall of every-frame hashing on the
   // corpus at 11% of the time (docs/MATCHING.md).
-  std::string sample = "keyframes";
-  std::string device = "auto";
-  std::string pixels = "exact";
-  bool no_bars = false;
+  HashingFlags hashing;
   bool dihedral = false;
   bool with_hashes = false;
   bool verbose = false;
@@ -116,7 +114,6 @@ struct ServeFlags {
   double header_timeout = 10;
   double read_timeout = 10;
   MatchThresholds thresholds;
-  MediaFlags media;
   // Redis Streams workers (empty redis: none).
   std::string redis;
   std::string stream = "vhm:jobs";
@@ -169,8 +166,6 @@ int cmd_serve(int argc, char** argv) {
        "uploads hashed and lookups searched at once (connections waiting for their client take none)")
       ("hash-threads", po::value(&opt.hash_threads)->default_value(opt.hash_threads),
        "threads hashing and searching each request (0: cores / --threads, at least 1)")
-      ("sample,s", po::value(&opt.sample)->default_value(opt.sample),
-       "frames of an upload to search: keyframes, Ns (e.g. 1s) or every-frame")
       ("with-hashes", po::bool_switch(&opt.with_hashes),
        "return the upload's frame hashes unless a request says ?with_hashes=0")
       ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb),
@@ -181,8 +176,6 @@ int cmd_serve(int argc, char** argv) {
        "seconds a request's line and headers may take to arrive")
       ("read-timeout", po::value(&opt.read_timeout)->default_value(opt.read_timeout),
        "seconds a request body may pause between bytes")
-      ("device", po::value(&opt.device)->default_value(opt.device), "PDQ on: cpu, gpu, auto or reference")
-      ("pixels", po::value(&opt.pixels)->default_value(opt.pixels), "videos: exact or fast (see vhm hash --help)")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings")
       ("redis", po::value(&opt.redis), "run Redis Streams workers on redis://HOST[:PORT][/DB]")
       ("stream", po::value(&opt.stream)->default_value(opt.stream), "--redis: the jobs stream")
@@ -200,8 +193,8 @@ int cmd_serve(int argc, char** argv) {
        "--redis: the stream jobs that killed workers are moved to")
       ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
   // clang-format on
-  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.no_bars);
-  add_media_flags(visible, opt.media, serve_media_defaults());
+  add_match_flags(visible, opt.thresholds, opt.dihedral);
+  add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, serve_media_defaults());
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
   if (opt.bank.empty()) return usage_error("--bank is required");
@@ -214,9 +207,8 @@ int cmd_serve(int argc, char** argv) {
   if (!(opt.header_timeout > 0 && opt.header_timeout <= 3600) || !(opt.read_timeout > 0 && opt.read_timeout <= 3600))
     return usage_error("--header-timeout and --read-timeout must be seconds in (0, 3600]");
   // Paths allowed but no protocol named: local files are what --allow-paths means.
-  if (!opt.media.allow_paths.empty() && opt.media.allow_protocols == "none") opt.media.allow_protocols = "file";
-  auto media = media_policy_from_flags(opt.media);
-  if (!media) return usage_error(media.status().message());
+  MediaFlags& media = opt.hashing.media;
+  if (!media.allow_paths.empty() && media.allow_protocols == "none") media.allow_protocols = "file";
   if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
   serve::RedisWorkerOptions redis_options;
   if (!opt.redis.empty()) {
@@ -241,24 +233,16 @@ int cmd_serve(int argc, char** argv) {
   } else if (opt.no_http) {
     return usage_error("--no-http needs --redis (there would be nothing to serve)");
   }
-  MatchConfig config;
-  config.thresholds = opt.thresholds;
-  config.dihedral = opt.dihedral;
-  if (!parse_sampling_flag(opt.sample, config.hashing.video))
-    return usage_error("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + opt.sample +
-                       "'");
-  if (opt.device != "cpu" && opt.device != "gpu" && opt.device != "auto" && opt.device != "reference")
-    return usage_error("--device must be cpu, gpu, auto or reference");
-  if (!parse_pixels_flag(opt.pixels, config.hashing.video)) return usage_error("--pixels must be exact or fast");
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   const int concurrent = (opt.no_http ? 0 : opt.threads) + (opt.redis.empty() ? 0 : opt.workers);
   const int hash_threads = opt.hash_threads > 0 ? opt.hash_threads : std::max(1, cores / concurrent);
-  config.hashing.video.crop_bars = !opt.no_bars;
+  auto hashing = hashing_config_from_flags(opt.hashing, hash_threads);
+  if (!hashing) return usage_error(hashing.status().message());
+  MatchConfig config;
+  config.thresholds = opt.thresholds;
+  config.dihedral = opt.dihedral;
+  config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;
-  config.hashing.video.device = opt.device;
-  config.hashing.video.threads = hash_threads;
-  config.hashing.video.timestamps = TimestampMode::kPresentation;
-  config.hashing.video.media = *media;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
   // SIGINT/SIGTERM from here on stop the server once it runs (or stop it from starting).
@@ -356,7 +340,7 @@ int cmd_serve(int argc, char** argv) {
       "slots x {} threads, up to {} connections, sample {})",
       server.url(), opt.bank, index.generation, stats ? stats->contents_live : -1, stats ? stats->frames_live : -1,
       index.spec, index.main_frames + index.delta_frames, index.origin, opt.threads, hash_threads,
-      opt.max_connections, opt.sample);
+      opt.max_connections, opt.hashing.sample);
   {
     std::lock_guard lock(running_mutex);
     running = &server;

@@ -70,8 +70,7 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {
   return std::nullopt;
 }
 
-void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral,
-                     bool& no_bars) {
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral) {
   namespace po = boost::program_options;
   options.add_options()
       ("distance", po::value(&t.distance)->default_value(t.distance), "frames match at Hamming distance <= this (0..256)")
@@ -80,9 +79,7 @@ void add_match_flags(boost::program_options::options_description& options, Match
        "query-match % a video verdict needs")
       ("bank-threshold", po::value(&t.bank_threshold)->default_value(t.bank_threshold),
        "bank-match % a video verdict needs")
-      ("dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame")
-      ("no-bars", po::bool_switch(&no_bars),
-       "do not search the picture inside letterbox/pillarbox bars, on either side (searched by default)");
+      ("dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame");
 }
 
 void add_media_flags(boost::program_options::options_description& options, MediaFlags& f,

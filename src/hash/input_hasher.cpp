@@ -25,7 +25,7 @@ Result<ImageHash> hash_image(const Input& input, const InputHashConfig& config) 
   out.decoder = image->decoder;
   out.conversion = image->conversion;
   // Images are small and many: the CPU path on one thread (a batch runs files in parallel).
-  auto hasher = make_pdq_hasher({config.video.device == "reference" ? "reference" : "cpu", 1});
+  auto hasher = make_pdq_hasher({config.video.device == Device::kReference ? Device::kReference : Device::kCpu, 1});
   if (!hasher) return hasher.status();
   const ImageView view = image->view();
   VHM_RETURN_IF_ERROR((*hasher)->hash({&view, 1}, {&out.pdq, 1}, {&out.dct, 1}));

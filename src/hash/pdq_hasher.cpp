@@ -88,20 +88,21 @@ class PdqHasherGpu final : public PdqHasher {
 }  // namespace
 
 Result<std::unique_ptr<PdqHasher>> make_pdq_hasher(const PdqHasherConfig& config) {
-  const std::string& d = config.device;
-  if (d == "reference") return std::unique_ptr<PdqHasher>(new PdqHasherReference());
-  if (d == "cpu") return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
-  if (d == "gpu" || d == "auto") {
-    auto cuda = gpu::PdqCudaHasher::create(0);
-    if (cuda) return std::unique_ptr<PdqHasher>(new PdqHasherGpu(std::move(cuda).value()));
-    if (d == "gpu") return cuda.status();
-    // One line per process, however many videos a batch hashes.
-    static std::once_flag logged;
-    std::call_once(logged, [&] { spdlog::info("no usable GPU ({}); hashing on the CPU", cuda.status().message()); });
-    return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
+  switch (config.device) {
+    case Device::kReference: return std::unique_ptr<PdqHasher>(new PdqHasherReference());
+    case Device::kCpu: return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
+    case Device::kGpu:
+    case Device::kAuto: {
+      auto cuda = gpu::PdqCudaHasher::create(0);
+      if (cuda) return std::unique_ptr<PdqHasher>(new PdqHasherGpu(std::move(cuda).value()));
+      if (config.device == Device::kGpu) return cuda.status();
+      // One line per process, however many videos a batch hashes.
+      static std::once_flag logged;
+      std::call_once(logged, [&] { spdlog::info("no usable GPU ({}); hashing on the CPU", cuda.status().message()); });
+      return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
+    }
   }
-  return Status(StatusCode::kInvalidArgument,
-                "unknown PDQ device '" + d + "' (expected reference, cpu, gpu or auto)");
+  return Status(StatusCode::kInvalidArgument, "unknown PDQ device");
 }
 
 }  // namespace vhm

@@ -1,12 +1,6 @@
-// PdqHasher: one interface, several implementations chosen by name at run time, so
-// callers never know whether they run on the CPU or the GPU.
-//
-//   "reference"  the reference-order path, one frame at a time (the plain twin)
-//   "cpu"        the optimised CPU path (AVX2 where available), frames in parallel
-//   "gpu"        the CUDA kernels (fails with kUnavailable where there is no GPU)
-//   "auto"       "gpu" where a GPU is usable, otherwise "cpu" with one log line
-//
-// All give the same bits on the same pixels.
+// PdqHasher: one interface, several implementations chosen by Device at run time, so
+// callers never know whether they run on the CPU or the GPU (hash/device.h says what
+// each device is). All give the same bits on the same pixels.
 #pragma once
 
 #include <memory>
@@ -15,13 +9,14 @@
 #include <string_view>
 
 #include "core/status.h"
+#include "hash/device.h"
 #include "hash/pdq.h"
 
 namespace vhm {
 
 struct PdqHasherConfig {
-  std::string device = "auto";  // reference | cpu | gpu | auto
-  int threads = 0;              // CPU threads for a batch; 0 = all cores
+  Device device = Device::kAuto;
+  int threads = 0;  // CPU threads for a batch; 0 = all cores
 };
 
 class PdqHasher {

@@ -187,10 +187,7 @@ Result<VideoHash> hash_video_source(const VideoSource& source, const VideoHashCo
     return Status(StatusCode::kInvalidArgument, "the sampling interval must be a number of seconds >= 0", url);
   if (config.prune_distance < -1 || config.prune_distance > Hash256::kBits)
     return Status(StatusCode::kInvalidArgument, "the prune distance must be -1 (off) or 0..256", url);
-  const std::string& device = config.device;
-  if (device != "reference" && device != "cpu" && device != "gpu" && device != "auto")
-    return Status(StatusCode::kInvalidArgument,
-                  "unknown PDQ device '" + device + "' (expected reference, cpu, gpu or auto)", url);
+  const Device device = config.device;
   const bool fast = config.pixels == PixelPath::kFast;
 
   // Frames to hash: every `interval`-th by frame number (1 = all).
@@ -207,20 +204,20 @@ Result<VideoHash> hash_video_source(const VideoSource& source, const VideoHashCo
   result.pixels = config.pixels;
   FrameHashers hashers;
   std::unique_ptr<VideoDecoder> decoder;
-  std::string host_device = device;  // the PdqHasher for host frames
-  if (device == "auto") {
+  Device host_device = device;  // the PdqHasher for host frames
+  if (device == Device::kAuto) {
     std::string why;
     if (!gpu::cuda_available(&why)) {
       log_cpu_fallback_once((why.empty() ? std::string("no usable GPU") : why) +
                             "; decoding and hashing videos on the CPU");
-      host_device = "cpu";
+      host_device = Device::kCpu;
     }
   }
-  if (fast && (device == "gpu" || (device == "auto" && host_device == "auto"))) {
-    Status s = open_gpu_decoding(source, options, /*required=*/device == "gpu", gpu_batch(config.batch_frames), decoder,
-                                 hashers);
+  if (fast && (device == Device::kGpu || (device == Device::kAuto && host_device == Device::kAuto))) {
+    Status s = open_gpu_decoding(source, options, /*required=*/device == Device::kGpu, gpu_batch(config.batch_frames),
+                                 decoder, hashers);
     if (!s.is_ok()) {
-      if (device == "gpu" || s.code() != StatusCode::kUnavailable) return s.with_subject(url);
+      if (device == Device::kGpu || s.code() != StatusCode::kUnavailable) return s.with_subject(url);
       log_cpu_fallback_once(s.message() + "; decoding such videos on the CPU");
       result.note = s.message() + "; decoded on the CPU";
     }

@@ -52,6 +52,7 @@
 #include "core/hash256.h"
 #include "core/status.h"
 #include "decode/video_decoder.h"
+#include "hash/device.h"
 
 namespace vhm {
 
@@ -72,7 +73,7 @@ struct VideoHashConfig {
   // Drop a frame whose hash is within this Hamming distance of the last frame kept
   // (0 drops exact consecutive repeats only); -1 keeps every sampled frame.
   int prune_distance = -1;
-  std::string device = "cpu";  // PdqHasher device: reference | cpu | gpu | auto
+  Device device = Device::kCpu;  // where PDQ runs (hash/device.h)
   int threads = 0;             // hashing threads (0 = all cores); also passed to the decoder
   TimestampMode timestamps = TimestampMode::kReference;
   int batch_frames = 32;       // frames hashed together (fewer for very large frames)

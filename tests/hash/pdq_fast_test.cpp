@@ -78,11 +78,11 @@ TEST(PdqHasher, AllCpuImplementationsAgreeOnABatch) {
   for (int i = 0; i < 12; ++i) images.push_back(test::random_image(100 + 37 * i, 80 + 23 * i, PixelFormat::kRgb24, i));
   for (auto& im : images) views.push_back(im.view);
   std::vector<PdqHash> expected(views.size());
-  auto reference = make_pdq_hasher({"reference", 1});
+  auto reference = make_pdq_hasher({Device::kReference, 1});
   ASSERT_TRUE(reference);
   ASSERT_TRUE((*reference)->hash(views, expected).is_ok());
   for (int threads : {1, 2, 4}) {
-    auto cpu = make_pdq_hasher({"cpu", threads});
+    auto cpu = make_pdq_hasher({Device::kCpu, threads});
     ASSERT_TRUE(cpu);
     std::vector<PdqHash> got(views.size());
     std::vector<PdqDct> dcts(views.size());
@@ -92,11 +92,8 @@ TEST(PdqHasher, AllCpuImplementationsAgreeOnABatch) {
   }
 }
 
-TEST(PdqHasher, FactoryRejectsUnknownDeviceAndBadBatches) {
-  auto bad = make_pdq_hasher({"tpu", 1});
-  ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  auto cpu = make_pdq_hasher({"cpu", 1});
+TEST(PdqHasher, FactoryRejectsBadBatches) {
+  auto cpu = make_pdq_hasher({Device::kCpu, 1});
   ASSERT_TRUE(cpu);
   auto img = test::random_image(10, 10, PixelFormat::kRgb24, 1);
   std::vector<PdqHash> two(2);
@@ -108,7 +105,7 @@ TEST(PdqHasher, FactoryRejectsUnknownDeviceAndBadBatches) {
 }
 
 TEST(PdqHasher, AutoFallsBackToCpuWithoutGpu) {
-  auto hasher = make_pdq_hasher({"auto", 1});
+  auto hasher = make_pdq_hasher({Device::kAuto, 1});
   ASSERT_TRUE(hasher);
   auto img = test::random_image(50, 40, PixelFormat::kRgb24, 5);
   PdqHash got;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -12,9 +13,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include "hash/video_hasher.h"
 #include "hash/vpdq_format.h"
@@ -295,13 +293,13 @@ TEST(VideoHasher, ErrorsNameTheInput) {
   EXPECT_EQ(hash_video(missing, bad).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(VideoHasher, BadDeviceIsReported) {
-  VHM_REQUIRE_CORPUS(corpus);
-  VideoHashConfig config;
-  config.device = "abacus";
-  auto h = hash_video(video_path(corpus, "test-padded-dimensions"), config);
-  ASSERT_FALSE(h.is_ok());
-  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
+// A device is a name only at the front doors: parsed once, and every name parses back.
+TEST(Device, NamesParseBackAndNothingElseParses) {
+  for (const Device d : {Device::kReference, Device::kCpu, Device::kGpu, Device::kAuto}) {
+    ASSERT_TRUE(parse_device(device_name(d)).has_value()) << device_name(d);
+    EXPECT_EQ(*parse_device(device_name(d)), d);
+  }
+  for (const char* bad : {"abacus", "", "CPU", "gpu ", "tpu"}) EXPECT_FALSE(parse_device(bad).has_value()) << bad;
 }
 
 TEST(VideoHasher, ReferenceSamplingAndTimestampArithmetic) {
@@ -423,25 +421,16 @@ TEST(VideoHasher, ExactPixelsAreUnchanged) {
 
 // Without a GPU: "auto" is the CPU path, the same output as "cpu", in both pixel modes,
 // and says so in one log line per process however many videos it hashes.
-TEST(VideoHasher, AutoWithoutGpuEqualsCpuAndLogsOnce) {
+TEST(VideoHasher, AutoWithoutGpuEqualsCpu) {
   VHM_REQUIRE_CORPUS(corpus);
   std::string why;
   if (gpu::cuda_available(&why)) GTEST_SKIP() << "a GPU is usable here (tests/kernels/video_gpu_test.cpp covers it)";
-  std::ostringstream log;
-  auto logger = spdlog::default_logger();
-  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(log);
-  logger->sinks().push_back(sink);
-  struct Restore {
-    std::shared_ptr<spdlog::logger> logger;
-    ~Restore() { logger->sinks().pop_back(); }
-  } restore{logger};
-
   for (const std::string name : {"pattern-sd-grey-bar", "pattern-sd-with-small-logo-bar"}) {
     for (const PixelPath pixels : {PixelPath::kFast, PixelPath::kExact}) {
       VideoHashConfig cpu, autoc;
       cpu.pixels = autoc.pixels = pixels;
-      cpu.device = "cpu";
-      autoc.device = "auto";
+      cpu.device = Device::kCpu;
+      autoc.device = Device::kAuto;
       auto a = hash_video(video_path(corpus, name), autoc);
       auto c = hash_video(video_path(corpus, name), cpu);
       ASSERT_TRUE(a.is_ok()) << a.status().to_string();
@@ -451,17 +440,39 @@ TEST(VideoHasher, AutoWithoutGpuEqualsCpuAndLogsOnce) {
       EXPECT_EQ(a->decoder, "cpu");
     }
   }
-  logger->flush();
-  const std::string text = log.str();
+}
+
+// What AutoWithoutGpuLogsOncePerProcess runs in a process of its own: four videos on
+// "auto". Does nothing unless that test started it.
+TEST(VideoHasherChild, FourVideosOnAuto) {
+  if (!std::getenv("VHM_TEST_AUTO_CHILD")) GTEST_SKIP() << "run by AutoWithoutGpuLogsOncePerProcess";
+  VHM_REQUIRE_CORPUS(corpus);
+  for (const std::string name : {"pattern-sd-grey-bar", "pattern-sd-with-small-logo-bar"})
+    for (const PixelPath pixels : {PixelPath::kFast, PixelPath::kExact}) {
+      VideoHashConfig config;
+      config.pixels = pixels;
+      config.device = Device::kAuto;
+      auto h = hash_video(video_path(corpus, name), config);
+      ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+    }
+}
+
+// "auto" without a GPU says so once per process, with the reason, however many videos
+// it hashes. A process of its own (this executable, one test): the line is logged once
+// per process, so another test of this process may have logged it already.
+TEST(VideoHasher, AutoWithoutGpuLogsOncePerProcess) {
+  VHM_REQUIRE_CORPUS(corpus);
+  std::string why;
+  if (gpu::cuda_available(&why)) GTEST_SKIP() << "a GPU is usable here (tests/kernels/video_gpu_test.cpp covers it)";
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const auto child = test::run_command("VHM_TEST_AUTO_CHILD=1 '" + self + "' --gtest_filter=VideoHasherChild.FourVideosOnAuto");
+  ASSERT_EQ(child.exit_code, 0) << child.out << child.err;
+  const std::string text = child.out + child.err;
+  ASSERT_NE(text.find("[  PASSED  ] 1 test"), std::string::npos) << text;
   int lines = 0;
   for (size_t p = text.find("device auto"); p != std::string::npos; p = text.find("device auto", p + 1)) ++lines;
-  EXPECT_LE(lines, 1) << text;
-  if (::testing::UnitTest::GetInstance()->test_to_run_count() == 1) {
-    EXPECT_EQ(lines, 1) << text;  // this test alone in its process: the line is its own
-  }
-  if (lines == 1) {
-    EXPECT_NE(text.find(why), std::string::npos) << text;  // it says why
-  }
+  EXPECT_EQ(lines, 1) << text;
+  EXPECT_NE(text.find(why), std::string::npos) << text;  // it says why
 }
 
 // Without a GPU: "gpu" fails with kUnavailable saying why, naming the video.
@@ -472,7 +483,7 @@ TEST(VideoHasher, GpuWithoutGpuIsUnavailableWithAReason) {
   const std::string path = video_path(corpus, "pattern-sd-grey-bar");
   for (const PixelPath pixels : {PixelPath::kFast, PixelPath::kExact}) {
     VideoHashConfig config;
-    config.device = "gpu";
+    config.device = Device::kGpu;
     config.pixels = pixels;
     auto h = hash_video(path, config);
     ASSERT_FALSE(h.is_ok());
@@ -565,6 +576,21 @@ TEST(VpdqFormat, ParseErrorsGiveLineNumbers) {
   std::string garbage(4096, '\0');
   for (char& c : garbage) c = static_cast<char>(rng());
   EXPECT_FALSE(parse_vpdq(garbage, "garbage").is_ok());
+}
+
+// A test that needs the corpus fails without it in CI (CI=true) and skips elsewhere.
+// Run on this very test executable, with the corpus pointed away.
+TEST(CorpusPolicy, AMissingCorpusFailsInCiAndSkipsElsewhere) {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  const std::string run = "VHM_CORPUS=/nonexistent-corpus '" + self +
+                          "' --gtest_filter=VideoHasher.InfoMd5AndPresentationTimestamps";
+  const auto ci = test::run_command("CI=true " + run);
+  EXPECT_NE(ci.exit_code, 0) << ci.out;
+  EXPECT_NE(ci.out.find("CI=true requires it"), std::string::npos) << ci.out;
+  const auto local = test::run_command("env -u CI " + run);
+  EXPECT_EQ(local.exit_code, 0) << local.out;
+  EXPECT_NE(local.out.find("[  SKIPPED ] VideoHasher.InfoMd5AndPresentationTimestamps"), std::string::npos)
+      << local.out;
 }
 
 }  // namespace

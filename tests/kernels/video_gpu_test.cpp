@@ -43,7 +43,7 @@ std::string video_path(const std::string& corpus, const std::string& name) {
     if (!gpu::cuda_available(&vhm_why_)) GTEST_SKIP() << "no usable GPU: " << vhm_why_; \
   } while (0)
 
-VideoHashConfig fast_config(const std::string& device, LumaRange range) {
+VideoHashConfig fast_config(Device device, LumaRange range) {
   VideoHashConfig c;
   c.device = device;
   c.pixels = PixelPath::kFast;
@@ -76,7 +76,7 @@ TEST(VideoGpu, DeviceLumaBatchMapsThroughTheTable) {
 #else
   auto cuda = gpu::PdqCudaHasher::create(0);
   ASSERT_TRUE(cuda.is_ok()) << cuda.status().to_string();
-  auto cpu = make_pdq_hasher({"cpu", 0});
+  auto cpu = make_pdq_hasher({Device::kCpu, 0});
   ASSERT_TRUE(cpu.is_ok());
   const std::array<uint8_t, 256>& table = limited_to_full_range_table();
   struct Size {
@@ -187,7 +187,7 @@ TEST(VideoGpu, GpuDecodeHashesEqualCpuFastPixels) {
   for (const std::string name : {"chair-19-sd-bar", "doorknob-hd-no-bar", "pattern-hd-no-bar", "test-padded-dimensions"}) {
     for (const LumaRange range : {LumaRange::kExpand, LumaRange::kAsStored}) {
       const std::string what = name + (range == LumaRange::kExpand ? " expand" : " stored");
-      VideoHashConfig gpu_config = fast_config("gpu", range), cpu_config = fast_config("cpu", range);
+      VideoHashConfig gpu_config = fast_config(Device::kGpu, range), cpu_config = fast_config(Device::kCpu, range);
       gpu_config.batch_frames = 5;
       auto g = hash_video(video_path(corpus, name), gpu_config);
       auto c = hash_video(video_path(corpus, name), cpu_config);
@@ -201,7 +201,7 @@ TEST(VideoGpu, GpuDecodeHashesEqualCpuFastPixels) {
       expect_same_frames(*g, *c, what);
     }
   }
-  VideoHashConfig gpu_config = fast_config("gpu", LumaRange::kExpand), cpu_config = fast_config("cpu", LumaRange::kExpand);
+  VideoHashConfig gpu_config = fast_config(Device::kGpu, LumaRange::kExpand), cpu_config = fast_config(Device::kCpu, LumaRange::kExpand);
   gpu_config.sampling = cpu_config.sampling = VideoSampling::kEverySeconds;
   auto g = hash_video(video_path(corpus, "chair-20-sd-bar"), gpu_config);
   auto c = hash_video(video_path(corpus, "chair-20-sd-bar"), cpu_config);
@@ -220,8 +220,8 @@ TEST(VideoGpu, AutoDecodesOnTheGpuAndFallsBackPerVideo) {
   VHM_REQUIRE_GPU();
   VHM_REQUIRE_CORPUS(corpus);
   const std::string path = video_path(corpus, "pattern-sd-grey-bar");
-  auto a = hash_video(path, fast_config("auto", LumaRange::kExpand));
-  auto c = hash_video(path, fast_config("cpu", LumaRange::kExpand));
+  auto a = hash_video(path, fast_config(Device::kAuto, LumaRange::kExpand));
+  auto c = hash_video(path, fast_config(Device::kCpu, LumaRange::kExpand));
   ASSERT_TRUE(a.is_ok() && c.is_ok());
   EXPECT_EQ(a->decoder, "nvdec");
   expect_same_frames(*a, *c, "auto");
@@ -232,12 +232,12 @@ TEST(VideoGpu, AutoDecodesOnTheGpuAndFallsBackPerVideo) {
   const std::string rgb = (dir / "rgb.mkv").string();
   const auto r = test::run_command("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=s=96x64:d=1:r=10 -c:v png '" + rgb + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto refused = hash_video(rgb, fast_config("gpu", LumaRange::kExpand));
+  auto refused = hash_video(rgb, fast_config(Device::kGpu, LumaRange::kExpand));
   ASSERT_FALSE(refused.is_ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable) << refused.status().to_string();
   EXPECT_NE(refused.status().message().find("8-bit YUV"), std::string::npos) << refused.status().to_string();
-  auto fallback = hash_video(rgb, fast_config("auto", LumaRange::kExpand));
-  auto on_cpu = hash_video(rgb, fast_config("cpu", LumaRange::kExpand));
+  auto fallback = hash_video(rgb, fast_config(Device::kAuto, LumaRange::kExpand));
+  auto on_cpu = hash_video(rgb, fast_config(Device::kCpu, LumaRange::kExpand));
   ASSERT_TRUE(fallback.is_ok()) << fallback.status().to_string();
   ASSERT_TRUE(on_cpu.is_ok()) << on_cpu.status().to_string();
   EXPECT_EQ(fallback->decoder, "cpu");

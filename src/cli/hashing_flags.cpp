@@ -1,0 +1,78 @@
+#include "cli/hashing_flags.h"
+
+namespace vhm::cli {
+namespace {
+
+std::string sampling_name(const VideoHashConfig& c) {
+  switch (c.sampling) {
+    case VideoSampling::kEveryFrame: return "every-frame";
+    case VideoSampling::kKeyframes: return "keyframes";
+    case VideoSampling::kEverySeconds: break;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, "%gs", c.seconds);
+  return text;
+}
+
+}  // namespace
+
+void add_hashing_flags(boost::program_options::options_description& options, HashingFlags& f, HashingPreset preset,
+                       const MediaPolicy& media_defaults) {
+  namespace po = boost::program_options;
+  const InputHashConfig d = hashing_preset(preset);
+  f.preset = preset;
+  f.sample = sampling_name(d.video);
+  f.prune = d.video.prune_distance;
+  f.device = device_name(d.video.device);
+  f.pixels = d.video.pixels == PixelPath::kFast ? "fast" : "exact";
+  const bool query = preset == HashingPreset::kQuery;
+  options.add_options()
+      ("sample,s", po::value(&f.sample)->default_value(f.sample),
+       query ? "frames of the input to search: keyframes (fastest; as good as every frame on the corpus), "
+               "Ns (e.g. 1s) or every-frame"
+             : "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")
+      ("prune", po::value(&f.prune)->default_value(f.prune), "drop frames within D bits of the last kept (-1: off)")
+      ("device", po::value(&f.device)->default_value(f.device), "PDQ on: cpu, gpu, auto (gpu where usable) or reference")
+      ("pixels", po::value(&f.pixels)->default_value(f.pixels),
+       "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
+       "a few bits off; GPU decoding needs it; see docs/PIXELS.md)");
+  switch (preset) {
+    case HashingPreset::kReference:
+      options.add_options()("bars", po::bool_switch(&f.bars),
+                            "jsonl: also hash the picture inside letterbox/pillarbox bars (pdq_inside_bars, "
+                            "quality_inside_bars; 'vhm bank add' stores them)");
+      break;
+    case HashingPreset::kBank:
+      options.add_options()("no-bars", po::bool_switch(&f.no_bars),
+                            "media: do not also store the picture inside letterbox/pillarbox bars");
+      break;
+    case HashingPreset::kQuery:
+      options.add_options()("no-bars", po::bool_switch(&f.no_bars),
+                            "do not search the picture inside letterbox/pillarbox bars, on either side (searched by "
+                            "default)");
+      break;
+  }
+  add_media_flags(options, f.media, media_defaults);
+}
+
+Result<InputHashConfig> hashing_config_from_flags(const HashingFlags& f, int threads) {
+  InputHashConfig c = hashing_preset(f.preset);
+  const auto bad = [](const std::string& message) { return Status(StatusCode::kInvalidArgument, message); };
+  if (!parse_sampling_flag(f.sample, c.video))
+    return bad("--sample must be every-frame, keyframes or a number of seconds like 1s, not '" + f.sample + "'");
+  if (f.prune < -1 || f.prune > 256) return bad("--prune must be -1 (off) or 0..256");
+  const auto device = parse_device(f.device);
+  if (!device) return bad(std::string("--device must be ") + kDeviceChoices + ", not '" + f.device + "'");
+  c.video.device = *device;
+  if (!parse_pixels_flag(f.pixels, c.video)) return bad("--pixels must be exact or fast, not '" + f.pixels + "'");
+  c.video.prune_distance = f.prune;
+  if (f.preset == HashingPreset::kReference) c.video.crop_bars = f.bars;
+  else c.video.crop_bars = !f.no_bars;
+  auto media = media_policy_from_flags(f.media);
+  if (!media) return media.status();
+  c.video.media = *media;
+  c.video.threads = threads;
+  return c;
+}
+
+}  // namespace vhm::cli
