@@ -1,5 +1,6 @@
 #include "core/json_text.h"
 
+#include <cmath>
 #include <cstdint>
 
 namespace vhm {
@@ -95,6 +96,14 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
   } catch (const nlohmann::json::exception& e) {
     return Status(StatusCode::kCorrupt, std::string("not valid JSON: ") + e.what());
   }
+}
+
+double json_seconds(double seconds) {
+  return std::isfinite(seconds) ? std::round(seconds * 1000.0) / 1000.0 : seconds;
+}
+
+double json_percent(double percent) {
+  return std::isfinite(percent) ? std::round(percent * 100.0) / 100.0 : percent;
 }
 
 }  // namespace vhm

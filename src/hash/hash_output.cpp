@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/json_text.h"
 #include "hash/vpdq_format.h"
 
 namespace vhm {
@@ -53,7 +54,7 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
       for (int k = 0; k < kDihedralCount; ++k) dj[dihedral_name(static_cast<Dihedral>(k))] = d.hashes[k].to_hex();
       j["dihedral"] = dj;
     }
-    j["elapsed_s"] = im.elapsed_seconds;
+    j["elapsed_s"] = json_seconds(im.elapsed_seconds);
     return j;
   }
   const VideoHash& v = *h.video;
@@ -63,7 +64,7 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   j["width"] = v.info.width;
   j["height"] = v.info.height;
   j["fps"] = v.info.fps;
-  j["duration_s"] = v.info.duration_seconds;
+  j["duration_s"] = json_seconds(v.info.duration_seconds);
   j["frame_count"] = v.info.frame_count;
   j["frames_decoded"] = v.frames_decoded;
   j["frames_hashed"] = v.frames.size();
@@ -73,10 +74,10 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   j["pixels"] = v.pixels;
   if (!v.note.empty()) j["note"] = v.note;
   j["hasher"] = v.hasher;
-  j["elapsed_s"] = v.elapsed_seconds;
+  j["elapsed_s"] = json_seconds(v.elapsed_seconds);
   nlohmann::json frames = nlohmann::json::array();
   for (const FrameHash& f : v.frames) {
-    nlohmann::json fj{{"frame", f.index}, {"pts", f.pts_seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
+    nlohmann::json fj{{"frame", f.index}, {"pts", json_seconds(f.pts_seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
     if (f.has_cropped) {
       fj["pdq_inside_bars"] = f.cropped.to_hex();
       fj["quality_inside_bars"] = f.cropped_quality;

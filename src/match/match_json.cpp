@@ -1,11 +1,13 @@
 #include "match/match_json.h"
 
+#include "core/json_text.h"
+
 namespace vhm {
 namespace {
 
 nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
   nlohmann::json a = nlohmann::json::array();
-  for (const TimeRange& r : ranges) a.push_back({r.start, r.end});
+  for (const TimeRange& r : ranges) a.push_back({json_seconds(r.start), json_seconds(r.end)});
   return a;
 }
 
@@ -22,8 +24,8 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   j["match"] = m.matched();
   j["frames"] = m.frames.size();
   j["codes_searched"] = m.codes_searched;
-  j["hash_s"] = m.hashed.image ? m.hashed.image->elapsed_seconds : m.hashed.video->elapsed_seconds;
-  j["lookup_s"] = m.lookup_seconds;
+  j["hash_s"] = json_seconds(m.hashed.image ? m.hashed.image->elapsed_seconds : m.hashed.video->elapsed_seconds);
+  j["lookup_s"] = json_seconds(m.lookup_seconds);
   if (m.hashed.video && !m.hashed.video->md5_hex.empty()) j["md5"] = m.hashed.video->md5_hex;
   nlohmann::json verdicts = nlohmann::json::array();
   for (const VerdictContent& vc : m.verdicts) {
@@ -33,8 +35,8 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
                         {"label", vc.label},
                         {"signal", vc.signal},
                         {"match", v.match},
-                        {"query_match_pct", v.query_match_percent},
-                        {"bank_match_pct", v.bank_match_percent},
+                        {"query_match_pct", json_percent(v.query_match_percent)},
+                        {"bank_match_pct", json_percent(v.bank_match_percent)},
                         {"best_distance", v.best_distance},
                         {"query_frames_matched", v.query_frames_matched},
                         {"query_frames_considered", v.query_frames_considered},
@@ -47,7 +49,7 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   if (with_hashes) {
     nlohmann::json hashes = nlohmann::json::array();
     for (const QueryFrame& f : m.frames)
-      hashes.push_back({{"frame", f.index}, {"pts", f.seconds}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+      hashes.push_back({{"frame", f.index}, {"pts", json_seconds(f.seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
     j["hashes"] = std::move(hashes);
   }
   return j;

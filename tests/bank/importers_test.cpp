@@ -7,6 +7,9 @@
 
 #include "bank/bank_test_util.h"
 #include "bank/importers.h"
+#include "core/json_text.h"
+#include "hash/hash_output.h"
+#include "hash/input_hasher.h"
 #include "hash/vpdq_format.h"
 #include "support/test_support.h"
 
@@ -64,26 +67,57 @@ TEST(VpdqContent, GarbageNamesTheLine) {
   expect_line_error(parse_vpdq_content("0,101," + kHexA + ",0.000\n", "v.txt").status(), 1, "quality", "v.txt");
 }
 
+// The lines `vhm hash --format jsonl` writes (hash_output's to_json, as cmd_hash calls
+// it) for a real video and a real image, with and without bars, import to the very
+// frames that were hashed.
 TEST(HashJsonl, ReadsWhatVhmHashWrites) {
-  const std::string text =
-      R"({"path":"clip.mp4","type":"video","fps":30,"frames":[{"frame":0,"pts":0.0,"quality":100,"pdq":")" + kHexA +
-      R"("},{"frame":3,"pts":0.1,"quality":80,"pdq":")" + kHexB + R"("}]})" + "\n" +
-      R"({"path":"photo.jpg","type":"image","pdq":")" + kHexB + R"(","quality":77,"width":10})" + "\n";
-  auto r = parse_hash_jsonl(text, "h.jsonl");
-  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-  ASSERT_EQ(r->contents.size(), 2u);
-  const NewContent& v = r->contents[0];
-  EXPECT_EQ(v.meta.signal_type, SignalType::kVideo);
-  EXPECT_EQ(v.meta.source, "clip.mp4");
-  ASSERT_EQ(v.frames.size(), 2u);
-  EXPECT_EQ(v.frames[1].index, 3);
-  EXPECT_DOUBLE_EQ(v.frames[1].pts_seconds, 0.1);
-  EXPECT_EQ(v.frames[1].quality, 80);
-  EXPECT_EQ(v.frames[1].hash.to_hex(), kHexB);
-  const NewContent& im = r->contents[1];
-  EXPECT_EQ(im.meta.signal_type, SignalType::kPdq);
-  ASSERT_EQ(im.frames.size(), 1u);
-  EXPECT_EQ(im.frames[0].quality, 77);
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string video = corpus + "/threatexchange/tmk/sample-videos/chair-19-sd-bar.mp4";
+  const std::string image = corpus + "/threatexchange/pdq/data/bridge-mods/aaa-orig.jpg";
+  for (const bool bars : {false, true}) {
+    InputHashConfig config;
+    config.video.sampling = VideoSampling::kEverySeconds;
+    config.video.seconds = 1.0;
+    config.video.timestamps = TimestampMode::kPresentation;  // what vhm hash writes in JSON
+    config.video.crop_bars = bars;
+    const InputHash v = hash_input({video, InputKind::kVideo, "chair"}, config);
+    const InputHash im = hash_input({image, InputKind::kImage, "aaa"}, config);
+    ASSERT_TRUE(v.status.is_ok() && v.video) << v.status.to_string();
+    ASSERT_TRUE(im.status.is_ok() && im.image) << im.status.to_string();
+    const OutputOptions output{false, "1s"};
+    const std::string text = json_text(to_json(v, output)) + "\n" + json_text(to_json(im, output)) + "\n";
+
+    auto r = parse_hash_jsonl(text, "h.jsonl");
+    ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+    ASSERT_EQ(r->contents.size(), 2u);
+    const NewContent& vc = r->contents[0];
+    EXPECT_EQ(vc.meta.signal_type, SignalType::kVideo);
+    EXPECT_EQ(vc.meta.source, video);
+    const std::vector<FrameHash>& want = v.video->frames;
+    ASSERT_EQ(vc.frames.size(), want.size());
+    ASSERT_GT(want.size(), 10u);
+    size_t with_bars = 0;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(vc.frames[i].index, want[i].index) << i;
+      EXPECT_NEAR(vc.frames[i].pts_seconds, want[i].pts_seconds, 0.0005) << i;  // written to the ms
+      EXPECT_EQ(vc.frames[i].quality, want[i].quality) << i;
+      EXPECT_EQ(vc.frames[i].hash, want[i].hash) << i;
+      EXPECT_EQ(vc.frames[i].has_cropped, want[i].has_cropped) << i;
+      if (want[i].has_cropped) {
+        ++with_bars;
+        EXPECT_EQ(vc.frames[i].cropped, want[i].cropped) << i;
+        EXPECT_EQ(vc.frames[i].cropped_quality, want[i].cropped_quality) << i;
+      }
+    }
+    // The video is letterboxed: with bars asked for, its frames carry the inside hash.
+    if (bars) EXPECT_GT(with_bars, 0u);
+    else EXPECT_EQ(with_bars, 0u);
+    const NewContent& ic = r->contents[1];
+    EXPECT_EQ(ic.meta.signal_type, SignalType::kPdq);
+    ASSERT_EQ(ic.frames.size(), 1u);
+    EXPECT_EQ(ic.frames[0].hash, im.image->pdq.hash);
+    EXPECT_EQ(ic.frames[0].quality, im.image->pdq.quality);
+  }
 }
 
 TEST(HashJsonl, GarbageNamesTheLine) {

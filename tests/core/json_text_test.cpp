@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 
 namespace vhm {
@@ -46,6 +47,20 @@ TEST(JsonText, ParseRefusesDeepNestingAndHugeNumbers) {
   EXPECT_FALSE(parse_json_text("{").is_ok());
   auto ok = parse_json_text(std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']'));
   EXPECT_TRUE(ok.is_ok());
+}
+
+// Seconds and percentages as people read them: a float widened to double (a stored
+// timestamp of 3.6 s) printed 3.5999999046325684.
+TEST(JsonNumbers, SecondsToTheMillisecondPercentagesToTheHundredth) {
+  const double widened = static_cast<double>(3.6f);
+  ASSERT_NE(nlohmann::json(widened).dump(), "3.6");  // the noise being fixed
+  EXPECT_EQ(nlohmann::json(json_seconds(widened)).dump(), "3.6");
+  EXPECT_EQ(nlohmann::json(json_seconds(1.0 / 30)).dump(), "0.033");
+  EXPECT_EQ(nlohmann::json(json_seconds(0.0005)).dump(), "0.001");
+  EXPECT_EQ(nlohmann::json(json_seconds(-2.0004)).dump(), "-2.0");
+  EXPECT_EQ(nlohmann::json(json_percent(100.0 * 103 / 120)).dump(), "85.83");
+  EXPECT_EQ(nlohmann::json(json_percent(100.0)).dump(), "100.0");
+  EXPECT_TRUE(std::isnan(json_seconds(std::nan(""))));
 }
 
 }  // namespace
