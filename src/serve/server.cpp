@@ -99,20 +99,6 @@ class InFlight {
 
 }  // namespace
 
-json index_info_json(const BankIndexInfo& info) {
-  return {{"loaded", info.loaded},
-          {"spec", info.spec},
-          {"exact", info.exact},
-          {"origin", info.origin},
-          {"generation", info.generation},
-          {"main_frames", info.main_frames},
-          {"delta_frames", info.delta_frames},
-          {"delta_segments", info.delta_segments},
-          {"removed_contents", info.removed_contents},
-          {"merges", info.merges},
-          {"memory_bytes", info.memory_bytes}};
-}
-
 // Holds one of the server's hashing slots while it lives.
 class HashingSlot {
  public:

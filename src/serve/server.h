@@ -43,6 +43,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bank/bank.h"
+#include "bank/bank_json.h"
 #include "core/status.h"
 #include "match/matcher.h"
 #include "serve/connection_limits.h"
@@ -96,7 +97,5 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// The index's state as /v1/health, /v1/stats and the start line report it.
-nlohmann::json index_info_json(const BankIndexInfo& info);
 
 }  // namespace vhm::serve
