@@ -17,30 +17,15 @@
 
 #include <cstdint>
 #include <optional>
-#include <span>
 
+#include "bank/checksums.h"
 #include "bank/sqlite_ptr.h"
 #include "core/status.h"
 
 namespace vhm {
 
-// splitmix64's finaliser.
-inline uint64_t mix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-struct FramesChecksum {
-  uint64_t sum = 0;
-
-  // One frames row: its id, its hash blob and its inside-bars hash blob (empty: NULL).
-  void add_row(int64_t id, std::span<const uint8_t> hash, std::span<const uint8_t> inside_bars);
-  void add(const FramesChecksum& o) { sum += o.sum; }
-  FramesChecksum minus(const FramesChecksum& o) const { return {sum - o.sum}; }
-  friend bool operator==(const FramesChecksum&, const FramesChecksum&) = default;
-};
+// These read and write the record through an SQLite connection: they are the SQLite
+// store's (sqlite_store.h), inside its transactions; the value type is checksums.h's.
 
 // The checksum of the frame rows with id > after_id, read in the caller's transaction.
 Result<FramesChecksum> checksum_frames_after(const SqliteDb& db, int64_t after_id);
