@@ -114,9 +114,7 @@ int cmd_hash(int argc, char** argv) {
     return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
-  auto hashing = hashing_config_from_flags(
-      opt.hashing, opt.threads > 0 ? opt.threads
-                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs));
+  auto hashing = hashing_config_from_flags(opt.hashing, threads_per_input(opt.threads, opt.jobs));
   if (!hashing) return usage_error(hashing.status().message());
   InputHashConfig config = *hashing;
   if (opt.dihedral && opt.format == "vpdq") return usage_error("--dihedral has no place in vpdq files; use csv or jsonl");

@@ -185,9 +185,7 @@ int cmd_match(int argc, char** argv) {
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   if (opt.hashes.empty() == opt.inputs.empty())
     return usage_error(opt.hashes.empty() ? "no input given" : "give either --hashes or inputs, not both");
-  auto hashing = hashing_config_from_flags(
-      opt.hashing, opt.threads > 0 ? opt.threads
-                                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / opt.jobs));
+  auto hashing = hashing_config_from_flags(opt.hashing, threads_per_input(opt.threads, opt.jobs));
   if (!hashing) return usage_error(hashing.status().message());
   MatchConfig config;
   config.thresholds = opt.thresholds;

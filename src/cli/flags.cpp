@@ -9,28 +9,6 @@
 
 namespace vhm::cli {
 
-bool parse_sampling_flag(const std::string& s, VideoHashConfig& c) {
-  if (s == "every-frame" || s == "all" || s == "0" || s == "0s") {
-    c.sampling = VideoSampling::kEveryFrame;
-    return true;
-  }
-  if (s == "keyframes" || s == "key") {
-    c.sampling = VideoSampling::kKeyframes;
-    return true;
-  }
-  const std::string number = s.ends_with("s") ? s.substr(0, s.size() - 1) : s;
-  try {
-    size_t used = 0;
-    const double seconds = std::stod(number, &used);
-    if (used != number.size() || !(seconds > 0) || seconds > 1e6) return false;
-    c.sampling = VideoSampling::kEverySeconds;
-    c.seconds = seconds;
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& visible,
                                       std::vector<std::string>& inputs, const char* command) {
   namespace po = boost::program_options;
@@ -53,13 +31,6 @@ std::optional<int> parse_command_line(int argc, char** argv, const boost::progra
     return kExitOk;
   }
   return std::nullopt;
-}
-
-bool parse_pixels_flag(const std::string& s, VideoHashConfig& c) {
-  if (s == "exact") c.pixels = PixelPath::kExact;
-  else if (s == "fast") c.pixels = PixelPath::kFast;
-  else return false;
-  return true;
 }
 
 std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {

@@ -13,17 +13,11 @@
 
 namespace vhm::cli {
 
-// --sample: "every-frame" (also "all", "0"), "keyframes", or seconds: "1s", "0.5s", "2".
-bool parse_sampling_flag(const std::string& text, VideoHashConfig& config);
-
 // Parses argv against `visible` plus positional INPUT arguments (collected into
 // `inputs`). Returns an exit code when the command should stop here: 0 after printing
 // --help, kExitUsage after naming a bad flag; nullopt to go on.
 std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& visible,
                                       std::vector<std::string>& inputs, const char* command);
-
-// --pixels: "exact" or "fast".
-bool parse_pixels_flag(const std::string& text, VideoHashConfig& config);
 
 // --distance, --quality, --query-threshold, --bank-threshold (vhm match, vhm serve):
 // what is wrong with them, naming the flag, or nullopt when they are in range.

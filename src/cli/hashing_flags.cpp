@@ -1,7 +1,42 @@
 #include "cli/hashing_flags.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
 namespace vhm::cli {
 namespace {
+
+// --sample: "every-frame" (also "all", "0"), "keyframes", or seconds: "1s", "0.5s", "2".
+bool parse_sampling_flag(const std::string& s, VideoHashConfig& c) {
+  if (s == "every-frame" || s == "all" || s == "0" || s == "0s") {
+    c.sampling = VideoSampling::kEveryFrame;
+    return true;
+  }
+  if (s == "keyframes" || s == "key") {
+    c.sampling = VideoSampling::kKeyframes;
+    return true;
+  }
+  const std::string number = s.ends_with("s") ? s.substr(0, s.size() - 1) : s;
+  try {
+    size_t used = 0;
+    const double seconds = std::stod(number, &used);
+    if (used != number.size() || !(seconds > 0) || seconds > 1e6) return false;
+    c.sampling = VideoSampling::kEverySeconds;
+    c.seconds = seconds;
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// --pixels: "exact" or "fast".
+bool parse_pixels_flag(const std::string& s, VideoHashConfig& c) {
+  if (s == "exact") c.pixels = PixelPath::kExact;
+  else if (s == "fast") c.pixels = PixelPath::kFast;
+  else return false;
+  return true;
+}
 
 std::string sampling_name(const VideoHashConfig& c) {
   switch (c.sampling) {
@@ -53,6 +88,10 @@ void add_hashing_flags(boost::program_options::options_description& options, Has
       break;
   }
   add_media_flags(options, f.media, media_defaults);
+}
+
+int threads_per_input(int threads, int jobs) {
+  return threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / std::max(1, jobs));
 }
 
 Result<InputHashConfig> hashing_config_from_flags(const HashingFlags& f, int threads) {

@@ -34,6 +34,10 @@ struct HashingFlags {
 void add_hashing_flags(boost::program_options::options_description& options, HashingFlags& flags,
                        HashingPreset preset, const MediaPolicy& media_defaults);
 
+// Hashing threads per input: `threads` when given (> 0), else the cores shared by
+// `jobs` inputs hashed at once (at least 1).
+int threads_per_input(int threads, int jobs);
+
 // The preset changed as the flags say, with `threads` hashing threads per input; or
 // kInvalidArgument naming the flag and what it must be.
 Result<InputHashConfig> hashing_config_from_flags(const HashingFlags& flags, int threads);

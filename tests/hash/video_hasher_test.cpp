@@ -464,8 +464,7 @@ TEST(VideoHasher, AutoWithoutGpuLogsOncePerProcess) {
   VHM_REQUIRE_CORPUS(corpus);
   std::string why;
   if (gpu::cuda_available(&why)) GTEST_SKIP() << "a GPU is usable here (tests/kernels/video_gpu_test.cpp covers it)";
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const auto child = test::run_command("VHM_TEST_AUTO_CHILD=1 '" + self + "' --gtest_filter=VideoHasherChild.FourVideosOnAuto");
+  const auto child = test::run_this_test_binary("VHM_TEST_AUTO_CHILD=1", "VideoHasherChild.FourVideosOnAuto");
   ASSERT_EQ(child.exit_code, 0) << child.out << child.err;
   const std::string text = child.out + child.err;
   ASSERT_NE(text.find("[  PASSED  ] 1 test"), std::string::npos) << text;
@@ -581,13 +580,11 @@ TEST(VpdqFormat, ParseErrorsGiveLineNumbers) {
 // A test that needs the corpus fails without it in CI (CI=true) and skips elsewhere.
 // Run on this very test executable, with the corpus pointed away.
 TEST(CorpusPolicy, AMissingCorpusFailsInCiAndSkipsElsewhere) {
-  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const std::string run = "VHM_CORPUS=/nonexistent-corpus '" + self +
-                          "' --gtest_filter=VideoHasher.InfoMd5AndPresentationTimestamps";
-  const auto ci = test::run_command("CI=true " + run);
+  const std::string probe = "VideoHasher.InfoMd5AndPresentationTimestamps";
+  const auto ci = test::run_this_test_binary("CI=true VHM_CORPUS=/nonexistent-corpus", probe);
   EXPECT_NE(ci.exit_code, 0) << ci.out;
   EXPECT_NE(ci.out.find("CI=true requires it"), std::string::npos) << ci.out;
-  const auto local = test::run_command("env -u CI " + run);
+  const auto local = test::run_this_test_binary("env -u CI VHM_CORPUS=/nonexistent-corpus", probe);
   EXPECT_EQ(local.exit_code, 0) << local.out;
   EXPECT_NE(local.out.find("[  SKIPPED ] VideoHasher.InfoMd5AndPresentationTimestamps"), std::string::npos)
       << local.out;

@@ -20,6 +20,11 @@ std::optional<std::string> corpus_dir() {
   return std::nullopt;
 }
 
+CommandResult run_this_test_binary(const std::string& env, const std::string& filter) {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  return run_command(env + " '" + self + "' --gtest_filter=" + filter);
+}
+
 bool corpus_required() {
   const char* ci = std::getenv("CI");
   return ci && std::string_view(ci) == "true";

@@ -51,6 +51,9 @@ struct CommandResult {
 };
 // Runs a shell command line, capturing stdout and stderr.
 CommandResult run_command(const std::string& command_line);
+// Runs this test executable again with `env` (VAR=value ...) before it and only the
+// tests `filter` names: for claims that hold per process, or per environment.
+CommandResult run_this_test_binary(const std::string& env, const std::string& filter);
 // Runs the built vhm binary with the given argument string.
 CommandResult run_vhm(const std::string& args);
 
