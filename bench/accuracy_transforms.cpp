@@ -1,5 +1,5 @@
 // ffmpeg filter graphs for the accuracy transform suite.
-#include "accuracy_transforms.h"
+#include "bench/accuracy_transforms.h"
 
 #include <cstdio>
 

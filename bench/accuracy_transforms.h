@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "decode/video_decoder.h"
+#include "core/video_hash.h"
 
 namespace vhm::bench::accuracy {
 

@@ -38,14 +38,14 @@ extern "C" {
 #include <thread>
 #include <vector>
 
-#include "accuracy_transforms.h"
+#include "bench/accuracy_transforms.h"
 #include "bank/bank.h"
-#include "bench.h"
+#include "bench/bench.h"
 #include "hash/hashing_presets.h"
-#include "bench_util.h"
-#include "environment.h"
+#include "bench/bench_util.h"
+#include "bench/environment.h"
 #include "match/matcher.h"
-#include "plot.h"
+#include "bench/plot.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;

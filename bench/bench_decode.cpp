@@ -34,11 +34,11 @@
 #include <string>
 #include <vector>
 
-#include "bench.h"
-#include "bench_util.h"
-#include "environment.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
+#include "bench/environment.h"
 #include "hash/video_hasher.h"
-#include "plot.h"
+#include "bench/plot.h"
 
 extern char** environ;
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "bench.h"
-#include "environment.h"
+#include "bench/bench.h"
+#include "bench/environment.h"
 #include "hash/pdq_hasher.h"
-#include "plot.h"
+#include "bench/plot.h"
 
 namespace po = boost::program_options;
 

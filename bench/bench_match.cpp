@@ -38,9 +38,9 @@ extern "C" {
 #include <vector>
 
 #include "bank/bank.h"
-#include "bench.h"
-#include "bench_util.h"
-#include "environment.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
+#include "bench/environment.h"
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
 #include "match/matcher.h"

@@ -41,13 +41,13 @@
 #include <thread>
 #include <vector>
 
-#include "bench.h"
-#include "bench_util.h"
-#include "environment.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
+#include "bench/environment.h"
 #include "index/hamming_scan.h"
 #include "index/hash_index.h"
 #include "index/index_flat.h"
-#include "plot.h"
+#include "bench/plot.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;

@@ -29,10 +29,10 @@
 #include <thread>
 #include <vector>
 
-#include "bench.h"
-#include "bench_util.h"
-#include "environment.h"
-#include "plot.h"
+#include "bench/bench.h"
+#include "bench/bench_util.h"
+#include "bench/environment.h"
+#include "bench/plot.h"
 #include "serve/serve_process.h"
 
 namespace po = boost::program_options;

@@ -1,4 +1,4 @@
-#include "environment.h"
+#include "bench/environment.h"
 
 #include <fstream>
 #include <thread>
@@ -9,7 +9,7 @@ extern "C" {
 #include <libavutil/avutil.h>
 }
 
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 namespace vhm::bench {
 

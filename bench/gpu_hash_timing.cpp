@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "hash/pdq.h"
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 #if defined(VHM_HAVE_CUDA) && __has_include(<cuda_runtime.h>)
 #include <cuda_runtime.h>

@@ -1,5 +1,5 @@
 // Charts through gnuplot: numbers to NAME.dat, a script to NAME.gp, gnuplot draws NAME.svg.
-#include "plot.h"
+#include "bench/plot.h"
 
 #include <cmath>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "bench.h"
+#include "bench/bench.h"
 
 namespace vhm::bench::plot {
 namespace {

@@ -1,6 +1,6 @@
 #include "index/index_gpu_flat.h"
 
-#include "hamming_cuda.h"
+#include "kernels/hamming_cuda.h"
 #include "index/search_util.h"
 
 namespace vhm {

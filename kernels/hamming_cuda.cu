@@ -8,7 +8,7 @@
 //                     atomics (k-NN: the k-th distance of each query, then a range
 //                     search at that bound).
 // Codes are 32 bytes (two uint4 loads); distances are eight __popc of XORed words.
-#include "hamming_cuda.h"
+#include "kernels/hamming_cuda.h"
 
 #include <cuda_runtime.h>
 

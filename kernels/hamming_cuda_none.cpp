@@ -1,5 +1,5 @@
 // The GPU Hamming scan in a build without CUDA: there is no GPU.
-#include "hamming_cuda.h"
+#include "kernels/hamming_cuda.h"
 
 namespace vhm::gpu {
 

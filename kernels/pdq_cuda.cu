@@ -30,7 +30,7 @@
 // call on the legacy default stream; frames written on other streams must be complete
 // (synchronised by the caller) before hash_device_batch is called. Calls return once
 // the results are on the host.
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 #include <cuda_runtime.h>
 
@@ -45,7 +45,7 @@
 #include <utility>
 #include <vector>
 
-#include "hash/pdq_core.h"
+#include "kernels/pdq_core.h"
 
 namespace vhm::gpu {
 namespace {

@@ -15,7 +15,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "hash/pdq.h"
+#include "core/image_view.h"
+#include "core/pdq_hash.h"
 
 namespace vhm::gpu {
 

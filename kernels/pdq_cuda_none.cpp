@@ -1,5 +1,5 @@
 // The facade in a build without CUDA: every entry point says there is no GPU.
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 namespace vhm::gpu {
 

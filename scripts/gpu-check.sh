@@ -118,8 +118,8 @@ if(VHM_WITH_CUDA AND CMAKE_CUDA_COMPILER)
 endif()
 
 add_library(vhm_check_core STATIC
-  ${VHM_ROOT}/src/core/status.cpp ${VHM_ROOT}/src/core/hash256.cpp ${VHM_ROOT}/src/hash/pdq_reference.cpp)
-target_include_directories(vhm_check_core PUBLIC ${VHM_ROOT}/src ${VHM_ROOT}/kernels)
+  ${VHM_ROOT}/src/core/status.cpp ${VHM_ROOT}/src/core/hash256.cpp ${VHM_ROOT}/src/core/pdq_hash.cpp ${VHM_ROOT}/src/hash/pdq_reference.cpp)
+target_include_directories(vhm_check_core PUBLIC ${VHM_ROOT}/src ${VHM_ROOT})
 
 if(HAVE_CUDA)
   add_library(vhm_check_kernels STATIC ${VHM_ROOT}/kernels/pdq_cuda.cu)

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "bench.h"
+#include "bench/bench.h"
 #include "cli/commands.h"
 
 namespace vhm::cli {

@@ -14,7 +14,7 @@
 
 #include "core/status.h"
 #include "decode/media_policy.h"
-#include "hash/pdq.h"
+#include "core/image_view.h"
 
 namespace vhm {
 

@@ -42,41 +42,10 @@
 #include "decode/av_ptr.h"
 #include "decode/input_source.h"
 #include "decode/media_policy.h"
-#include "hash/pdq.h"
+#include "core/image_view.h"
+#include "core/video_hash.h"
 
 namespace vhm {
-
-// What the container says about the chosen video stream.
-struct VideoStreamInfo {
-  std::string url;           // what was opened (as given)
-  std::string container;     // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-  std::string codec;         // decoder's codec name, e.g. "h264"
-  std::string pixel_format;  // e.g. "yuv420p"
-  int stream_index = -1;     // index of the chosen stream in the container
-  int width = 0;
-  int height = 0;
-  int fps_num = 0;           // avg_frame_rate, else r_frame_rate; 0/0 when unknown
-  int fps_den = 0;
-  double fps = 0;            // fps_num / fps_den as a double (the reference's value); 0 unknown
-  double duration_seconds = 0;  // the stream's duration, else the container's; 0 unknown
-  int64_t frame_count = 0;      // the container's frame count, else duration * fps; 0 unknown
-  bool frame_count_exact = false;  // true when the container lists the frame count
-};
-
-// Which pixels frames are hashed from.
-enum class PixelPath {
-  kExact,  // swscale SWS_AREA -> RGB24: the reference's pixels, byte for byte (default)
-  kFast,   // the decoder's own 8-bit luma plane, no colour conversion (see above)
-};
-
-// What kFast does with luma the swscale rules read as limited range (16..235): every
-// planar/semi-planar YUV format but the yuvj* ones; grey and yuvj* are full range. The
-// exact path ignores the frame's colour-range tag (it sets no colour details), and so
-// does this, so that fast pixels stay as close to exact ones as possible.
-enum class LumaRange {
-  kExpand,    // limited range stretched to 0..255 (round((y - 16) * 255 / 219), clamped)
-  kAsStored,  // the stored bytes as they are (no copy; PDQ quality then reads ~14% low)
-};
 
 // The 256-entry table kExpand applies to limited-range luma (the GPU path reads it).
 const std::array<uint8_t, 256>& limited_to_full_range_table();

@@ -13,50 +13,10 @@
 #include <vector>
 
 #include "core/hash256.h"
+#include "core/image_view.h"
+#include "core/pdq_hash.h"
 
 namespace vhm {
-
-enum class PixelFormat {
-  kRgb24,  // packed R,G,B bytes
-  kGray8,  // one byte per pixel, used as luminance directly (as the reference does)
-};
-
-// Pixels the caller owns. `stride` is bytes between row starts (>= width * channels).
-struct ImageView {
-  const uint8_t* data = nullptr;
-  int width = 0;
-  int height = 0;
-  ptrdiff_t stride = 0;
-  PixelFormat format = PixelFormat::kRgb24;
-};
-
-struct PdqHash {
-  Hash256 hash;
-  int quality = 0;
-  friend bool operator==(const PdqHash&, const PdqHash&) = default;
-};
-
-// The eight dihedral transforms, in the order the reference tool prints them.
-enum class Dihedral : int {
-  kOriginal = 0,
-  kRotate90,
-  kRotate180,
-  kRotate270,
-  kFlipX,
-  kFlipY,
-  kFlipPlus1,
-  kFlipMinus1,
-};
-inline constexpr int kDihedralCount = 8;
-const char* dihedral_name(Dihedral d);
-
-// The 16x16 DCT coefficients (row-major) and the quality of one image: everything
-// PDQ bits (and their dihedral variants) are derived from.
-struct PdqDct {
-  std::array<float, 256> coeffs{};
-  int quality = 0;
-  bool too_small = false;  // a side < 5: the hash is defined as zero
-};
 
 namespace pdq {
 

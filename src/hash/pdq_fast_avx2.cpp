@@ -8,7 +8,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "hash/pdq_core.h"
+#include "kernels/pdq_core.h"
 #include "hash/pdq_fast.h"
 
 namespace vhm::pdq {

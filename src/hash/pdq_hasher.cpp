@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "hash/pdq_fast.h"
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 namespace vhm {
 namespace {

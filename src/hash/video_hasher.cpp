@@ -13,9 +13,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "decode/video_decoder.h"
 #include "hash/letterbox.h"
 #include "hash/pdq_hasher.h"
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 
 extern "C" {
 #include <libavformat/avio.h>

@@ -51,7 +51,8 @@
 
 #include "core/hash256.h"
 #include "core/status.h"
-#include "decode/video_decoder.h"
+#include "core/video_hash.h"
+#include "decode/media_policy.h"
 #include "hash/device.h"
 
 namespace vhm {
@@ -92,36 +93,6 @@ struct VideoHashConfig {
   // images hashed through InputHashConfig use the same.
   MediaPolicy media;
   LumaRange fast_range = LumaRange::kExpand;  // kFast: limited-range luma stretched (docs/PIXELS.md)
-};
-
-struct FrameHash {
-  int index = 0;            // frame number (0-based, decoder output order)
-  double pts_seconds = 0;   // timestamp per VideoHashConfig::timestamps
-  int quality = 0;          // PDQ quality 0..100
-  Hash256 hash;
-  // Variants (VideoHashConfig::crop_bars / dihedral); empty when not asked for.
-  bool has_cropped = false;  // bars were found: `cropped` hashes the picture inside them
-  Hash256 cropped;
-  int cropped_quality = 0;
-  std::vector<Hash256> dihedral;  // rotate90, rotate180, rotate270, flipx, flipy, flipplus1, flipminus1
-  friend bool operator==(const FrameHash&, const FrameHash&) = default;
-};
-
-struct VideoHash {
-  VideoStreamInfo info;           // container, codec, size, fps, duration, frame count
-  std::vector<FrameHash> frames;  // in frame order
-  int64_t frames_decoded = 0;     // frames that came out of the decoder (all, sampled or not)
-  int64_t decode_errors = 0;      // damaged packets/frames the decoder skipped (0 for a sound file)
-  std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file or memory
-  std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
-  std::string decoder = "cpu";    // where frames were decoded: "cpu" or "nvdec"
-  PixelPath pixels = PixelPath::kExact;  // the pixels asked for
-  int64_t fast_frames = 0;        // kFast: frames hashed from luma (the rest took the exact path)
-  // Why the result is not entirely what was asked for, else empty: frames whose pixel
-  // format has no luma plane took the exact path, or "auto" fell back to the CPU, or
-  // NVDEC refused the stream part-way.
-  std::string note;
-  double elapsed_seconds = 0;     // wall time of hash_video
 };
 
 // Hashes a video (a path, "pipe:0", "-" for stdin, or any URL FFmpeg opens). Errors

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "target_bank.h"
-#include "target_support.h"
+#include "fuzz/target_bank.h"
+#include "fuzz/target_support.h"
 
 namespace {
 

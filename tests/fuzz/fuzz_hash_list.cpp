@@ -9,7 +9,7 @@
 // seeds: corpus threatexchange/pdq/data/reg-test-input/*.dat
 #include <string>
 
-#include "target_support.h"
+#include "fuzz/target_support.h"
 #include "match/hash_list.h"
 
 namespace {

@@ -40,8 +40,8 @@
 #include <string>
 #include <thread>
 
-#include "target_bank.h"
-#include "target_support.h"
+#include "fuzz/target_bank.h"
+#include "fuzz/target_support.h"
 #include "serve/server.h"
 
 namespace {

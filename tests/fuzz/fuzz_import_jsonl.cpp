@@ -12,7 +12,7 @@
 
 #include "bank/importers.h"
 #include "core/json_text.h"
-#include "target_support.h"
+#include "fuzz/target_support.h"
 
 namespace {
 

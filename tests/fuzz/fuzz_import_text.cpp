@@ -13,7 +13,7 @@
 #include <string>
 
 #include "bank/importers.h"
-#include "target_support.h"
+#include "fuzz/target_support.h"
 
 namespace {
 

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "target_support.h"
+#include "fuzz/target_support.h"
 #include "index/hash_index.h"
 #include "index/index_file.h"
 

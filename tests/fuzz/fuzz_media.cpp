@@ -18,7 +18,7 @@
 
 #include "decode/image_decoder.h"
 #include "decode/video_decoder.h"
-#include "target_support.h"
+#include "fuzz/target_support.h"
 
 namespace {
 

@@ -24,8 +24,8 @@
 #include <string>
 
 #include "core/json_text.h"
-#include "target_bank.h"
-#include "target_support.h"
+#include "fuzz/target_bank.h"
+#include "fuzz/target_support.h"
 #include "serve/redis_job.h"
 
 namespace {

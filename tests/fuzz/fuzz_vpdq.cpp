@@ -10,7 +10,7 @@
 // seeds: corpus threatexchange/vpdq/reference-debian12/one-per-second/*.txt
 #include <string>
 
-#include "target_support.h"
+#include "fuzz/target_support.h"
 #include "hash/vpdq_format.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,9 +1,9 @@
-#include "target_bank.h"
+#include "fuzz/target_bank.h"
 
 #include <filesystem>
 #include <random>
 
-#include "target_support.h"
+#include "fuzz/target_support.h"
 
 namespace vhm::fuzz {
 

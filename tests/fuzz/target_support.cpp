@@ -1,4 +1,4 @@
-#include "target_support.h"
+#include "fuzz/target_support.h"
 
 #include <unistd.h>
 

@@ -16,7 +16,7 @@
 
 #include "hash/video_hasher.h"
 #include "hash/vpdq_format.h"
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 #include "support/test_support.h"
 
 namespace vhm {

@@ -14,7 +14,7 @@
 #include "index/index_file.h"
 #include "index/index_faiss_mih.h"
 #include "index/index_mih.h"
-#include "index_test_util.h"
+#include "index/index_test_util.h"
 
 namespace vhm::index_test {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "index/hamming_scan.h"
 #include "index/index_mih.h"
-#include "index_test_util.h"
+#include "index/index_test_util.h"
 
 namespace vhm::index_test {
 namespace {

@@ -20,7 +20,7 @@
 #include "decode/video_decoder.h"
 #include "hash/pdq_hasher.h"
 #include "hash/video_hasher.h"
-#include "pdq_cuda.h"
+#include "kernels/pdq_cuda.h"
 #include "support/test_support.h"
 
 #if defined(VHM_HAVE_CUDA) && __has_include(<cuda_runtime.h>)

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "serve_test_util.h"
+#include "serve/serve_test_util.h"
 
 namespace vhm {
 namespace {

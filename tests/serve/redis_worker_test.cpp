@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include "redis_server_process.h"
-#include "serve_test_util.h"
+#include "serve/redis_server_process.h"
+#include "serve/serve_test_util.h"
 
 namespace vhm {
 namespace {

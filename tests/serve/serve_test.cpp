@@ -18,7 +18,7 @@
 #include <thread>
 #include <vector>
 
-#include "serve_test_util.h"
+#include "serve/serve_test_util.h"
 
 namespace vhm {
 namespace {
