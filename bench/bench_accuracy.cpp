@@ -409,8 +409,8 @@ Options)");
           continue;
         }
         const InputMatch r = matcher.match_input({v.path, InputKind::kVideo, stem(v.path)});
-        if (!r.hashed.status.is_ok()) {
-          o.error = r.hashed.status.to_string();
+        if (!r.ok()) {
+          o.error = r.status.to_string();
           continue;
         }
         o.codes = r.codes_searched;

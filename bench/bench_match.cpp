@@ -141,7 +141,13 @@ json build_bank(const std::string& dir, const Options& o) {
     auto frames = read_vpdq_file(path);
     if (!frames) return {{"error", frames.status().to_string()}};
     ref_frames += frames->size();
-    refs.push_back({{name, "reference", path, SignalType::kVideo}, std::move(*frames)});
+    NewContent ref;  // member by member: a braced temporary here set off gcc 12's -Wmaybe-uninitialized
+    ref.meta.external_id = name;
+    ref.meta.label = "reference";
+    ref.meta.source = path;
+    ref.meta.signal_type = SignalType::kVideo;
+    ref.frames = std::move(*frames);
+    refs.push_back(std::move(ref));
   }
   if (auto added = (*bank)->add_contents(refs); !added) return {{"error", "add: " + added.status().to_string()}};
   r["add_s"] = seconds_since(t0);
@@ -363,8 +369,8 @@ Options)");
       row.hash_s = m.hashed.video->elapsed_seconds;
       row.duration_s = m.hashed.video->info.duration_seconds;
     }
-    if (!m.hashed.status.is_ok()) {
-      row.error = m.hashed.status.to_string();
+    if (!m.ok()) {
+      row.error = m.status.to_string();
       row.status = "ERROR";
     } else {
       for (const auto& v : m.verdicts)

@@ -25,6 +25,8 @@ packages=(
   # its ASan/UBSan/libFuzzer runtimes, LLVM's OpenMP (clang's -fopenmp), and
   # llvm-symbolizer-14 (file:line in sanitizer reports)
   clang-14 libclang-rt-14-dev libomp-14-dev llvm-14
+  # The style checks (scripts/check-style.sh): formatting and naming
+  clang-format-14 clang-tidy-14
 )
 
 missing=()

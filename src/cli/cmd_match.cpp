@@ -98,8 +98,8 @@ int usage_error(const std::string& message) {
 std::string match_table_rows(const InputMatch& m) {
   std::ostringstream out;
   const std::string& path = m.hashed.input.url;
-  if (!m.hashed.status.is_ok()) {
-    out << "ERROR    " << path << ": " << m.hashed.status.message() << "\n";
+  if (!m.ok()) {
+    out << "ERROR    " << path << ": " << m.status.message() << "\n";
     return out.str();
   }
   if (m.verdicts.empty()) {
@@ -214,7 +214,7 @@ int cmd_match(int argc, char** argv) {
   ProgressLine progress(inputs->size(), !opt.quiet);
   config.hashing.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
   const Matcher matcher(**bank, config);
-  int failures = 0, matched = 0;
+  int failures = 0, lookup_failures = 0, matched = 0;
   run_ordered<InputMatch>(
       inputs->size(), opt.jobs,
       [&](size_t i) {
@@ -223,10 +223,10 @@ int cmd_match(int argc, char** argv) {
         return m;
       },
       [&](size_t, InputMatch m) {
-        if (!m.hashed.status.is_ok()) {
-          ++failures;
+        if (!m.ok()) {
+          ++(m.failure == MatchFailure::kLookup ? lookup_failures : failures);
           progress.clear();
-          std::fprintf(stderr, "vhm match: error: %s\n", m.hashed.status.to_string().c_str());
+          std::fprintf(stderr, "vhm match: error: %s\n", m.status.to_string().c_str());
         }
         if (m.matched()) ++matched;
         if (opt.format == "jsonl") std::cout << json_text(match_json(m, opt.with_hashes)) << "\n";
@@ -235,6 +235,8 @@ int cmd_match(int argc, char** argv) {
       },
       [&] { progress.draw(); });
   progress.clear();
+  // The bank failing a lookup is vhm's failure, not the input's: scripts retry on 3.
+  if (lookup_failures) return kExitInternal;
   if (failures) return kExitInputFailed;
   return opt.exit_code && matched ? kExitMatched : kExitOk;
 }

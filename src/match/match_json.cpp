@@ -15,9 +15,10 @@ nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
 
 nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   nlohmann::json j{{"path", m.hashed.input.url}};
-  if (!m.hashed.status.is_ok()) {
-    j["error"] = m.hashed.status.message();
-    j["code"] = status_code_name(m.hashed.status.code());
+  if (!m.ok()) {
+    j["error"] = m.status.message();
+    j["code"] = status_code_name(m.status.code());
+    j["failed"] = match_failure_name(m.failure);  // "hashing": the input's fault; "lookup": the bank's
     return j;
   }
   j["type"] = m.hashed.image ? "image" : "video";

@@ -56,25 +56,45 @@ void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>
 
 }  // namespace
 
-// An input fails alone, whatever the lookup throws (bad_alloc on a flood of hits): its
-// error, never an exception in the batch's worker thread or the daemon's.
-InputMatch Matcher::match_input(const Input& input) const {
-  try {
-    return match_input_unguarded(input);
-  } catch (const std::exception& e) {
-    InputMatch m;
-    m.hashed.input = input;
-    m.hashed.input.bytes = {};
-    m.hashed.status = Status(dynamic_cast<const std::bad_alloc*>(&e) ? StatusCode::kLimitExceeded : StatusCode::kInternal,
-                             std::string("matching failed: ") + e.what(), input.url);
-    return m;
+const char* match_failure_name(MatchFailure failure) {
+  switch (failure) {
+    case MatchFailure::kNone: return "none";
+    case MatchFailure::kHashing: return "hashing";
+    case MatchFailure::kLookup: return "lookup";
   }
+  return "?";
 }
 
-InputMatch Matcher::match_input_unguarded(const Input& input) const {
+// An input fails alone, whatever the lookup throws (bad_alloc on a flood of hits): its
+// error, never an exception in the batch's worker thread or the daemon's. `m.failure`
+// says which step was running when it was thrown.
+InputMatch Matcher::match_input(const Input& input) const {
   InputMatch m;
+  m.failure = MatchFailure::kHashing;
+  try {
+    match_input_unguarded(input, m);
+  } catch (const std::exception& e) {
+    const MatchFailure step = m.failure;
+    m = InputMatch{};
+    m.hashed.input = input;
+    m.hashed.input.bytes = {};
+    m.failure = step;
+    m.status = Status(dynamic_cast<const std::bad_alloc*>(&e) ? StatusCode::kLimitExceeded : StatusCode::kInternal,
+                      std::string("matching failed: ") + e.what(), input.url);
+    if (step == MatchFailure::kHashing) m.hashed.status = m.status;
+  }
+  return m;
+}
+
+// Fills `m`, whose `failure` names the step running now: kHashing on entry, kLookup once
+// the input is hashed, kNone when everything succeeded.
+void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
   m.hashed = hash_input(input, config_.hashing);
-  if (!m.hashed.status.is_ok()) return m;
+  if (!m.hashed.status.is_ok()) {
+    m.status = m.hashed.status;
+    return;
+  }
+  m.failure = MatchFailure::kLookup;
   std::vector<QueryCode> codes;
   frames_and_codes(m.hashed, config_.dihedral, m.frames, codes);
   m.codes_searched = codes.size();
@@ -85,8 +105,8 @@ InputMatch Matcher::match_input_unguarded(const Input& input) const {
   const auto started = std::chrono::steady_clock::now();
   auto hits = bank_.lookup(queries, config_.thresholds.distance, lookup_options(config_));
   if (!hits) {
-    m.hashed.status = hits.status().with_subject(input.url);
-    return m;
+    m.status = hits.status().with_subject(input.url);
+    return;
   }
   std::vector<MatchHit> match_hits;
   match_hits.reserve(hits->size());
@@ -112,8 +132,8 @@ InputMatch Matcher::match_input_unguarded(const Input& input) const {
     infos[h.content] = std::move(info).value();
   }
   if (!failure.is_ok()) {
-    m.hashed.status = failure.with_subject(input.url);
-    return m;
+    m.status = failure.with_subject(input.url);
+    return;
   }
   const auto verdicts = compute_verdicts(m.frames, codes, match_hits,
                                          [&](int64_t id) -> const MatchContent& { return contents.at(id); },
@@ -123,7 +143,7 @@ InputMatch Matcher::match_input_unguarded(const Input& input) const {
     m.verdicts.push_back({v, info.meta.external_id, info.meta.label, signal_type_name(info.meta.signal_type)});
   }
   m.lookup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return m;
+  m.failure = MatchFailure::kNone;
 }
 
 Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const Hash256> hashes) const {

@@ -31,12 +31,25 @@ struct VerdictContent {
   std::string external_id, label, signal;
 };
 
+// Which step of matching an input failed: the front doors answer for the input (a
+// client error, not worth a retry) or for the bank (a server error, worth a retry) by
+// this, never by guessing from what else the result holds.
+enum class MatchFailure : uint8_t {
+  kNone,     // hashed and looked up
+  kHashing,  // the input could not be hashed: unreadable, not media, over a limit
+  kLookup,   // hashed, but the bank's lookup or a read of a hit content failed
+};
+const char* match_failure_name(MatchFailure failure);  // "none", "hashing", "lookup"
+
 struct InputMatch {
-  InputHash hashed;                      // status not OK: hashing or lookup failed
+  InputHash hashed;  // the input and its hashes (hashed.status: the hashing's own outcome)
+  MatchFailure failure = MatchFailure::kNone;
+  Status status;     // OK, or why the step `failure` names failed (its subject the input)
   std::vector<QueryFrame> frames;        // the query's frames
   std::vector<VerdictContent> verdicts;  // every content hit, best first
   size_t codes_searched = 0;
   double lookup_seconds = 0;
+  bool ok() const { return failure == MatchFailure::kNone; }
   bool matched() const {
     return std::any_of(verdicts.begin(), verdicts.end(), [](const VerdictContent& v) { return v.verdict.match; });
   }
@@ -62,7 +75,7 @@ class Matcher {
   const MatchConfig& config() const { return config_; }
 
  private:
-  InputMatch match_input_unguarded(const Input& input) const;
+  void match_input_unguarded(const Input& input, InputMatch& m) const;
   Bank& bank_;
   MatchConfig config_;
 };

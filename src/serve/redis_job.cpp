@@ -77,11 +77,12 @@ JobOutcome run_job_unguarded(const Matcher& matcher, const StreamEntry& entry) {
   out.job = *job;
   out.frames = m.frames.size();
   out.result = match_json(m, false);
-  if (!m.hashed.status.is_ok()) {
-    // Hashed but not matched: the bank failed (as POST /v1/match's 500), not the job.
-    out.retry = m.hashed.image.has_value() || m.hashed.video.has_value();
+  if (!m.ok()) {
+    // A failed lookup is the bank's (as POST /v1/match's 500), worth another delivery; an
+    // input that cannot be hashed fails for good.
+    out.retry = m.failure == MatchFailure::kLookup;
     out.failed = true;
-    nlohmann::json error{{"job", *job}, {"error", m.hashed.status.to_string()}};
+    nlohmann::json error{{"job", *job}, {"error", m.status.to_string()}};
     if (out.result.contains("code")) error["code"] = out.result["code"];
     out.result = std::move(error);
   }

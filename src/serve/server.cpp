@@ -290,10 +290,9 @@ struct Server::Impl {
     }();
     frames_hashed += static_cast<int64_t>(m.frames.size());
     codes_searched += static_cast<int64_t>(m.codes_searched);
-    if (m.hashed.status.is_ok()) return reply(res, 200, match_json(m, *with_hashes));
-    // Hashed but not matched: the bank failed, not the upload.
-    const bool bank_failed = m.hashed.image.has_value() || m.hashed.video.has_value();
-    reply(res, bank_failed ? 500 : 422, match_json(m, *with_hashes));
+    // An upload that cannot be hashed is the client's error; a failed lookup the bank's.
+    const int code = m.failure == MatchFailure::kNone ? 200 : m.failure == MatchFailure::kLookup ? 500 : 422;
+    reply(res, code, match_json(m, *with_hashes));
   }
 
   void handle_lookup(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
