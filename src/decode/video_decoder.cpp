@@ -121,7 +121,7 @@ inline uint8_t expand_limited_luma(uint8_t y) {
 uint8_t expand_limited_range(uint8_t y) { return expand_limited_luma(y); }
 
 const std::array<uint8_t, 256>& limited_to_full_range_table() {
-  static const std::array<uint8_t, 256> table = [] {
+  static const std::array<uint8_t, 256> kTable = [] {
     std::array<uint8_t, 256> t{};
     for (int y = 0; y < 256; ++y) {
       const long v = std::lround((y - 16) * 255.0 / 219.0);
@@ -129,7 +129,7 @@ const std::array<uint8_t, 256>& limited_to_full_range_table() {
     }
     return t;
   }();
-  return table;
+  return kTable;
 }
 
 

@@ -4,8 +4,8 @@ namespace vhm::pdq {
 
 bool fast_path_uses_avx2() {
 #if defined(__x86_64__) || defined(__i386__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  return avx2;
+  static const bool kAvx2 = __builtin_cpu_supports("avx2");
+  return kAvx2;
 #else
   return false;
 #endif

@@ -25,7 +25,7 @@ struct LumaTables {
 
 // kLumaR * R as the reference computes it (uint8 -> float, float multiply), per byte.
 const LumaTables& luma_tables() {
-  static const LumaTables tables = [] {
+  static const LumaTables kTables = [] {
     LumaTables t;
     for (int v = 0; v < 256; ++v) {
       t.r[v] = kLumaR * static_cast<float>(v);
@@ -34,7 +34,7 @@ const LumaTables& luma_tables() {
     }
     return t;
   }();
-  return tables;
+  return kTables;
 }
 
 // Luminance of one row into `out` (width floats), then zeros up to `padded`.
@@ -197,7 +197,7 @@ PdqDct dct_from_64x64_avx2(const float* a) {
     }
   }
   // B[i][j] = sum_k T[i][k] * D[j][k]; with DT[k][j] = D[j][k] the j's are contiguous.
-  static const auto dt = [] {
+  static const auto kDctTransposed = [] {
     std::array<float, 64 * 16> m{};
     const float* dm = dct_matrix();
     for (int j = 0; j < 16; ++j)
@@ -208,8 +208,8 @@ PdqDct dct_from_64x64_avx2(const float* a) {
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     for (int k = 0; k < 64; ++k) {
       const __m256 tik = _mm256_set1_ps(t[i * 64 + k]);
-      acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(tik, _mm256_loadu_ps(&dt[k * 16])));
-      acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(tik, _mm256_loadu_ps(&dt[k * 16 + 8])));
+      acc0 = _mm256_add_ps(acc0, _mm256_mul_ps(tik, _mm256_loadu_ps(&kDctTransposed[k * 16])));
+      acc1 = _mm256_add_ps(acc1, _mm256_mul_ps(tik, _mm256_loadu_ps(&kDctTransposed[k * 16 + 8])));
     }
     _mm256_storeu_ps(&result.coeffs[i * 16], acc0);
     _mm256_storeu_ps(&result.coeffs[i * 16 + 8], acc1);

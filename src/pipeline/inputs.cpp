@@ -21,14 +21,14 @@ std::string lower_extension(const std::string& path) {
 }
 
 const std::set<std::string>& image_extensions() {
-  static const std::set<std::string> e{".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"};
-  return e;
+  static const std::set<std::string> kExtensions{".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif"};
+  return kExtensions;
 }
 
 const std::set<std::string>& video_extensions() {
-  static const std::set<std::string> e{".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts",
+  static const std::set<std::string> kExtensions{".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts",
                                        ".m2ts", ".mpg", ".mpeg", ".wmv", ".3gp", ".3g2", ".ogv", ".mxf", ".y4m"};
-  return e;
+  return kExtensions;
 }
 
 std::string strip_extension(const std::string& p) {
