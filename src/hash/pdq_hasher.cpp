@@ -3,6 +3,7 @@
 #include <omp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
 
@@ -80,12 +81,68 @@ class PdqHasherGpu final : public PdqHasher {
     VHM_RETURN_IF_ERROR(check_batch(frames, out, dcts));
     return cuda_->hash_host_batch(frames, out, dcts);
   }
+  Status hash_device(std::span<const ImageView> frames, const std::array<uint8_t, 256>* lut, std::span<PdqHash> out,
+                     std::span<PdqDct> dcts) override {
+    return lut ? cuda_->hash_device_luma_batch(frames, *lut, out, dcts) : cuda_->hash_device_batch(frames, out, dcts);
+  }
+  Status check_device_context(const void* cuda_context) override {
+    return gpu::check_primary_context(kCudaDevice, cuda_context);
+  }
+  static constexpr int kCudaDevice = 0;
 
  private:
   std::unique_ptr<gpu::PdqCudaHasher> cuda_;
 };
 
 }  // namespace
+
+Status PdqHasher::hash_device(std::span<const ImageView>, const std::array<uint8_t, 256>*, std::span<PdqHash>,
+                              std::span<PdqDct>) {
+  return {StatusCode::kUnsupported, "the " + name() + " PDQ hasher cannot read frames in device memory"};
+}
+
+Status PdqHasher::check_device_context(const void*) {
+  return {StatusCode::kUnsupported, "the " + name() + " PDQ hasher cannot read frames in device memory"};
+}
+
+bool gpu_hashing_available(std::string* why) { return gpu::cuda_available(why); }
+
+Status hash_frames(PdqHasher& hasher, std::span<const ImageView> frames, std::span<const PixelMemory> memory,
+                   const std::array<uint8_t, 256>& limited_range_lut, std::span<PdqHash> out,
+                   std::span<PdqDct> dcts) {
+  if (memory.size() != frames.size() || out.size() != frames.size() || (!dcts.empty() && dcts.size() != frames.size()))
+    return {StatusCode::kInvalidArgument, "frame, memory, output and DCT spans differ in size"};
+  // The common case, every frame on the host (CPU decoding): one call, no copies.
+  if (std::all_of(memory.begin(), memory.end(), [](PixelMemory m) { return m == PixelMemory::kHost; }))
+    return hasher.hash(frames, out, dcts);
+  // A batch can mix places (NVDEC may give up part-way, the rest decoded on the CPU):
+  // each group is hashed by its own method, the results put back in frame order.
+  std::vector<ImageView> views;
+  std::vector<PdqHash> hashes;
+  std::vector<PdqDct> group_dcts;
+  std::vector<size_t> slots;
+  for (const PixelMemory group : {PixelMemory::kDeviceLimitedRange, PixelMemory::kDevice, PixelMemory::kHost}) {
+    views.clear();
+    slots.clear();
+    for (size_t i = 0; i < frames.size(); ++i) {
+      if (memory[i] != group) continue;
+      views.push_back(frames[i]);
+      slots.push_back(i);
+    }
+    if (views.empty()) continue;
+    hashes.resize(views.size());
+    group_dcts.resize(dcts.empty() ? 0 : views.size());
+    VHM_RETURN_IF_ERROR(group == PixelMemory::kHost ? hasher.hash(views, hashes, group_dcts)
+                        : group == PixelMemory::kDevice
+                            ? hasher.hash_device(views, nullptr, hashes, group_dcts)
+                            : hasher.hash_device(views, &limited_range_lut, hashes, group_dcts));
+    for (size_t k = 0; k < slots.size(); ++k) {
+      out[slots[k]] = hashes[k];
+      if (!dcts.empty()) dcts[slots[k]] = group_dcts[k];
+    }
+  }
+  return Status::ok();
+}
 
 Result<std::unique_ptr<PdqHasher>> make_pdq_hasher(const PdqHasherConfig& config) {
   switch (config.device) {

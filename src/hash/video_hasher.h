@@ -41,6 +41,11 @@
 //   - "auto": the GPU where one is usable (for kFast: GPU decoding where it can be set up
 //     for the video), else the CPU, with one log line per process (spdlog::info) saying
 //     why, not one per video.
+//
+// The steps, each its own unit: hash/frame_source.h (the decoder on the device chosen
+// once, batches of frames tagged host or device, the PdqHasher that reads them),
+// hash/frame_sampling.h (which frames, which timestamps), hash/pdq_hasher.h
+// (hash_frames), hash/frame_pruning.h, hash/frame_variants.h, hash/input_md5.h.
 #pragma once
 
 #include <cstdint>
@@ -54,19 +59,10 @@
 #include "core/video_hash.h"
 #include "decode/media_policy.h"
 #include "hash/device.h"
+#include "hash/frame_sampling.h"  // VideoSampling, TimestampMode, reference_frame_interval
+#include "hash/input_md5.h"       // md5_file_hex, md5_bytes_hex
 
 namespace vhm {
-
-enum class VideoSampling {
-  kEveryFrame,    // every decoded frame (the reference's -r 0)
-  kEverySeconds,  // frame n when n % int(seconds * fps) == 0 (the reference's -r N)
-  kKeyframes,     // only key frames, the others not even decoded (fast; not in the reference)
-};
-
-enum class TimestampMode {
-  kReference,     // float(index) / float(fps): the reference's printed timestamp
-  kPresentation,  // the frame's best_effort_timestamp * time_base
-};
 
 struct VideoHashConfig {
   VideoSampling sampling = VideoSampling::kEveryFrame;
@@ -85,8 +81,9 @@ struct VideoHashConfig {
   // Frames decoded on the GPU get no bar variant (their pixels stay on the device).
   bool crop_bars = false;
   bool dihedral = false;
-  // Called (from the hashing thread) with the number of frames each hashed batch adds,
-  // so a progress line moves during a long video, not only between videos.
+  // Called (from the calling thread, as each batch's hashes are taken) with the number
+  // of frames the batch adds, so a progress line moves during a long video, not only
+  // between videos.
   std::function<void(int64_t frames)> on_frames_hashed;
   PixelPath pixels = PixelPath::kExact;       // kFast: hash the decoder's luma plane (see above)
   // What the input may make vhm open and how much it may take (decode/media_policy.h);
@@ -104,16 +101,5 @@ Result<VideoHash> hash_video(const std::string& url, const VideoHashConfig& conf
 // `name` is used in errors and as the info's url; md5_hex is the MD5 of `bytes`.
 Result<VideoHash> hash_video_memory(std::span<const uint8_t> bytes, const std::string& name,
                                     const VideoHashConfig& config = {});
-
-// The reference's sampling interval in frames for "every `seconds` seconds" at `fps`.
-int reference_frame_interval(double seconds, double fps);
-
-// The reference's printed timestamp of frame `index`: float(index) / float(fps).
-double reference_timestamp(int64_t index, double fps);
-
-// Streaming MD5 of a file (32 lowercase hex digits).
-Result<std::string> md5_file_hex(const std::string& path);
-// MD5 of bytes in memory (32 lowercase hex digits).
-std::string md5_bytes_hex(std::span<const uint8_t> bytes);
 
 }  // namespace vhm
