@@ -141,7 +141,7 @@ json build_bank(const std::string& dir, const Options& o) {
     auto frames = read_vpdq_file(path);
     if (!frames) return {{"error", frames.status().to_string()}};
     ref_frames += frames->size();
-    refs.push_back({{name, "reference", path, SignalType::kVideo}, std::move(*frames)});
+    refs.push_back({{name, "reference", path, ContentKind::kVideo}, std::move(*frames)});
   }
   if (auto added = (*bank)->add_contents(refs); !added) return {{"error", "add: " + added.status().to_string()}};
   r["add_s"] = seconds_since(t0);

@@ -11,13 +11,15 @@ namespace vhm {
 
 namespace fs = std::filesystem;
 
-const char* signal_type_name(SignalType type) { return type == SignalType::kPdq ? "pdq" : "video"; }
+const char* content_kind_name(ContentKind kind) { return kind == ContentKind::kImage ? "image" : "video"; }
 
-std::optional<SignalType> parse_signal_type(std::string_view name) {
-  if (name == "video" || name == "vpdq") return SignalType::kVideo;
-  if (name == "pdq") return SignalType::kPdq;
+std::optional<ContentKind> parse_content_kind(std::string_view name) {
+  if (name == "video" || name == "vpdq") return ContentKind::kVideo;
+  if (name == "image" || name == "pdq") return ContentKind::kImage;
   return std::nullopt;
 }
+
+const char* stored_content_kind(ContentKind kind) { return kind == ContentKind::kImage ? "pdq" : "video"; }
 
 std::string ContentRef::to_string() const {
   return external_id.empty() ? "id " + std::to_string(id) : "external id '" + external_id + "'";
@@ -95,7 +97,7 @@ Result<BankStats> Bank::stats() const {
     st.contents_live = counts->contents_live;
     st.contents_removed = counts->contents_removed;
     st.video_contents = counts->video_contents;
-    st.pdq_contents = counts->pdq_contents;
+    st.image_contents = counts->image_contents;
     st.frames_live = counts->frames_live;
     st.frames_total = counts->frames_total;
     st.frames_inside_bars = counts->frames_inside_bars;

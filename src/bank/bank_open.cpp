@@ -7,6 +7,7 @@
 #include "bank/bank_impl.h"
 #include "bank/sqlite_store.h"
 #include "index/hash_index.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -46,7 +47,7 @@ Bank::~Bank() = default;
 Status Bank::create(const std::string& dir, const BankCreateOptions& options) {
   if (dir.empty()) return {StatusCode::kInvalidArgument, "no bank directory given"};
   {
-    auto probe = make_hash_index(options.index_spec);
+    auto probe = builtin_signals().pdq().make_hamming_index(options.index_spec);
     if (!probe) return probe.status().with_subject(dir);
   }
   std::error_code ec;

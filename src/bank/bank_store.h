@@ -44,7 +44,7 @@ struct ContentSpanRow {
   int64_t content_id = 0;
   int64_t first_frame_id = 0;
   int64_t frame_count = 0;  // the store's word: never sizes a loop or an allocation
-  SignalType type = SignalType::kVideo;
+  ContentKind type = ContentKind::kVideo;
   bool removed = false;
 };
 
@@ -75,7 +75,7 @@ struct StoreCounts {
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
   int64_t video_contents = 0;      // live
-  int64_t pdq_contents = 0;        // live
+  int64_t image_contents = 0;        // live
   int64_t frames_live = 0;         // sum of the live contents' frame counts
   int64_t frames_total = 0;        // sum of every content's frame count
   int64_t frames_inside_bars = 0;  // frames of live contents with an inside-bars hash
@@ -95,7 +95,7 @@ struct InvariantViolations {
   int64_t malformed_frames = 0;       // hash not 32 bytes, quality outside 0..100, frame < 0
   int64_t malformed_inside_bars = 0;  // inside-bars hash and quality not both set, or malformed
   int64_t duplicate_hashes = 0;       // (content, hash) pairs stored more than once
-  int64_t pdq_not_one_frame = 0;      // pdq contents without exactly one frame
+  int64_t image_not_one_frame = 0;    // image contents without exactly one frame
   int64_t from_later_generation = 0;  // contents added or removed after the bank's generation
   int64_t overlapping_ranges = 0;     // contents whose range overlaps the next one's
 };

@@ -19,8 +19,8 @@ Status Bank::Impl::content_error(const NewContent& c, size_t position, const std
 
 Status Bank::Impl::validate(const NewContent& c, size_t position) const {
   if (c.frames.empty()) return content_error(c, position, "no frame hashes");
-  if (c.meta.signal_type == SignalType::kPdq && c.frames.size() != 1)
-    return content_error(c, position, "a pdq content is one image hash, not " + std::to_string(c.frames.size()));
+  if (c.meta.kind == ContentKind::kImage && c.frames.size() != 1)
+    return content_error(c, position, "an image content is one hash, not " + std::to_string(c.frames.size()));
   for (size_t i = 0; i < c.frames.size(); ++i) {
     const FrameHash& f = c.frames[i];
     if (f.index < 0 || f.quality < 0 || f.quality > 100 || !std::isfinite(f.pts_seconds))

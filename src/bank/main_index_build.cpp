@@ -5,6 +5,7 @@
 
 #include "bank/bank_index_ids.h"
 #include "bank/hash_blob.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 namespace {
@@ -17,7 +18,8 @@ constexpr size_t kScanBatchRows = 4096;
 }  // namespace
 
 Result<std::shared_ptr<HashIndex>> new_hash_index(const std::string& spec, const std::string& subject) {
-  auto index = make_hash_index(spec);
+  // The PDQ signal names the index that holds its codes (signal/pdq_signal.h).
+  auto index = builtin_signals().pdq().make_hamming_index(spec);
   if (!index) return index.status().with_subject(subject);
   return std::shared_ptr<HashIndex>(std::move(index).value());
 }

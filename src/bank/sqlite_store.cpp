@@ -207,7 +207,7 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
     ins_content->bind_text_or_null(1, c.meta.external_id)
         .bind(2, c.meta.label)
         .bind(3, c.meta.source)
-        .bind(4, signal_type_name(c.meta.signal_type))
+        .bind(4, stored_content_kind(c.meta.kind))
         .bind(5, added_at)
         .bind(6, generation)
         .bind(7, frame_id)

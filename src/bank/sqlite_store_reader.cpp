@@ -65,7 +65,7 @@ Status SqliteStoreReader::for_each_content_span(int64_t after_content_id,
     if (!row) return row.status();
     if (!*row) return Status::ok();
     const ContentSpanRow span{s->column_int(0), s->column_int(1), s->column_int(2),
-                              parse_signal_type(s->column_text(3)).value_or(SignalType::kVideo), !s->column_is_null(4)};
+                              parse_content_kind(s->column_text(3)).value_or(ContentKind::kVideo), !s->column_is_null(4)};
     VHM_RETURN_IF_ERROR(fn(span));
   }
 }
@@ -182,7 +182,7 @@ Result<StoreCounts> SqliteStoreReader::counts() {
   c.contents_live = s->column_int(0);
   c.contents_removed = s->column_int(1);
   c.video_contents = s->column_int(2);
-  c.pdq_contents = s->column_int(3);
+  c.image_contents = s->column_int(3);
   c.frames_live = s->column_int(4);
   c.frames_total = s->column_int(5);
   // Reads only the frames that have an inside-bars hash (the partial index).
@@ -249,7 +249,7 @@ Result<InvariantViolations> SqliteStoreReader::invariant_violations(int64_t gene
   VHM_RETURN_IF_ERROR(count(
       v.duplicate_hashes, "SELECT count(*) FROM (SELECT 1 FROM frames GROUP BY content_id, hash HAVING count(*) > 1)"));
   VHM_RETURN_IF_ERROR(
-      count(v.pdq_not_one_frame, "SELECT count(*) FROM contents WHERE signal_type = 'pdq' AND frame_count != 1"));
+      count(v.image_not_one_frame, "SELECT count(*) FROM contents WHERE signal_type = 'pdq' AND frame_count != 1"));
   VHM_RETURN_IF_ERROR(count(v.from_later_generation,
                             "SELECT count(*) FROM contents WHERE added_generation > " + std::to_string(generation) +
                                 " OR coalesce(removed_generation, 0) > " + std::to_string(generation)));

@@ -111,7 +111,7 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().content_id, added->id);
   EXPECT_EQ(hits->front().frame_ordinal, 6);
-  EXPECT_EQ(hits->front().bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(hits->front().bank_variant, FrameVariant::kInsideBars);
   EXPECT_EQ(bank->stats()->frames_inside_bars, 20);
 
   // Removal still honoured, through both codes.
@@ -134,7 +134,7 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().query, 0u);
-  EXPECT_EQ(hits->front().bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(hits->front().bank_variant, FrameVariant::kInsideBars);
 
   // The migrated schema is the one a new bank gets, statement for statement.
   TempBankDir fresh;
