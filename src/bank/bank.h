@@ -242,7 +242,9 @@ class Bank {
   // Every bank frame within max_distance (inclusive, 0..256) of each query, through its
   // hash as stored or its inside-bars hash, once per (query, frame); tombstoned contents
   // left out, sorted by (query, content id, frame id). Sees every commit made before
-  // the call, by any process.
+  // the call, by any process. The queries are PDQ codes: this searches the PDQ signal's
+  // live index, and each hit says so (BankHit::signal); a signal of another index
+  // family gets a lookup of its own when it comes.
   Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance,
                                       const LookupOptions& options = {});
 
@@ -280,7 +282,8 @@ inline constexpr const char* kBankDatabaseFile = "bank.sqlite";
 inline constexpr const char* kBankIndexFile = "index.vhmidx";
 inline constexpr const char* kBankIndexMetaFile = "index.vhmidx.meta";
 inline constexpr const char* kBankWriterLockFile = "writer.lock";
-// 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars.
-inline constexpr int kBankFormatVersion = 2;
+// 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars;
+// 3: each frame records the signal its hashes are of (bank_schema.h).
+inline constexpr int kBankFormatVersion = 3;
 
 }  // namespace vhm

@@ -86,9 +86,9 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
   // frames checksum now, so its index cache can be proved (frames_checksum.h).
   if (auto current = impl->store->refresh_stale_frames_checksum(); !current)
     spdlog::warn("{}: frames checksum not recorded: {}", dir, current.status().to_string());
-  impl->index = std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
+  impl->indexes[SignalId::kPdq] = std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
-  if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index->ensure_loaded());
+  if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index().ensure_loaded());
   return bank;
 }
 

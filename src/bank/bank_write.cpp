@@ -52,8 +52,8 @@ Result<std::vector<AddedContent>> Bank::Impl::add(std::span<const NewContent> co
 
 Result<std::vector<AddedContent>> Bank::add_contents(std::span<const NewContent> contents) {
   auto r = impl_->add(contents);
-  if (r && impl_->index->current()) {
-    Status st = impl_->index->sync();  // make the new frames searchable here at once
+  if (r && impl_->index().current()) {
+    Status st = impl_->index().sync();  // make the new frames searchable here at once
     if (!st.is_ok()) spdlog::warn("refresh after add: {}", st.to_string());
   }
   return r;
@@ -68,8 +68,8 @@ Result<AddedContent> Bank::add_content(const ContentMeta& meta, std::span<const 
 
 Result<RemoveResult> Bank::remove(const ContentRef& ref, const std::string& reason) {
   auto r = impl_->store->remove(ref, reason);
-  if (r && impl_->index->current()) {
-    Status st = impl_->index->sync();
+  if (r && impl_->index().current()) {
+    Status st = impl_->index().sync();
     if (!st.is_ok()) spdlog::warn("refresh after remove: {}", st.to_string());
   }
   return r;

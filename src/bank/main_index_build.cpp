@@ -26,6 +26,12 @@ Result<std::shared_ptr<HashIndex>> new_hash_index(const std::string& spec, const
 
 Status append_frame_codes(const FrameCodesRow& row, const std::string& subject, std::vector<Hash256>& codes,
                           std::vector<HashId>& ids, int64_t& inside_bars) {
+  // Every signal this vhm knows is PDQ, whose index this is; a row under another name
+  // was written by a newer vhm into a bank of this format, or by hand.
+  if (row.signal != SignalId::kPdq)
+    return Status(StatusCode::kCorrupt,
+                  "frame " + std::to_string(row.id) + " is of a signal this vhm does not know (run 'vhm bank verify')",
+                  subject);
   Hash256 h;
   if (!hash_from_blob(row.hash, h))
     return Status(StatusCode::kCorrupt, "frame " + std::to_string(row.id) + " has a hash of the wrong size", subject);

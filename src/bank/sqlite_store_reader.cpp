@@ -8,6 +8,7 @@
 #include "bank/frames_checksum.h"
 #include "bank/hash_blob.h"
 #include "bank/sqlite_rows.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -85,7 +86,7 @@ Result<std::vector<int64_t>> SqliteStoreReader::removed_after(int64_t generation
 
 Status SqliteStoreReader::scan_frames(int64_t after_frame_id, size_t batch_rows,
                                       const std::function<Status(std::span<const FrameCodesRow>)>& fn) {
-  auto s = db_->prepare("SELECT id, content_id, hash, inside_bars_hash FROM frames WHERE id > ? ORDER BY id");
+  auto s = db_->prepare("SELECT id, content_id, hash, inside_bars_hash, signal FROM frames WHERE id > ? ORDER BY id");
   if (!s) return s.status();
   s->bind(1, after_frame_id);
   batch_rows = std::max<size_t>(batch_rows, 1);
@@ -122,6 +123,7 @@ Status SqliteStoreReader::scan_frames(int64_t after_frame_id, size_t batch_rows,
     r.id = s->column_int(0);
     r.content_id = s->column_int(1);
     r.has_inside_bars = !s->column_is_null(3);
+    r.signal = parse_signal_name(s->column_text(4));
     rows.push_back(r);
     if (rows.size() == batch_rows) VHM_RETURN_IF_ERROR(flush());
   }
@@ -250,6 +252,11 @@ Result<InvariantViolations> SqliteStoreReader::invariant_violations(int64_t gene
       v.duplicate_hashes, "SELECT count(*) FROM (SELECT 1 FROM frames GROUP BY content_id, hash HAVING count(*) > 1)"));
   VHM_RETURN_IF_ERROR(
       count(v.image_not_one_frame, "SELECT count(*) FROM contents WHERE signal_type = 'pdq' AND frame_count != 1"));
+  std::string known;  // the registry's names as an SQL list: 'pdq'
+  for (const SignalType* s : builtin_signals().all())
+    known += (known.empty() ? "'" : ", '") + std::string(s->name()) + "'";
+  VHM_RETURN_IF_ERROR(
+      count(v.frames_of_unknown_signal, "SELECT count(*) FROM frames WHERE signal NOT IN (" + known + ")"));
   VHM_RETURN_IF_ERROR(count(v.from_later_generation,
                             "SELECT count(*) FROM contents WHERE added_generation > " + std::to_string(generation) +
                                 " OR coalesce(removed_generation, 0) > " + std::to_string(generation)));

@@ -454,6 +454,7 @@ TEST_P(BankStoreTest, SnapshotScansReturnEveryFrameOnceInBatches) {
                        continue;
                      }
                      EXPECT_EQ(row.content_id, it->second.content);
+                     EXPECT_EQ(row.signal, SignalId::kPdq) << "frame " << row.id;
                      Hash256 h;
                      EXPECT_TRUE(hash_from_blob(row.hash, h) && h == it->second.hash) << "frame " << row.id;
                      EXPECT_EQ(row.has_inside_bars, it->second.has_bars);
@@ -611,7 +612,8 @@ TEST_P(BankStoreTest, InvariantsOfAFreshBankHoldAndProbeReadsCoverTheFrames) {
   auto v = r->invariant_violations(*gen);
   ASSERT_TRUE(v.is_ok());
   EXPECT_EQ(v->frames_outside_ranges + v->contents_miscounted + v->malformed_frames + v->malformed_inside_bars +
-                v->duplicate_hashes + v->image_not_one_frame + v->from_later_generation + v->overlapping_ranges,
+                v->duplicate_hashes + v->image_not_one_frame + v->frames_of_unknown_signal + v->from_later_generation +
+                v->overlapping_ranges,
             0);
   auto rows = r->row_counts();
   ASSERT_TRUE(rows.is_ok());
