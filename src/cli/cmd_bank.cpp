@@ -385,7 +385,7 @@ Options)";
 int bank_stats(int argc, char** argv) {
   constexpr const char* kHelp = R"(Usage: vhm bank stats BANK [OPTIONS]
 
-Counts (live and removed contents, by signal type; frames), the generation (commits so
+Counts (live and removed contents, by content kind; frames), the generation (commits so
 far), file sizes and the state of the index cache. With --load-index the index is
 loaded (or rebuilt) and described too.
 
