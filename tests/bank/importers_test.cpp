@@ -248,6 +248,41 @@ TEST(Importers, ExportedJsonReadsBack) {
   EXPECT_EQ(export_file_stem(c), "te_9");
 }
 
+// The content kind as every writer has spelled it: "type" (video, image) and an
+// export's "signal_type" (video, pdq: the word older vhm versions read back), and the
+// older or newer words beside them; and the export still writes the words older
+// versions read.
+TEST(HashJsonl, ReadsTheContentKindInEverySpelling) {
+  const std::string frames = R"("frames":[{"frame":0,"pts":0,"quality":90,"pdq":")" + kHexA + R"("}])";
+  const std::string image = R"("pdq":")" + kHexA + R"(","quality":90)";
+  const struct {
+    std::string record;
+    ContentKind kind;
+  } cases[] = {
+      {"{" + frames + R"(,"type":"video"})", ContentKind::kVideo},
+      {"{" + frames + R"(,"signal_type":"video"})", ContentKind::kVideo},
+      {"{" + frames + R"(,"signal_type":"vpdq"})", ContentKind::kVideo},
+      {"{" + image + R"(,"type":"image"})", ContentKind::kImage},
+      {"{" + image + R"(,"signal_type":"pdq"})", ContentKind::kImage},
+      {"{" + image + R"(,"signal_type":"image"})", ContentKind::kImage},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_hash_jsonl(c.record + "\n", "k.jsonl");
+    ASSERT_TRUE(r.is_ok()) << c.record << ": " << r.status().to_string();
+    EXPECT_EQ(r->contents.at(0).meta.kind, c.kind) << c.record;
+  }
+  expect_line_error(parse_hash_jsonl("{" + image + R"(,"signal_type":"audio"})" "\n", "k.jsonl").status(), 1,
+                    "unknown signal_type", "k.jsonl");
+
+  ContentInfo info;
+  info.meta.kind = ContentKind::kImage;
+  std::mt19937_64 rng(4);
+  const auto one = test::random_frames(1, rng);
+  const nlohmann::json j = content_to_json(info, one);
+  EXPECT_EQ(j["signal_type"], "pdq");
+  EXPECT_EQ(j["type"], "image");
+}
+
 TEST(HashJsonl, ReadsTheInsideBarsHashInEveryShapeVhmWrites) {
   const std::string text =
       // A video frame as `vhm hash --bars` writes it, one without bars, one from a vhm
