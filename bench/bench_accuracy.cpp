@@ -338,7 +338,7 @@ Options)");
   {
     std::vector<NewContent> contents;
     for (const Source& s : sources)
-      contents.push_back({{s.id, s.family, s.path, SignalType::kVideo}, s.hashed.frames});
+      contents.push_back({{s.id, s.family, s.path, ContentKind::kVideo}, s.hashed.frames});
     if (auto added = bank.add_contents(contents); !added) {
       std::fprintf(stderr, "vhm bench accuracy: bank add: %s\n", added.status().to_string().c_str());
       return 1;

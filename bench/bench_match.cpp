@@ -145,7 +145,7 @@ json build_bank(const std::string& dir, const Options& o) {
     ref.meta.external_id = name;
     ref.meta.label = "reference";
     ref.meta.source = path;
-    ref.meta.signal_type = SignalType::kVideo;
+    ref.meta.kind = ContentKind::kVideo;
     ref.frames = std::move(*frames);
     refs.push_back(std::move(ref));
   }
@@ -212,7 +212,7 @@ Options)");
       "frames of each synthetic background video")(
       "batch-frames", po::value(&o.batch_frames)->default_value(o.batch_frames), "frames per add_contents call")(
       "seed", po::value(&o.seed)->default_value(o.seed), "background seed")("no-bars",
-                                                                             "do not search bar-cropped variants")(
+                                                                             "do not search the inside_bars variant")(
       "json", "print JSON")("markdown", "print a Markdown table");
   po::positional_options_description pos;
   pos.add("videos", -1);
@@ -457,7 +457,7 @@ Options)");
                     {"environment", to_json(env)},
                     {"bank", jbank},
                     {"config",
-                     {{"sample", mode->name}, {"threads", nthreads}, {"crop_bars", config.hashing.video.crop_bars},
+                     {{"sample", mode->name}, {"threads", nthreads}, {"inside_bars", config.hashing.video.crop_bars},
                       {"dihedral", config.dihedral}, {"distance", config.thresholds.distance},
                       {"quality", config.thresholds.quality}, {"query_threshold", config.thresholds.query_threshold},
                       {"bank_threshold", config.thresholds.bank_threshold}}},

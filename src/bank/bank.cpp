@@ -11,13 +11,15 @@ namespace vhm {
 
 namespace fs = std::filesystem;
 
-const char* signal_type_name(SignalType type) { return type == SignalType::kPdq ? "pdq" : "video"; }
+const char* content_kind_name(ContentKind kind) { return kind == ContentKind::kImage ? "image" : "video"; }
 
-std::optional<SignalType> parse_signal_type(std::string_view name) {
-  if (name == "video" || name == "vpdq") return SignalType::kVideo;
-  if (name == "pdq") return SignalType::kPdq;
+std::optional<ContentKind> parse_content_kind(std::string_view name) {
+  if (name == "video" || name == "vpdq") return ContentKind::kVideo;
+  if (name == "image" || name == "pdq") return ContentKind::kImage;
   return std::nullopt;
 }
+
+const char* stored_content_kind(ContentKind kind) { return kind == ContentKind::kImage ? "pdq" : "video"; }
 
 std::string ContentRef::to_string() const {
   return external_id.empty() ? "id " + std::to_string(id) : "external id '" + external_id + "'";
@@ -31,23 +33,26 @@ Result<std::vector<BankHit>> Bank::lookup(std::span<const Hash256> queries, int 
   if (max_distance < 0 || max_distance > Hash256::kBits)
     return Status(StatusCode::kInvalidArgument, "max distance must be 0..256, not " + std::to_string(max_distance));
   if (queries.empty()) return std::vector<BankHit>();
-  LiveIndex& index = *impl_->index;
+  LiveIndex& index = impl_->index();
   VHM_RETURN_IF_ERROR(index.sync());
   auto snapshot = index.current();
   if (!snapshot) return Status(StatusCode::kInternal, "no index state after sync", impl_->dir);
-  return snapshot->search(queries, max_distance, options, index.options().search_threads, impl_->dir);
+  auto hits = snapshot->search(queries, max_distance, options, index.options().search_threads, impl_->dir);
+  if (hits)
+    for (BankHit& h : *hits) h.signal = index.options().signal;
+  return hits;
 }
 
-Status Bank::refresh() { return impl_->index->sync(); }
+Status Bank::refresh() { return impl_->index().sync(); }
 
 Status Bank::merge() {
   wait_for_merge();
-  VHM_RETURN_IF_ERROR(impl_->index->ensure_loaded());
-  VHM_RETURN_IF_ERROR(impl_->index->merge_now());
-  return impl_->index->sync();
+  VHM_RETURN_IF_ERROR(impl_->index().ensure_loaded());
+  VHM_RETURN_IF_ERROR(impl_->index().merge_now());
+  return impl_->index().sync();
 }
 
-void Bank::wait_for_merge() { impl_->index->wait_for_merge(); }
+void Bank::wait_for_merge() { impl_->index().wait_for_merge(); }
 
 Result<ContentInfo> Bank::content(int64_t id) const { return content(ContentRef::by_id(id)); }
 
@@ -79,7 +84,7 @@ Status Bank::for_each_content(bool include_removed,
 Result<BankStats> Bank::stats() const {
   BankStats st;
   st.path = impl_->dir;
-  st.index_spec = impl_->index->options().spec;
+  st.index_spec = impl_->index().options().spec;
   st.recovery_notes = impl_->recovery_notes;
   {
     auto reader = impl_->store->begin_read(BankStore::ReadKind::kLong);
@@ -95,7 +100,7 @@ Result<BankStats> Bank::stats() const {
     st.contents_live = counts->contents_live;
     st.contents_removed = counts->contents_removed;
     st.video_contents = counts->video_contents;
-    st.pdq_contents = counts->pdq_contents;
+    st.image_contents = counts->image_contents;
     st.frames_live = counts->frames_live;
     st.frames_total = counts->frames_total;
     st.frames_inside_bars = counts->frames_inside_bars;
@@ -106,10 +111,10 @@ Result<BankStats> Bank::stats() const {
   const auto isize = fs::file_size((fs::path(impl_->dir) / kBankIndexFile).string(), ec);
   st.index_cache_present = !ec;
   st.index_cache_bytes = ec ? 0 : static_cast<int64_t>(isize);
-  st.index = impl_->index->info();
+  st.index = impl_->index().info();
   return st;
 }
 
-BankIndexInfo Bank::index_info() const { return impl_->index->info(); }
+BankIndexInfo Bank::index_info() const { return impl_->index().info(); }
 
 }  // namespace vhm

@@ -38,26 +38,35 @@
 #include <string_view>
 #include <vector>
 
+#include "core/frame_variant.h"
 #include "core/hash256.h"
 #include "core/status.h"
 #include "hash/video_hasher.h"
+#include "signal/signal_type.h"
 
 namespace vhm {
 
-// What a content's hashes are.
-enum class SignalType : uint8_t {
-  kVideo = 0,  // vPDQ: one PDQ hash per (sampled) frame
-  kPdq = 1,    // one image's PDQ hash: matches when any query frame is within the distance
+// What a content is, apart from which signals its hashes are (signal/signal_type.h):
+// a video (a hash per sampled frame, matched by vPDQ's percentages) or an image (a
+// one-frame content, a match when any query frame is within the distance).
+enum class ContentKind : uint8_t {
+  kVideo = 0,
+  kImage = 1,
 };
-const char* signal_type_name(SignalType type);  // "video", "pdq"
-std::optional<SignalType> parse_signal_type(std::string_view name);
+const char* content_kind_name(ContentKind kind);  // "video", "image"
+// As people and files write a kind: "video" or "image", and the older words for them
+// ("vpdq"; "pdq", the name an image content had before signals were apart from kinds).
+std::optional<ContentKind> parse_content_kind(std::string_view name);
+// The word the bank stores for a kind (contents.signal_type, since format 1: 'video',
+// 'pdq'), which older vhm versions read and their exports' "signal_type" carries.
+const char* stored_content_kind(ContentKind kind);
 
 // What the exchange knows about a content.
 struct ContentMeta {
   std::string external_id;  // the exchange's id; empty for none. Unique among live contents
   std::string label;        // free text (a category, a case number)
   std::string source;       // where the hashes came from (a file, "list.txt:12", a URL)
-  SignalType signal_type = SignalType::kVideo;
+  ContentKind kind = ContentKind::kVideo;
 };
 
 // Where an input carried a content, for the errors about it (a duplicate external id,
@@ -69,7 +78,7 @@ struct ContentOrigin {
 
 struct NewContent {
   ContentMeta meta;
-  std::vector<FrameHash> frames;  // kPdq: exactly one
+  std::vector<FrameHash> frames;  // kImage: exactly one
   ContentOrigin origin = {};  // defaulted: NewContent{meta, frames} stays valid
 };
 
@@ -107,10 +116,6 @@ struct RemoveResult {
   bool already_removed = false;  // it was a tombstone already: nothing changed
 };
 
-// BankHit::bank_variant: which of a stored frame's codes was within the distance.
-inline constexpr uint8_t kBankVariantAsStored = 0;   // its hash as stored
-inline constexpr uint8_t kBankVariantInsideBars = 1;  // the hash of the picture inside its bars
-
 // One frame of the bank within the distance of one query. A frame with an inside-bars
 // hash is reported once per query, at the smaller of its two distances (as stored on
 // a tie); frame_id and frame_ordinal are always the frame's own.
@@ -120,7 +125,10 @@ struct BankHit {
   int64_t content_id = 0;
   int64_t frame_id = 0;       // the frame's row id
   int32_t frame_ordinal = 0;  // its position among the content's stored frames: content_frames(id)[ordinal]
-  uint8_t bank_variant = kBankVariantAsStored;
+  // Which of the frame's codes was within the distance: kOriginal (its hash as stored)
+  // or kInsideBars (the hash of the picture inside its bars).
+  FrameVariant bank_variant = FrameVariant::kOriginal;
+  SignalId signal = SignalId::kPdq;  // the signal whose index held the hash
   friend bool operator==(const BankHit&, const BankHit&) = default;
 };
 
@@ -172,7 +180,7 @@ struct BankStats {
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
   int64_t video_contents = 0;  // live
-  int64_t pdq_contents = 0;    // live
+  int64_t image_contents = 0;  // live
   int64_t frames_live = 0;     // stored frames of live contents
   int64_t frames_total = 0;    // all stored frame rows (tombstoned contents' too)
   int64_t frames_inside_bars = 0;  // stored frames of live contents that have an inside-bars hash
@@ -234,7 +242,9 @@ class Bank {
   // Every bank frame within max_distance (inclusive, 0..256) of each query, through its
   // hash as stored or its inside-bars hash, once per (query, frame); tombstoned contents
   // left out, sorted by (query, content id, frame id). Sees every commit made before
-  // the call, by any process.
+  // the call, by any process. The queries are PDQ codes: this searches the PDQ signal's
+  // live index, and each hit says so (BankHit::signal); a signal of another index
+  // family gets a lookup of its own when it comes.
   Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance,
                                       const LookupOptions& options = {});
 
@@ -272,7 +282,8 @@ inline constexpr const char* kBankDatabaseFile = "bank.sqlite";
 inline constexpr const char* kBankIndexFile = "index.vhmidx";
 inline constexpr const char* kBankIndexMetaFile = "index.vhmidx.meta";
 inline constexpr const char* kBankWriterLockFile = "writer.lock";
-// 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars.
-inline constexpr int kBankFormatVersion = 2;
+// 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars;
+// 3: each frame records the signal its hashes are of (bank_schema.h).
+inline constexpr int kBankFormatVersion = 3;
 
 }  // namespace vhm

@@ -8,6 +8,7 @@
 // search, derived from it.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -29,7 +30,10 @@ struct Bank::Impl {
   // and guards its connections, the live index its snapshot (lock order: live_index.h,
   // sqlite_store.h). A write's store locks are released before the index syncs.
   std::unique_ptr<BankStore> store;
-  std::unique_ptr<LiveIndex> index;
+  // One live index per signal (each holds the codes of its signal's frames); PDQ's is
+  // made at open and is the only one while PDQ is the only signal.
+  std::map<SignalId, std::unique_ptr<LiveIndex>> indexes;
+  LiveIndex& index(SignalId signal = SignalId::kPdq) const { return *indexes.at(signal); }
 
   // bank_write.cpp
   Result<std::vector<AddedContent>> add(std::span<const NewContent> contents);

@@ -19,8 +19,8 @@ inline constexpr HashId kInsideBarsIdBit = HashId{1} << 62;
 
 inline HashId inside_bars_index_id(int64_t frame_id) { return frame_id | kInsideBarsIdBit; }
 inline int64_t frame_id_of(HashId index_id) { return index_id & ~kInsideBarsIdBit; }
-inline uint8_t bank_variant_of(HashId index_id) {
-  return (index_id & kInsideBarsIdBit) ? kBankVariantInsideBars : kBankVariantAsStored;
+inline FrameVariant bank_variant_of(HashId index_id) {
+  return (index_id & kInsideBarsIdBit) ? FrameVariant::kInsideBars : FrameVariant::kOriginal;
 }
 
 }  // namespace vhm

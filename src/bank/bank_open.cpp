@@ -7,6 +7,7 @@
 #include "bank/bank_impl.h"
 #include "bank/sqlite_store.h"
 #include "index/hash_index.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -46,7 +47,7 @@ Bank::~Bank() = default;
 Status Bank::create(const std::string& dir, const BankCreateOptions& options) {
   if (dir.empty()) return {StatusCode::kInvalidArgument, "no bank directory given"};
   {
-    auto probe = make_hash_index(options.index_spec);
+    auto probe = builtin_signals().pdq().make_hamming_index(options.index_spec);
     if (!probe) return probe.status().with_subject(dir);
   }
   std::error_code ec;
@@ -85,9 +86,9 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
   // frames checksum now, so its index cache can be proved (frames_checksum.h).
   if (auto current = impl->store->refresh_stale_frames_checksum(); !current)
     spdlog::warn("{}: frames checksum not recorded: {}", dir, current.status().to_string());
-  impl->index = std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
+  impl->indexes[SignalId::kPdq] = std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
-  if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index->ensure_loaded());
+  if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index().ensure_loaded());
   return bank;
 }
 

@@ -76,6 +76,13 @@ ALTER TABLE frames ADD COLUMN inside_bars_quality INTEGER
          AND (inside_bars_quality IS NULL OR inside_bars_quality BETWEEN 0 AND 100));
 CREATE INDEX frames_inside_bars ON frames(id) WHERE inside_bars_hash IS NOT NULL;
 )sql"},
+    // A signal's name, not a number: the name is what SignalType promises to keep. No
+    // list of names in a CHECK, so that adding a signal needs no table rewrite; verify
+    // counts the frames of a signal this vhm does not know.
+    {3, "frames gained signal, the signal their hashes are of; the frames already stored are 'pdq'",
+     R"sql(
+ALTER TABLE frames ADD COLUMN signal TEXT NOT NULL DEFAULT 'pdq' CHECK (length(signal) > 0);
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kBankFormatVersion - 1, "one migration step per format after 1");

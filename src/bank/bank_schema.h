@@ -5,6 +5,8 @@
 //   1  contents, frames (as hashed), pending_adds, meta
 //   2  frames gain inside_bars_hash (32 bytes) and inside_bars_quality, NULL for a frame
 //      without bars, and a partial index of the frames that have them
+//   3  frames gain signal: the stored name of the signal (signal/signal_registry.h) its
+//      hashes are of; 'pdq' for every frame a format-2 bank held
 //
 // A new bank is made by running format 1's statements and then every migration step,
 // so a migrated bank and a new one have the same schema, statement for statement.

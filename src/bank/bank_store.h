@@ -5,8 +5,10 @@
 // (live_index.h).
 //
 // What a store keeps (docs/BANK.md, "Schema"):
-//   - contents with their frames, each content's frames one contiguous range of frame
-//     ids; exact-duplicate hashes within a content stored once (the first kept);
+//   - contents with their frames, each frame's hashes of one signal (SignalId; a
+//     NewContent's FrameHash values are PDQ's), each content's frames one contiguous
+//     range of frame ids; exact-duplicate hashes within a content stored once (the
+//     first kept);
 //   - a generation that every commit (add, remove) increments and stamps on the rows
 //     it touched; a remove is a tombstone (the rows stay);
 //   - external ids unique among live contents;
@@ -36,6 +38,7 @@
 #include "core/hash256.h"
 #include "core/status.h"
 #include "index/hash_index.h"
+#include "signal/signal_type.h"
 
 namespace vhm {
 
@@ -44,7 +47,7 @@ struct ContentSpanRow {
   int64_t content_id = 0;
   int64_t first_frame_id = 0;
   int64_t frame_count = 0;  // the store's word: never sizes a loop or an allocation
-  SignalType type = SignalType::kVideo;
+  ContentKind type = ContentKind::kVideo;
   bool removed = false;
 };
 
@@ -54,6 +57,9 @@ struct ContentSpanRow {
 struct FrameCodesRow {
   int64_t id = 0;
   int64_t content_id = 0;
+  // The signal its hashes are of; nullopt when the stored name is none this vhm knows
+  // (the index build refuses such a row: kCorrupt).
+  std::optional<SignalId> signal = SignalId::kPdq;
   std::span<const uint8_t> hash;
   std::span<const uint8_t> inside_bars;  // empty when the frame has none
   bool has_inside_bars = false;          // the column is set (an empty value is damage)
@@ -75,7 +81,7 @@ struct StoreCounts {
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
   int64_t video_contents = 0;      // live
-  int64_t pdq_contents = 0;        // live
+  int64_t image_contents = 0;        // live
   int64_t frames_live = 0;         // sum of the live contents' frame counts
   int64_t frames_total = 0;        // sum of every content's frame count
   int64_t frames_inside_bars = 0;  // frames of live contents with an inside-bars hash
@@ -95,7 +101,8 @@ struct InvariantViolations {
   int64_t malformed_frames = 0;       // hash not 32 bytes, quality outside 0..100, frame < 0
   int64_t malformed_inside_bars = 0;  // inside-bars hash and quality not both set, or malformed
   int64_t duplicate_hashes = 0;       // (content, hash) pairs stored more than once
-  int64_t pdq_not_one_frame = 0;      // pdq contents without exactly one frame
+  int64_t image_not_one_frame = 0;    // image contents without exactly one frame
+  int64_t frames_of_unknown_signal = 0;  // frames whose signal is none this vhm's registry holds
   int64_t from_later_generation = 0;  // contents added or removed after the bank's generation
   int64_t overlapping_ranges = 0;     // contents whose range overlaps the next one's
 };

@@ -22,7 +22,8 @@ void report_violations(const InvariantViolations& v, VerifyReport& report) {
       {v.malformed_frames, "frames with a malformed hash, quality or frame number"},
       {v.malformed_inside_bars, "frames with a malformed inside-bars hash or quality"},
       {v.duplicate_hashes, "exact-duplicate frame hashes within a content"},
-      {v.pdq_not_one_frame, "pdq contents without exactly one frame"},
+      {v.image_not_one_frame, "image contents without exactly one frame"},
+      {v.frames_of_unknown_signal, "frames of a signal this vhm does not know"},
       {v.from_later_generation, "contents from a generation after the bank's"},
       {v.overlapping_ranges, "contents with overlapping frame id ranges"},
   };
@@ -43,7 +44,7 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
   VerifyReport report;
   Impl& im = *impl_;
   BankStore& store = *im.store;
-  LiveIndex& index = *im.index;
+  LiveIndex& index = im.index();
   for (const auto& n : im.recovery_notes) report.notes.push_back(n);
 
   // 1. The store's own check of every page and index, and 2. the bank's own
@@ -165,7 +166,7 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
       for (const BankHit& h : *hits) {
         const Probe& p = probes[h.query];
         if (h.frame_id != p.id) continue;
-        if (!p.inside_bars || h.bank_variant == kBankVariantInsideBars || p.same_as_stored) found[h.query] = true;
+        if (!p.inside_bars || h.bank_variant == FrameVariant::kInsideBars || p.same_as_stored) found[h.query] = true;
         if (h.content_id != p.content)
           report.problems.push_back(what(p) + " is indexed under content " + std::to_string(h.content_id) + ", not " +
                                     std::to_string(p.content));

@@ -19,8 +19,8 @@ Status Bank::Impl::content_error(const NewContent& c, size_t position, const std
 
 Status Bank::Impl::validate(const NewContent& c, size_t position) const {
   if (c.frames.empty()) return content_error(c, position, "no frame hashes");
-  if (c.meta.signal_type == SignalType::kPdq && c.frames.size() != 1)
-    return content_error(c, position, "a pdq content is one image hash, not " + std::to_string(c.frames.size()));
+  if (c.meta.kind == ContentKind::kImage && c.frames.size() != 1)
+    return content_error(c, position, "an image content is one hash, not " + std::to_string(c.frames.size()));
   for (size_t i = 0; i < c.frames.size(); ++i) {
     const FrameHash& f = c.frames[i];
     if (f.index < 0 || f.quality < 0 || f.quality > 100 || !std::isfinite(f.pts_seconds))
@@ -52,8 +52,8 @@ Result<std::vector<AddedContent>> Bank::Impl::add(std::span<const NewContent> co
 
 Result<std::vector<AddedContent>> Bank::add_contents(std::span<const NewContent> contents) {
   auto r = impl_->add(contents);
-  if (r && impl_->index->current()) {
-    Status st = impl_->index->sync();  // make the new frames searchable here at once
+  if (r && impl_->index().current()) {
+    Status st = impl_->index().sync();  // make the new frames searchable here at once
     if (!st.is_ok()) spdlog::warn("refresh after add: {}", st.to_string());
   }
   return r;
@@ -68,8 +68,8 @@ Result<AddedContent> Bank::add_content(const ContentMeta& meta, std::span<const 
 
 Result<RemoveResult> Bank::remove(const ContentRef& ref, const std::string& reason) {
   auto r = impl_->store->remove(ref, reason);
-  if (r && impl_->index->current()) {
-    Status st = impl_->index->sync();
+  if (r && impl_->index().current()) {
+    Status st = impl_->index().sync();
     if (!st.is_ok()) spdlog::warn("refresh after remove: {}", st.to_string());
   }
   return r;

@@ -210,7 +210,7 @@ Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string
   NewContent c;
   c.meta.source = name;
   c.origin.file = name;
-  c.meta.signal_type = SignalType::kVideo;
+  c.meta.kind = ContentKind::kVideo;
   c.frames = std::move(frames).value();
   r.contents.push_back(std::move(c));
   return r;
@@ -253,19 +253,20 @@ Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& 
     auto type = optional_string(j, "type", name, line_no);
     if (!type) return type.status();
     if (!signal->empty()) {
-      const auto t = parse_signal_type(*signal);
+      // Older exports' word for the kind ('video', 'pdq'); "image" read too.
+      const auto t = parse_content_kind(*signal);
       if (!t) return line_error(name, line_no, "unknown signal_type " + shown(*signal) + " (expected video or pdq)");
-      c.meta.signal_type = *t;
+      c.meta.kind = *t;
     } else if (*type == "image" || (type->empty() && !j.contains("frames"))) {
-      c.meta.signal_type = SignalType::kPdq;
+      c.meta.kind = ContentKind::kImage;
     } else if (type->empty() || *type == "video") {
-      c.meta.signal_type = SignalType::kVideo;
+      c.meta.kind = ContentKind::kVideo;
     } else {
       return line_error(name, line_no, "unknown type " + shown(*type) + " (expected video or image)");
     }
     VHM_RETURN_IF_ERROR(json_frames(j, name, line_no, c.frames));
-    if (c.meta.signal_type == SignalType::kPdq && c.frames.size() != 1)
-      return line_error(name, line_no, "a pdq record holds one hash, this one " + std::to_string(c.frames.size()));
+    if (c.meta.kind == ContentKind::kImage && c.frames.size() != 1)
+      return line_error(name, line_no, "an image record holds one hash, this one " + std::to_string(c.frames.size()));
     r.contents.push_back(std::move(c));
     return Status::ok();
   });
@@ -306,7 +307,7 @@ Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& na
     NewContent c;
     c.meta.source = name + ":" + std::to_string(line_no);
     c.origin = {name, static_cast<int64_t>(line_no)};
-    c.meta.signal_type = SignalType::kPdq;
+    c.meta.kind = ContentKind::kImage;
     FrameHash f;
     f.hash = *h;
     f.quality = 100;  // lists carry no quality
@@ -345,7 +346,7 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
       c.meta.source = path;
       c.origin.file = path;
       if (h.image) {
-        c.meta.signal_type = SignalType::kPdq;
+        c.meta.kind = ContentKind::kImage;
         FrameHash f;
         f.hash = h.image->pdq.hash;
         f.quality = h.image->pdq.quality;
@@ -356,7 +357,7 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
         }
         c.frames.push_back(f);
       } else if (h.video) {
-        c.meta.signal_type = SignalType::kVideo;
+        c.meta.kind = ContentKind::kVideo;
         c.frames = std::move(h.video->frames);
         if (c.frames.empty()) return Status(StatusCode::kCorrupt, "the video gave no frames to hash", path);
       } else {
@@ -385,8 +386,8 @@ nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> 
                    {"external_id", c.meta.external_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.meta.external_id)},
                    {"label", c.meta.label},
                    {"source", c.meta.source},
-                   {"signal_type", signal_type_name(c.meta.signal_type)},
-                   {"type", c.meta.signal_type == SignalType::kPdq ? "image" : "video"},
+                   {"signal_type", stored_content_kind(c.meta.kind)},  // what older vhm versions read back
+                   {"type", content_kind_name(c.meta.kind)},
                    {"added_at", c.added_at}};
   if (c.removed()) {
     j["removed_at"] = c.removed_at;
@@ -396,7 +397,7 @@ nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> 
   j["frames_hashed"] = frames.size();
   // The inside-bars hash in the shapes `vhm hash --bars` writes: {"pdq", "quality"} for
   // an image, hex and "quality_inside_bars" beside it for a video frame.
-  if (c.meta.signal_type == SignalType::kPdq && frames.size() == 1) {
+  if (c.meta.kind == ContentKind::kImage && frames.size() == 1) {
     j["pdq"] = frames[0].hash.to_hex();
     j["quality"] = frames[0].quality;
     if (frames[0].has_cropped)

@@ -11,7 +11,7 @@
 //          "external_id", "label", "source"/"path", "signal_type" carried when present;
 //          an error object ({"path","error"}: a failed hash) is an error
 //   pdq    a PDQ list: one 64-hex hash per line, or "pdq <hex>" as python-threatexchange's
-//          file exchange writes; each line one pdq content; blank lines and '#' comments
+//          file exchange writes; each line one image content; blank lines and '#' comments
 //          skipped; repeated hashes within the file kept once (as the exchange does)
 //   media  a video (hashed on the fly, every frame by default) or an image (one PDQ hash),
 //          with the picture inside the bars when ImportOptions::hashing asks for it

@@ -62,7 +62,7 @@ CacheCheck check_against_store(const IndexCacheMeta& meta, BankStore& store, std
   probes = std::move(expected->probes);
   for (HashId probe : probes) {
     const int64_t id = frame_id_of(probe);
-    auto code = read.frame_code(id, bank_variant_of(probe) == kBankVariantInsideBars);
+    auto code = read.frame_code(id, bank_variant_of(probe) == FrameVariant::kInsideBars);
     if (!code) return rejected(code.status().message());
     if (!*code) return rejected("frame " + std::to_string(id) + " unreadable");
     probe_codes.push_back(**code);
@@ -106,7 +106,7 @@ CacheCheck load_index_cache(const IndexCacheLocation& where, BankStore& store, i
       const bool found =
           std::any_of(hits.begin(), hits.end(), [&](const RangeHit& h) { return h.query == q && h.id == probes[q]; });
       if (!found) {
-        const bool bars = bank_variant_of(probes[q]) == kBankVariantInsideBars;
+        const bool bars = bank_variant_of(probes[q]) == FrameVariant::kInsideBars;
         return rejected(std::string(bars ? "the inside-bars code of frame " : "frame ") +
                         std::to_string(frame_id_of(probes[q])) + " is not in it");
       }

@@ -63,8 +63,8 @@ Result<std::vector<BankHit>> IndexSnapshot::search(std::span<const Hash256> quer
   for (size_t i = 0; i < raw.size(); ++i) {
     const RangeHit& h = raw[i];
     const int64_t frame_id = frame_id_of(h.id);
-    const uint8_t variant = bank_variant_of(h.id);
-    if (variant == kBankVariantInsideBars && !options.inside_bars) continue;
+    const FrameVariant variant = bank_variant_of(h.id);
+    if (variant == FrameVariant::kInsideBars && !options.inside_bars) continue;
     if (i >= from_main && frame_id <= main_max_frame_id) continue;  // also in main
     const ContentSpan* span = find(frame_id);
     if (!span)  // a damaged bank (contents' frame ranges that leave frames out), not a vhm bug
@@ -75,7 +75,7 @@ Result<std::vector<BankHit>> IndexSnapshot::search(std::span<const Hash256> quer
     if (removed->count(span->content_id)) continue;
     const auto ordinal = static_cast<int32_t>(frame_id - span->first_frame_id);
     out.push_back({h.query, h.distance, span->content_id, frame_id, ordinal, variant});
-    inside_bars_hit = inside_bars_hit || variant == kBankVariantInsideBars;
+    inside_bars_hit = inside_bars_hit || variant == FrameVariant::kInsideBars;
   }
   // A frame hit through both of its codes by one query sorts as two neighbours, the
   // nearer first (as stored first on a tie); the second is dropped, so the matcher

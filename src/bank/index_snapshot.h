@@ -27,7 +27,7 @@ struct ContentSpan {
   int64_t first_frame_id = 0;
   int64_t content_id = 0;
   int64_t frame_count = 0;
-  SignalType type = SignalType::kVideo;
+  ContentKind type = ContentKind::kVideo;
 };
 using SpanChunk = std::vector<ContentSpan>;  // sorted by first_frame_id (= by content id)
 using RemovedSet = std::unordered_set<int64_t>;

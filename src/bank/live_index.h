@@ -29,6 +29,7 @@
 namespace vhm {
 
 struct LiveIndexOptions {
+  SignalId signal = SignalId::kPdq;   // whose codes it holds (its hits say so)
   std::string spec = "mih";           // the main index's factory string
   bool save_index = true;             // write the cache after a rebuild or a merge
   bool background_merge = true;       // merge the deltas on a thread once they pass merge_frames

@@ -5,6 +5,7 @@
 
 #include "bank/bank_index_ids.h"
 #include "bank/hash_blob.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 namespace {
@@ -17,13 +18,20 @@ constexpr size_t kScanBatchRows = 4096;
 }  // namespace
 
 Result<std::shared_ptr<HashIndex>> new_hash_index(const std::string& spec, const std::string& subject) {
-  auto index = make_hash_index(spec);
+  // The PDQ signal names the index that holds its codes (signal/pdq_signal.h).
+  auto index = builtin_signals().pdq().make_hamming_index(spec);
   if (!index) return index.status().with_subject(subject);
   return std::shared_ptr<HashIndex>(std::move(index).value());
 }
 
 Status append_frame_codes(const FrameCodesRow& row, const std::string& subject, std::vector<Hash256>& codes,
                           std::vector<HashId>& ids, int64_t& inside_bars) {
+  // Every signal this vhm knows is PDQ, whose index this is; a row under another name
+  // was written by a newer vhm into a bank of this format, or by hand.
+  if (row.signal != SignalId::kPdq)
+    return Status(StatusCode::kCorrupt,
+                  "frame " + std::to_string(row.id) + " is of a signal this vhm does not know (run 'vhm bank verify')",
+                  subject);
   Hash256 h;
   if (!hash_from_blob(row.hash, h))
     return Status(StatusCode::kCorrupt, "frame " + std::to_string(row.id) + " has a hash of the wrong size", subject);

@@ -52,7 +52,7 @@ ContentInfo sqlite_content_from_row(const SqliteStatement& s) {
   c.meta.external_id = s.column_text(1);
   c.meta.label = s.column_text(2);
   c.meta.source = s.column_text(3);
-  c.meta.signal_type = parse_signal_type(s.column_text(4)).value_or(SignalType::kVideo);
+  c.meta.kind = parse_content_kind(s.column_text(4)).value_or(ContentKind::kVideo);
   c.added_at = s.column_text(5);
   c.removed_at = s.column_text(6);
   c.removed_reason = s.column_text(7);

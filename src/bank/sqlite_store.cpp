@@ -13,6 +13,7 @@
 #include "bank/sqlite_rows.h"
 #include "bank/sqlite_store_reader.h"
 #include "bank/utc_time.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -178,12 +179,15 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
       "INSERT INTO contents(external_id, label, source, signal_type, added_at, added_generation, first_frame_id, "
       "frame_count, input_frame_count) VALUES(?,?,?,?,?,?,?,?,?)");
   auto ins_frame = writer_.prepare(
-      "INSERT INTO frames(id, content_id, frame, timestamp, quality, hash, inside_bars_hash, inside_bars_quality) "
-      "VALUES(?,?,?,?,?,?,?,?)");
+      "INSERT INTO frames(id, content_id, frame, timestamp, quality, hash, inside_bars_hash, inside_bars_quality, "
+      "signal) VALUES(?,?,?,?,?,?,?,?,?)");
   if (!dup) return dup.status();
   if (!ins_content) return ins_content.status();
   if (!ins_frame) return ins_frame.status();
   const std::string added_at = utc_now_iso();
+  // A FrameHash is a PDQ frame (its hash and inside-bars hash): the signal every frame
+  // an add writes is stored under, by name.
+  const std::string frame_signal(signal_name(SignalId::kPdq));
   int64_t written = 0;
   DistinctFrames distinct;
   FramesChecksum written_rows;
@@ -207,7 +211,7 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
     ins_content->bind_text_or_null(1, c.meta.external_id)
         .bind(2, c.meta.label)
         .bind(3, c.meta.source)
-        .bind(4, signal_type_name(c.meta.signal_type))
+        .bind(4, stored_content_kind(c.meta.kind))
         .bind(5, added_at)
         .bind(6, generation)
         .bind(7, frame_id)
@@ -223,7 +227,8 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
           .bind(3, static_cast<int64_t>(f->index))
           .bind(4, f->pts_seconds)
           .bind(5, static_cast<int64_t>(f->quality))
-          .bind_blob(6, blob);
+          .bind_blob(6, blob)
+          .bind(9, frame_signal);
       if (f->has_cropped) {
         const auto bars_blob = hash_to_blob(f->cropped);
         ins_frame->bind_blob(7, bars_blob).bind(8, static_cast<int64_t>(f->cropped_quality));

@@ -8,6 +8,7 @@
 #include "bank/frames_checksum.h"
 #include "bank/hash_blob.h"
 #include "bank/sqlite_rows.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -65,7 +66,7 @@ Status SqliteStoreReader::for_each_content_span(int64_t after_content_id,
     if (!row) return row.status();
     if (!*row) return Status::ok();
     const ContentSpanRow span{s->column_int(0), s->column_int(1), s->column_int(2),
-                              parse_signal_type(s->column_text(3)).value_or(SignalType::kVideo), !s->column_is_null(4)};
+                              parse_content_kind(s->column_text(3)).value_or(ContentKind::kVideo), !s->column_is_null(4)};
     VHM_RETURN_IF_ERROR(fn(span));
   }
 }
@@ -85,7 +86,7 @@ Result<std::vector<int64_t>> SqliteStoreReader::removed_after(int64_t generation
 
 Status SqliteStoreReader::scan_frames(int64_t after_frame_id, size_t batch_rows,
                                       const std::function<Status(std::span<const FrameCodesRow>)>& fn) {
-  auto s = db_->prepare("SELECT id, content_id, hash, inside_bars_hash FROM frames WHERE id > ? ORDER BY id");
+  auto s = db_->prepare("SELECT id, content_id, hash, inside_bars_hash, signal FROM frames WHERE id > ? ORDER BY id");
   if (!s) return s.status();
   s->bind(1, after_frame_id);
   batch_rows = std::max<size_t>(batch_rows, 1);
@@ -122,6 +123,7 @@ Status SqliteStoreReader::scan_frames(int64_t after_frame_id, size_t batch_rows,
     r.id = s->column_int(0);
     r.content_id = s->column_int(1);
     r.has_inside_bars = !s->column_is_null(3);
+    r.signal = parse_signal_name(s->column_text(4));
     rows.push_back(r);
     if (rows.size() == batch_rows) VHM_RETURN_IF_ERROR(flush());
   }
@@ -182,7 +184,7 @@ Result<StoreCounts> SqliteStoreReader::counts() {
   c.contents_live = s->column_int(0);
   c.contents_removed = s->column_int(1);
   c.video_contents = s->column_int(2);
-  c.pdq_contents = s->column_int(3);
+  c.image_contents = s->column_int(3);
   c.frames_live = s->column_int(4);
   c.frames_total = s->column_int(5);
   // Reads only the frames that have an inside-bars hash (the partial index).
@@ -249,7 +251,12 @@ Result<InvariantViolations> SqliteStoreReader::invariant_violations(int64_t gene
   VHM_RETURN_IF_ERROR(count(
       v.duplicate_hashes, "SELECT count(*) FROM (SELECT 1 FROM frames GROUP BY content_id, hash HAVING count(*) > 1)"));
   VHM_RETURN_IF_ERROR(
-      count(v.pdq_not_one_frame, "SELECT count(*) FROM contents WHERE signal_type = 'pdq' AND frame_count != 1"));
+      count(v.image_not_one_frame, "SELECT count(*) FROM contents WHERE signal_type = 'pdq' AND frame_count != 1"));
+  std::string known;  // the registry's names as an SQL list: 'pdq'
+  for (const SignalType* s : builtin_signals().all())
+    known += (known.empty() ? "'" : ", '") + std::string(s->name()) + "'";
+  VHM_RETURN_IF_ERROR(
+      count(v.frames_of_unknown_signal, "SELECT count(*) FROM frames WHERE signal NOT IN (" + known + ")"));
   VHM_RETURN_IF_ERROR(count(v.from_later_generation,
                             "SELECT count(*) FROM contents WHERE added_generation > " + std::to_string(generation) +
                                 " OR coalesce(removed_generation, 0) > " + std::to_string(generation)));

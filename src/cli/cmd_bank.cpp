@@ -197,9 +197,9 @@ Formats (--format auto picks by extension, then by the first line):
   jsonl  JSON Lines as 'vhm hash --format jsonl' (or 'vhm bank export') writes them:
          one content per line (external_id, label, source carried when present)
   pdq    a PDQ list: one 64-hex hash per line, or 'pdq <hex>' lines as
-         python-threatexchange's file exchange writes; each hash one pdq content
+         python-threatexchange's file exchange writes; each hash one image content
   media  videos (hashed now, every frame by default, the reference's timestamps) and
-         images (one PDQ hash: a pdq content)
+         images (one PDQ hash: an image content)
 
 A frame or image with letterbox/pillarbox bars is stored with the hash of the picture
 inside them as well (media, unless --no-bars; JSON Lines from 'vhm hash --bars'), and
@@ -385,7 +385,7 @@ Options)";
 int bank_stats(int argc, char** argv) {
   constexpr const char* kHelp = R"(Usage: vhm bank stats BANK [OPTIONS]
 
-Counts (live and removed contents, by signal type; frames), the generation (commits so
+Counts (live and removed contents, by content kind; frames), the generation (commits so
 far), file sizes and the state of the index cache. With --load-index the index is
 loaded (or rebuilt) and described too.
 
@@ -413,7 +413,8 @@ Options)";
                      {"contents_live", st->contents_live},
                      {"contents_removed", st->contents_removed},
                      {"video_contents", st->video_contents},
-                     {"pdq_contents", st->pdq_contents},
+                     {"image_contents", st->image_contents},
+                     {"pdq_contents", st->image_contents},  // the older name, kept for scripts
                      {"frames_live", st->frames_live},
                      {"frames_total", st->frames_total},
                      {"frames_inside_bars", st->frames_inside_bars},
@@ -427,8 +428,8 @@ Options)";
   }
   std::printf("bank          %s (format %d, created %s)\n", st->path.c_str(), st->format_version,
               st->created_at.c_str());
-  std::printf("contents      %lld live (%lld video, %lld pdq), %lld removed\n", static_cast<long long>(st->contents_live),
-              static_cast<long long>(st->video_contents), static_cast<long long>(st->pdq_contents),
+  std::printf("contents      %lld live (%lld video, %lld image), %lld removed\n", static_cast<long long>(st->contents_live),
+              static_cast<long long>(st->video_contents), static_cast<long long>(st->image_contents),
               static_cast<long long>(st->contents_removed));
   std::printf("frames        %lld live, %lld stored; %lld live with an inside-bars hash\n",
               static_cast<long long>(st->frames_live), static_cast<long long>(st->frames_total),
@@ -458,10 +459,10 @@ consistent snapshot:
   jsonl  one JSON object per content on stdout (or --out FILE): content_id,
          external_id, label, source, signal_type, added_at and the frames
          (frame, pts, quality, pdq, and pdq_inside_bars + quality_inside_bars where
-         stored), or "pdq" for a pdq content; 'vhm bank add' reads it back
+         stored), or "pdq" for an image content; 'vhm bank add' reads it back
   vpdq   one reference vPDQ file per content in --out-dir, named after the external
          id (else content-ID), exactly the lines that were added less exact-duplicate
-         frames (the reference format has no inside-bars hashes); pdq contents
+         frames (the reference format has no inside-bars hashes); image contents
          become a one-line file (0,quality,hex,0.000)
 
 Examples:
@@ -525,7 +526,7 @@ had to be rebuilt, or with --rebuild-index):
   - SQLite's PRAGMA integrity_check (every page, every index);
   - the bank's invariants: each content's frames are one contiguous id range of the
     stated size, hashes are 32 bytes, qualities 0..100, no exact-duplicate hash within
-    a content, generations in order, pdq contents have one hash;
+    a content, generations in order, image contents have one hash;
   - the frame rows add up to the frames checksum the bank records (what lets the
     index cache prove it was built from them; --rebuild-index records it anew);
   - the index cache (index.vhmidx): consistent with SQLite, or stale/corrupt (then it

@@ -27,7 +27,7 @@ enum class Dihedral : int {
   kFlipMinus1,
 };
 inline constexpr int kDihedralCount = 8;
-const char* dihedral_name(Dihedral d);
+const char* dihedral_name(Dihedral d);  // frame_variant_name() of its variant
 
 // The 16x16 DCT coefficients (row-major) and the quality of one image: everything
 // PDQ bits (and their dihedral variants) are derived from.

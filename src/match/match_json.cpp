@@ -1,6 +1,7 @@
 #include "match/match_json.h"
 
 #include "core/json_text.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 namespace {
@@ -9,6 +10,80 @@ nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
   nlohmann::json a = nlohmann::json::array();
   for (const TimeRange& r : ranges) a.push_back({json_seconds(r.start), json_seconds(r.end)});
   return a;
+}
+
+// ---- reading back: each field of the shape, by type, or the reason it is not there.
+
+Status field_error(const std::string& key, const char* want) {
+  return {StatusCode::kCorrupt, "field \"" + key + "\" is missing or not " + want};
+}
+
+template <typename T>
+Status read_number(const nlohmann::json& j, const std::string& key, T& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_number()) return field_error(key, "a number");
+  out = it->get<T>();
+  return Status::ok();
+}
+
+Status read_bool(const nlohmann::json& j, const std::string& key, bool& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_boolean()) return field_error(key, "true or false");
+  out = it->get<bool>();
+  return Status::ok();
+}
+
+Status read_string(const nlohmann::json& j, const std::string& key, std::string& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return field_error(key, "a string");
+  out = it->get<std::string>();
+  return Status::ok();
+}
+
+Status read_kind_and_signal(const nlohmann::json& j, ContentKind& kind, SignalId& signal) {
+  std::string text;
+  VHM_RETURN_IF_ERROR(read_string(j, "content_kind", text));
+  const auto k = parse_content_kind(text);
+  if (!k) return {StatusCode::kCorrupt, "unknown content_kind \"" + text + "\""};
+  kind = *k;
+  VHM_RETURN_IF_ERROR(read_string(j, "signal", text));
+  const auto s = parse_signal_name(text);
+  if (!s) return {StatusCode::kCorrupt, "unknown signal \"" + text + "\""};
+  signal = *s;
+  return Status::ok();
+}
+
+Status read_ranges(const nlohmann::json& j, const std::string& key, std::vector<TimeRange>& out) {
+  const auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return field_error(key, "an array");
+  for (const nlohmann::json& r : *it) {
+    if (!r.is_array() || r.size() != 2 || !r[0].is_number() || !r[1].is_number())
+      return field_error(key, "an array of [start, end] pairs");
+    out.push_back({r[0].get<double>(), r[1].get<double>()});
+  }
+  return Status::ok();
+}
+
+Result<VerdictContent> verdict_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) return Status(StatusCode::kCorrupt, "a verdict is a JSON object");
+  VerdictContent vc;
+  ContentVerdict& v = vc.verdict;
+  VHM_RETURN_IF_ERROR(read_number(j, "content_id", v.content));
+  VHM_RETURN_IF_ERROR(read_string(j, "external_id", vc.external_id));
+  VHM_RETURN_IF_ERROR(read_string(j, "label", vc.label));
+  VHM_RETURN_IF_ERROR(read_kind_and_signal(j, vc.kind, vc.signal));
+  v.single_image = vc.kind == ContentKind::kImage;
+  VHM_RETURN_IF_ERROR(read_bool(j, "match", v.match));
+  VHM_RETURN_IF_ERROR(read_number(j, "query_match_pct", v.query_match_percent));
+  VHM_RETURN_IF_ERROR(read_number(j, "bank_match_pct", v.bank_match_percent));
+  VHM_RETURN_IF_ERROR(read_number(j, "best_distance", v.best_distance));
+  VHM_RETURN_IF_ERROR(read_number(j, "query_frames_matched", v.query_frames_matched));
+  VHM_RETURN_IF_ERROR(read_number(j, "query_frames_considered", v.query_frames_considered));
+  VHM_RETURN_IF_ERROR(read_number(j, "content_frames_matched", v.content_frames_matched));
+  VHM_RETURN_IF_ERROR(read_number(j, "content_frames_considered", v.content_frames_considered));
+  VHM_RETURN_IF_ERROR(read_ranges(j, "query_ranges", v.query_ranges));
+  VHM_RETURN_IF_ERROR(read_ranges(j, "content_ranges", v.content_ranges));
+  return vc;
 }
 
 }  // namespace
@@ -34,7 +109,8 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
     verdicts.push_back({{"content_id", v.content},
                         {"external_id", vc.external_id},
                         {"label", vc.label},
-                        {"signal", vc.signal},
+                        {"content_kind", content_kind_name(vc.kind)},
+                        {"signal", signal_name(vc.signal)},
                         {"match", v.match},
                         {"query_match_pct", json_percent(v.query_match_percent)},
                         {"bank_match_pct", json_percent(v.bank_match_percent)},
@@ -62,7 +138,8 @@ nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<H
     list.push_back({{"content_id", h.content},
                     {"external_id", h.external_id},
                     {"label", h.label},
-                    {"signal", h.signal},
+                    {"content_kind", content_kind_name(h.kind)},
+                    {"signal", signal_name(h.signal)},
                     {"distance", h.distance},
                     {"frame", h.frame},
                     {"pts", h.seconds}});
@@ -71,5 +148,38 @@ nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<H
 }
 
 nlohmann::json hash_error_json(int line, const std::string& error) { return {{"line", line}, {"error", error}}; }
+
+Result<std::vector<VerdictContent>> verdicts_from_json(const nlohmann::json& input_result) {
+  if (!input_result.is_object()) return Status(StatusCode::kCorrupt, "an input's result is a JSON object");
+  const auto it = input_result.find("verdicts");
+  if (it == input_result.end() || !it->is_array()) return field_error("verdicts", "an array");
+  std::vector<VerdictContent> out;
+  for (const nlohmann::json& v : *it) {
+    auto vc = verdict_from_json(v);
+    if (!vc) return vc.status();
+    out.push_back(std::move(vc).value());
+  }
+  return out;
+}
+
+Result<std::vector<HashHit>> hash_hits_from_json(const nlohmann::json& hash_result) {
+  if (!hash_result.is_object()) return Status(StatusCode::kCorrupt, "a hash's result is a JSON object");
+  const auto it = hash_result.find("hits");
+  if (it == hash_result.end() || !it->is_array()) return field_error("hits", "an array");
+  std::vector<HashHit> out;
+  for (const nlohmann::json& j : *it) {
+    if (!j.is_object()) return Status(StatusCode::kCorrupt, "a hit is a JSON object");
+    HashHit h;
+    VHM_RETURN_IF_ERROR(read_number(j, "content_id", h.content));
+    VHM_RETURN_IF_ERROR(read_string(j, "external_id", h.external_id));
+    VHM_RETURN_IF_ERROR(read_string(j, "label", h.label));
+    VHM_RETURN_IF_ERROR(read_kind_and_signal(j, h.kind, h.signal));
+    VHM_RETURN_IF_ERROR(read_number(j, "distance", h.distance));
+    VHM_RETURN_IF_ERROR(read_number(j, "frame", h.frame));
+    VHM_RETURN_IF_ERROR(read_number(j, "pts", h.seconds));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
 
 }  // namespace vhm

@@ -8,20 +8,30 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash256.h"
+#include "core/status.h"
 #include "match/matcher.h"
 
 namespace vhm {
 
 // One input's result: path, type, match, frames, codes_searched, hash_s, lookup_s,
-// md5 (when known), verdicts (content, both percentages, best distance, the counts
+// md5 (when known), verdicts (content, its content_kind ("video", "image") and the
+// signal whose index matched ("pdq"), both percentages, best distance, the counts
 // behind them, matched time ranges in the input and in the content) and, with
 // `with_hashes`, the input's frame hashes (frame, pts, quality, pdq). A failed input
 // is {path, error, code}.
 nlohmann::json match_json(const InputMatch& m, bool with_hashes);
 
 // One raw hash's hits, nearest first: {line, pdq, match, hits: [{content_id,
-// external_id, label, signal, distance, frame, pts}]}.
+// external_id, label, content_kind, signal, distance, frame, pts}]}.
 nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<HashHit>& hits);
+
+// The readers of those two shapes (the tests hold every writer to a round trip, and a
+// client in C++ reads what the daemon says): a verdict as written, its percentages to
+// the hundredth and its times to the millisecond as json_percent/json_seconds round
+// them. kCorrupt names the first field missing or of the wrong type, or a content_kind
+// or signal this vhm does not know.
+Result<std::vector<VerdictContent>> verdicts_from_json(const nlohmann::json& input_result);
+Result<std::vector<HashHit>> hash_hits_from_json(const nlohmann::json& hash_result);
 
 // A line of a hash list that is not a hash: {line, error}.
 nlohmann::json hash_error_json(int line, const std::string& error);

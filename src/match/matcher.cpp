@@ -15,10 +15,6 @@ namespace {
 // letterboxed), and the content it is compared with is filtered on its own picture's
 // quality, so counting the barred quality made such frames unmatchable and cut a
 // letterboxed copy's query-match by the share of blurred frames (bench accuracy).
-// Variant numbers: 0 the frame as hashed, 1 the picture inside its bars, 2..8 the
-// dihedral transforms (rotate90 .. flipminus1).
-constexpr uint8_t kVariantInsideBars = 1;
-constexpr uint8_t kVariantDihedralFirst = 2;
 
 // Bars are searched on both sides or on neither: the bank's frames stored with bars are
 // also searched by the picture inside them (an upload that cut the bars away, or
@@ -33,12 +29,12 @@ LookupOptions lookup_options(const MatchConfig& config) {
 void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>& frames, std::vector<QueryCode>& codes) {
   if (h.image) {
     frames.push_back({0, 0.0, h.image->has_cropped ? h.image->cropped.quality : h.image->pdq.quality, h.image->pdq.hash});
-    codes.push_back({0, 0, h.image->pdq.hash});
-    if (h.image->has_cropped) codes.push_back({0, kVariantInsideBars, h.image->cropped.hash});
+    codes.push_back({0, FrameVariant::kOriginal, h.image->pdq.hash});
+    if (h.image->has_cropped) codes.push_back({0, FrameVariant::kInsideBars, h.image->cropped.hash});
     if (dihedral) {
       const PdqDihedralHashes d = pdq_dihedral_from_dct(h.image->dct);
       for (int k = 1; k < kDihedralCount; ++k)
-        codes.push_back({0, static_cast<uint8_t>(kVariantDihedralFirst + k - 1), d.hashes[k]});
+        codes.push_back({0, frame_variant_of(static_cast<Dihedral>(k)), d.hashes[k]});
     }
     return;
   }
@@ -46,11 +42,12 @@ void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>
   for (const FrameHash& f : h.video->frames) {
     const auto pos = static_cast<uint32_t>(frames.size());
     frames.push_back({f.index, f.pts_seconds, f.has_cropped ? f.cropped_quality : f.quality, f.hash});
-    codes.push_back({pos, 0, f.hash});
-    if (f.has_cropped) codes.push_back({pos, kVariantInsideBars, f.cropped});
+    codes.push_back({pos, FrameVariant::kOriginal, f.hash});
+    if (f.has_cropped) codes.push_back({pos, FrameVariant::kInsideBars, f.cropped});
+    // FrameHash::dihedral holds rotate90 .. flipminus1 (Dihedral 1..7), in order.
     if (dihedral)
-      for (size_t k = 0; k < f.dihedral.size(); ++k)
-        codes.push_back({pos, static_cast<uint8_t>(kVariantDihedralFirst + k), f.dihedral[k]});
+      for (size_t k = 0; k < f.dihedral.size() && k + 1 < kDihedralCount; ++k)
+        codes.push_back({pos, frame_variant_of(static_cast<Dihedral>(k + 1)), f.dihedral[k]});
   }
 }
 
@@ -110,8 +107,13 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
   }
   std::vector<MatchHit> match_hits;
   match_hits.reserve(hits->size());
-  for (const BankHit& b : *hits)
+  // A content's hits all come from one signal's index (PDQ, the only one the matcher
+  // hashes queries for today); the verdict names it.
+  std::map<int64_t, SignalId> signal_of;
+  for (const BankHit& b : *hits) {
     match_hits.push_back({b.query, b.content_id, static_cast<uint32_t>(b.frame_ordinal), b.distance});
+    signal_of.emplace(b.content_id, b.signal);
+  }
 
   // Each hit content's frames and facts, read once.
   std::map<int64_t, MatchContent> contents;
@@ -127,7 +129,7 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
     }
     MatchContent& c = contents[h.content];
     c.id = h.content;
-    c.single_image = info->meta.signal_type == SignalType::kPdq;
+    c.single_image = info->meta.kind == ContentKind::kImage;
     for (const FrameHash& f : *frames) c.frames.push_back({f.index, f.pts_seconds, f.quality, f.hash});
     infos[h.content] = std::move(info).value();
   }
@@ -140,7 +142,7 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
                                          config_.thresholds);
   for (const ContentVerdict& v : verdicts) {
     const ContentInfo& info = infos.at(v.content);
-    m.verdicts.push_back({v, info.meta.external_id, info.meta.label, signal_type_name(info.meta.signal_type)});
+    m.verdicts.push_back({v, info.meta.external_id, info.meta.label, info.meta.kind, signal_of.at(v.content)});
   }
   m.lookup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   m.failure = MatchFailure::kNone;
@@ -162,7 +164,7 @@ Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const 
     }
     const auto& [info, frames] = it->second;
     const FrameHash& f = frames.at(b.frame_ordinal);
-    out[b.query].push_back({b.content_id, info.meta.external_id, info.meta.label, signal_type_name(info.meta.signal_type),
+    out[b.query].push_back({b.content_id, info.meta.external_id, info.meta.label, info.meta.kind, b.signal,
                             b.distance, f.index, f.pts_seconds});
   }
   for (auto& list : out)

@@ -12,6 +12,7 @@
 #include "bank/bank.h"
 #include "hash/input_hasher.h"
 #include "match/vpdq_match.h"
+#include "signal/signal_type.h"
 
 namespace vhm {
 
@@ -25,10 +26,13 @@ struct MatchConfig {
   bool dihedral = false;       // also search the 7 rotations/flips of each image / frame
 };
 
-// What a verdict says about its content, from the bank.
+// What a verdict says about its content, from the bank, and which signal's index
+// found the hits behind it.
 struct VerdictContent {
   ContentVerdict verdict;
-  std::string external_id, label, signal;
+  std::string external_id, label;
+  ContentKind kind = ContentKind::kVideo;
+  SignalId signal = SignalId::kPdq;
 };
 
 // Which step of matching an input failed: the front doors answer for the input (a
@@ -58,7 +62,9 @@ struct InputMatch {
 // One raw hash's hits, best first (the raw lookup exchanges rely on).
 struct HashHit {
   int64_t content = 0;
-  std::string external_id, label, signal;
+  std::string external_id, label;
+  ContentKind kind = ContentKind::kVideo;
+  SignalId signal = SignalId::kPdq;  // whose index the hit came from
   int distance = 0;
   int frame = 0;          // the content's frame number
   double seconds = 0;     // and its timestamp

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/frame_variant.h"
 #include "core/hash256.h"
 
 namespace vhm {
@@ -40,10 +41,10 @@ struct QueryFrame {
 };
 
 // One hash to search for: the frame it belongs to (position in the query's frame
-// list) and the variant it is (0 = the frame as hashed).
+// list) and the variant it is.
 struct QueryCode {
   uint32_t frame = 0;
-  uint8_t variant = 0;
+  FrameVariant variant = FrameVariant::kOriginal;
   Hash256 hash;
 };
 

@@ -77,7 +77,8 @@ json bank_stats_json(const BankStats& st) {
           {"contents_live", st.contents_live},
           {"contents_removed", st.contents_removed},
           {"video_contents", st.video_contents},
-          {"pdq_contents", st.pdq_contents},
+          {"image_contents", st.image_contents},
+          {"pdq_contents", st.image_contents},  // the older name, kept for scripts
           {"frames_live", st.frames_live},
           {"frames_total", st.frames_total},
           {"database_bytes", st.database_bytes},

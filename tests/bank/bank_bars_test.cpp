@@ -1,5 +1,5 @@
 // Bank frames stored with the hash of the picture inside their bars: found through it
-// (bank_variant 1, the frame's own id and ordinal), once per (query, frame) at the
+// (bank_variant kInsideBars, the frame's own id and ordinal), once per (query, frame) at the
 // nearer code, equal to a brute-force twin across main index, deltas, the cache, a
 // rebuild and removals; stats and verify count and probe them.
 #include <gtest/gtest.h>
@@ -72,10 +72,10 @@ struct Twin {
       for (const Frame& f : frames) {
         if (removed.count(f.content)) continue;
         int best = queries[q].hamming(f.hash);
-        uint8_t variant = kBankVariantAsStored;
+        FrameVariant variant = FrameVariant::kOriginal;
         if (inside_bars && f.inside && queries[q].hamming(*f.inside) < best) {
           best = queries[q].hamming(*f.inside);
-          variant = kBankVariantInsideBars;
+          variant = FrameVariant::kInsideBars;
         }
         if (best <= d) hits.push_back({q, best, f.content, f.frame_id, f.ordinal, variant});
       }
@@ -121,13 +121,13 @@ TEST(BankBars, AFrameIsFoundThroughItsInsideBarsHashUnderItsOwnIdAndOrdinal) {
   EXPECT_EQ(h.frame_id, info->first_frame_id + 9);
   EXPECT_EQ(h.frame_ordinal, 9);
   EXPECT_EQ(h.distance, 5);
-  EXPECT_EQ(h.bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(h.bank_variant, FrameVariant::kInsideBars);
 
   // Its hash as stored still finds it, as stored.
   auto own = bank->lookup(std::span<const Hash256>(&barred[9].hash, 1), 0);
   ASSERT_TRUE(own.is_ok());
   ASSERT_EQ(own->size(), 1u);
-  EXPECT_EQ(own->front().bank_variant, kBankVariantAsStored);
+  EXPECT_EQ(own->front().bank_variant, FrameVariant::kOriginal);
   EXPECT_EQ(own->front().frame_ordinal, 9);
 
   // Without inside-bars codes (a `--no-bars` run) the picture inside is not searched.
@@ -175,12 +175,12 @@ TEST(BankBars, OneHitPerQueryAndFrameAtTheNearerCode) {
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 3u) << "each query hits its frame once, though both codes are within 31";
   EXPECT_EQ((*hits)[0].distance, 0);
-  EXPECT_EQ((*hits)[0].bank_variant, kBankVariantAsStored);
+  EXPECT_EQ((*hits)[0].bank_variant, FrameVariant::kOriginal);
   EXPECT_EQ((*hits)[1].distance, 0);
-  EXPECT_EQ((*hits)[1].bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ((*hits)[1].bank_variant, FrameVariant::kInsideBars);
   EXPECT_EQ((*hits)[1].frame_ordinal, 0);
   EXPECT_EQ((*hits)[2].distance, 0);
-  EXPECT_EQ((*hits)[2].bank_variant, kBankVariantAsStored) << "a tie reports the hash as stored";
+  EXPECT_EQ((*hits)[2].bank_variant, FrameVariant::kOriginal) << "a tie reports the hash as stored";
 }
 
 TEST(BankBars, LookupsEqualTheTwinAcrossDeltaMergeCacheRebuildAndRemoval) {
@@ -282,7 +282,7 @@ TEST(BankBars, ACacheMissingItsInsideBarsCodesIsRebuilt) {
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().frame_ordinal, 42);
-  EXPECT_EQ(hits->front().bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(hits->front().bank_variant, FrameVariant::kInsideBars);
 }
 
 TEST(BankBars, InvalidInsideBarsQualityIsRefusedBeforeAnythingIsWritten) {

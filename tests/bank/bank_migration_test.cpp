@@ -1,7 +1,8 @@
-// Bank formats: a format-1 bank (as vhm wrote before frames had inside-bars hashes) is
-// migrated in place at open, once, with a note; its format-1 index cache is rebuilt;
-// lookups, adds with inside-bars hashes, removals and verify work after it. A bank of a
-// newer format than this vhm knows is refused.
+// Bank formats: a format-1 bank (as vhm wrote before frames had inside-bars hashes) and
+// a format-2 bank (before frames recorded their signal) are migrated in place at open,
+// once, with a note; lookups, adds, removals and verify work after it, and the bank
+// matches as before. A bank of a newer format than this vhm knows is refused; a frame of
+// a signal this vhm does not know is damage.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -34,7 +35,22 @@ using test::RawDb;
 // (SQLite's DROP COLUMN rewrites the table as format 1 declared it), the version goes
 // back to 1, and the index cache metadata is rewritten as format 1's was (no
 // inside_bars_count), as a format-1 vhm would have left it.
+// Turns a bank back into format 2, as vhm wrote it before frames recorded their signal:
+// the column format 3 added is dropped and the version goes back to 2. The index cache
+// has the same format in both.
+void downgrade_to_format_2(const std::string& bank) {
+  RawDb db(bank);
+  db.exec(
+      "BEGIN; ALTER TABLE frames DROP COLUMN signal; UPDATE meta SET value = '2' WHERE key = 'format'; "
+      "PRAGMA user_version = 2; COMMIT;");
+  EXPECT_EQ(db.column("SELECT name FROM pragma_table_info('frames') ORDER BY cid"),
+            (std::vector<std::string>{"id", "content_id", "frame", "timestamp", "quality", "hash", "inside_bars_hash",
+                                      "inside_bars_quality"}));
+  EXPECT_EQ(db.column("PRAGMA user_version"), std::vector<std::string>{"2"});
+}
+
 void downgrade_to_format_1(const std::string& bank) {
+  downgrade_to_format_2(bank);
   {
     RawDb db(bank);
     db.exec(
@@ -75,14 +91,14 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   auto bank = open_ok(dir.bank());
   ASSERT_TRUE(bank);
   ASSERT_EQ(bank->recovery_notes().size(), 1u);
-  EXPECT_NE(bank->recovery_notes()[0].find("bank format 1 migrated in place to format 2"), std::string::npos)
+  EXPECT_NE(bank->recovery_notes()[0].find("bank format 1 migrated in place to format 3"), std::string::npos)
       << bank->recovery_notes()[0];
   // The format-1 cache cannot hold inside-bars codes: rebuilt, not loaded.
   EXPECT_NE(bank->index_info().origin.find("rebuilt"), std::string::npos) << bank->index_info().origin;
   EXPECT_NE(bank->index_info().origin.find("format 1"), std::string::npos) << bank->index_info().origin;
   auto st = bank->stats();
   ASSERT_TRUE(st.is_ok());
-  EXPECT_EQ(st->format_version, 2);
+  EXPECT_EQ(st->format_version, kBankFormatVersion);
   EXPECT_EQ(st->frames_live, 170);
   EXPECT_EQ(st->frames_inside_bars, 0);
 
@@ -111,7 +127,7 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().content_id, added->id);
   EXPECT_EQ(hits->front().frame_ordinal, 6);
-  EXPECT_EQ(hits->front().bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(hits->front().bank_variant, FrameVariant::kInsideBars);
   EXPECT_EQ(bank->stats()->frames_inside_bars, 20);
 
   // Removal still honoured, through both codes.
@@ -134,28 +150,117 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   ASSERT_TRUE(hits.is_ok());
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_EQ(hits->front().query, 0u);
-  EXPECT_EQ(hits->front().bank_variant, kBankVariantInsideBars);
+  EXPECT_EQ(hits->front().bank_variant, FrameVariant::kInsideBars);
 
   // The migrated schema is the one a new bank gets, statement for statement.
   TempBankDir fresh;
   ASSERT_TRUE(Bank::create(fresh.bank()).is_ok());
   const std::string schema = "SELECT type || ' ' || name || ': ' || sql FROM sqlite_master ORDER BY type, name";
   EXPECT_EQ(RawDb(dir.bank()).column(schema), RawDb(fresh.bank()).column(schema));
-  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"2"});
+  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"3"});
+}
+
+// A bank as the vhm before signals wrote it (format 2, frames with and without bars, a
+// video and an image, its index cache): opened, migrated once, every frame 'pdq', and
+// it matches as it did, through the frames as stored and through their inside-bars
+// hashes, with the same cache.
+TEST(BankFormat, AFormat2BankIsMigratedAndMatchesAsBefore) {
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  std::mt19937_64 rng(202);
+  auto frames = test::random_frames(60, rng);
+  for (size_t i = 0; i < frames.size(); i += 3) {
+    frames[i].has_cropped = true;
+    frames[i].cropped = test::random_hash(rng);
+    frames[i].cropped_quality = 70;
+  }
+  const auto image = test::random_frames(1, rng);
+  const std::vector<Hash256> queries = {test::flip_bits(frames[9].hash, 5, rng), test::flip_bits(frames[12].cropped, 4, rng),
+                                        image[0].hash};
+  std::vector<BankHit> before;
+  {
+    auto bank = open_ok(dir.bank());
+    ASSERT_TRUE(bank->add_content(meta("video"), frames).is_ok());
+    ContentMeta m = meta("image");
+    m.kind = ContentKind::kImage;
+    ASSERT_TRUE(bank->add_content(m, image).is_ok());
+    ASSERT_TRUE(bank->merge().is_ok());
+    auto hits = bank->lookup(queries, 31);
+    ASSERT_TRUE(hits.is_ok());
+    before = *hits;
+  }
+  ASSERT_EQ(before.size(), 3u);
+  downgrade_to_format_2(dir.bank());
+
+  auto bank = open_ok(dir.bank());
+  ASSERT_TRUE(bank);
+  ASSERT_EQ(bank->recovery_notes().size(), 1u);
+  EXPECT_NE(bank->recovery_notes()[0].find("bank format 2 migrated in place to format 3"), std::string::npos)
+      << bank->recovery_notes()[0];
+  EXPECT_EQ(bank->index_info().origin, "cache") << "the signal column changes nothing the cache holds";
+  EXPECT_EQ(RawDb(dir.bank()).column("SELECT DISTINCT signal FROM frames"), std::vector<std::string>{"pdq"});
+  auto hits = bank->lookup(queries, 31);
+  ASSERT_TRUE(hits.is_ok()) << hits.status().to_string();
+  EXPECT_EQ(*hits, before);
+  EXPECT_EQ((*hits)[1].bank_variant, FrameVariant::kInsideBars);
+  for (const BankHit& h : *hits) EXPECT_EQ(h.signal, SignalId::kPdq);
+  auto img = bank->content(ContentRef::by_external_id("image"));
+  ASSERT_TRUE(img.is_ok());
+  EXPECT_EQ(img->meta.kind, ContentKind::kImage);
+  auto report = bank->verify({.rebuild_index = true});
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+  hits = bank->lookup(queries, 31);
+  ASSERT_TRUE(hits.is_ok());
+  EXPECT_EQ(*hits, before) << "rebuilt from the migrated rows";
+
+  TempBankDir fresh;
+  ASSERT_TRUE(Bank::create(fresh.bank()).is_ok());
+  const std::string schema = "SELECT type || ' ' || name || ': ' || sql FROM sqlite_master ORDER BY type, name";
+  EXPECT_EQ(RawDb(dir.bank()).column(schema), RawDb(fresh.bank()).column(schema));
+}
+
+// A frame stored under a signal this vhm does not know: verify counts it, and an index
+// build refuses the bank as damaged rather than search it as PDQ.
+TEST(BankFormat, AFrameOfAnUnknownSignalIsDamage) {
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  std::mt19937_64 rng(203);
+  {
+    auto bank = open_ok(dir.bank());
+    ASSERT_TRUE(bank->add_content(meta("v"), test::random_frames(10, rng)).is_ok());
+  }
+  RawDb(dir.bank()).exec("UPDATE frames SET signal = 'tmk_pdqf' WHERE id = 3");
+  fs::remove(dir.bank() + "/" + kBankIndexFile);
+  fs::remove(dir.bank() + "/" + kBankIndexMetaFile);
+  auto bank = Bank::open(dir.bank(), test::quiet_options());
+  ASSERT_FALSE(bank.is_ok());
+  EXPECT_EQ(bank.status().code(), StatusCode::kCorrupt) << bank.status().to_string();
+
+  BankOptions lazy = test::quiet_options();
+  lazy.load_index = false;
+  auto opened = open_ok(dir.bank(), lazy);
+  ASSERT_TRUE(opened);
+  auto report = opened->verify();
+  ASSERT_TRUE(report.is_ok()) << report.status().to_string();
+  EXPECT_FALSE(report->ok());
+  bool named = false;
+  for (const std::string& p : report->problems) named = named || p == "1 frames of a signal this vhm does not know";
+  EXPECT_TRUE(named) << ::testing::PrintToString(report->problems);
 }
 
 TEST(BankFormat, ANewerFormatIsRefused) {
   TempBankDir dir;
   ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
-  RawDb(dir.bank()).exec("PRAGMA user_version = 3");
+  RawDb(dir.bank()).exec("PRAGMA user_version = 4");
   auto bank = Bank::open(dir.bank(), test::quiet_options());
   ASSERT_FALSE(bank.is_ok());
   EXPECT_EQ(bank.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(bank.status().message().find("bank format 3 is newer than this vhm reads"), std::string::npos)
+  EXPECT_NE(bank.status().message().find("bank format 4 is newer than this vhm reads (formats 1..3)"), std::string::npos)
       << bank.status().to_string();
   EXPECT_EQ(bank.status().subject(), dir.bank());
   // Nothing was changed by the refusal.
-  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"3"});
+  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"4"});
 }
 
 // A dropped table or column is a damaged bank, named at open (kCorrupt: exit 1), not

@@ -63,7 +63,7 @@ NewContent video(const std::string& external_id, std::vector<FrameHash> frames) 
   c.meta.external_id = external_id;
   c.meta.label = "label of " + external_id;
   c.meta.source = external_id + ".txt";
-  c.meta.signal_type = SignalType::kVideo;
+  c.meta.kind = ContentKind::kVideo;
   c.frames = std::move(frames);
   return c;
 }
@@ -136,7 +136,7 @@ TEST_P(BankStoreTest, AddedContentsAndFramesReadBack) {
   std::mt19937_64 rng(1);
   std::vector<NewContent> contents = {video("a", frames_with_bars(37, rng)), video("b", test::random_frames(1, rng)),
                                       video("", frames_with_bars(300, rng))};
-  contents[1].meta.signal_type = SignalType::kPdq;
+  contents[1].meta.kind = ContentKind::kImage;
   // Exact duplicates within a content are stored once, the first kept.
   contents[2].frames[10].hash = contents[2].frames[3].hash;
   contents[2].frames[11].hash = contents[2].frames[3].hash;
@@ -156,7 +156,7 @@ TEST_P(BankStoreTest, AddedContentsAndFramesReadBack) {
     EXPECT_EQ(info->meta.external_id, contents[i].meta.external_id);
     EXPECT_EQ(info->meta.label, contents[i].meta.label);
     EXPECT_EQ(info->meta.source, contents[i].meta.source);
-    EXPECT_EQ(info->meta.signal_type, contents[i].meta.signal_type);
+    EXPECT_EQ(info->meta.kind, contents[i].meta.kind);
     EXPECT_EQ(info->frame_count, static_cast<int64_t>(want.size()));
     EXPECT_EQ(info->input_frame_count, static_cast<int64_t>(contents[i].frames.size()));
     EXPECT_FALSE(info->removed());
@@ -454,6 +454,7 @@ TEST_P(BankStoreTest, SnapshotScansReturnEveryFrameOnceInBatches) {
                        continue;
                      }
                      EXPECT_EQ(row.content_id, it->second.content);
+                     EXPECT_EQ(row.signal, SignalId::kPdq) << "frame " << row.id;
                      Hash256 h;
                      EXPECT_TRUE(hash_from_blob(row.hash, h) && h == it->second.hash) << "frame " << row.id;
                      EXPECT_EQ(row.has_inside_bars, it->second.has_bars);
@@ -611,7 +612,8 @@ TEST_P(BankStoreTest, InvariantsOfAFreshBankHoldAndProbeReadsCoverTheFrames) {
   auto v = r->invariant_violations(*gen);
   ASSERT_TRUE(v.is_ok());
   EXPECT_EQ(v->frames_outside_ranges + v->contents_miscounted + v->malformed_frames + v->malformed_inside_bars +
-                v->duplicate_hashes + v->pdq_not_one_frame + v->from_later_generation + v->overlapping_ranges,
+                v->duplicate_hashes + v->image_not_one_frame + v->frames_of_unknown_signal + v->from_later_generation +
+                v->overlapping_ranges,
             0);
   auto rows = r->row_counts();
   ASSERT_TRUE(rows.is_ok());

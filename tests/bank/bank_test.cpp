@@ -30,12 +30,12 @@ using test::TempBankDir;
 
 using test::open_ok;
 
-ContentMeta meta(const std::string& external_id, SignalType type = SignalType::kVideo) {
+ContentMeta meta(const std::string& external_id, ContentKind type = ContentKind::kVideo) {
   ContentMeta m;
   m.external_id = external_id;
   m.label = "label-" + external_id;
   m.source = "test:" + external_id;
-  m.signal_type = type;
+  m.kind = type;
   return m;
 }
 
@@ -124,7 +124,7 @@ TEST(Bank, VpdqRoundTripPersistsAcrossReopen) {
     EXPECT_NE(it, expected.end()) << c.meta.external_id;
     if (it == expected.end()) return Status::ok();
     EXPECT_EQ(c.meta.label, "label-" + c.meta.external_id);
-    EXPECT_EQ(c.meta.signal_type, SignalType::kVideo);
+    EXPECT_EQ(c.meta.kind, ContentKind::kVideo);
     EXPECT_FALSE(c.added_at.empty());
     // Export equals the input modulo dedup, byte for byte in the reference format.
     EXPECT_EQ(format_vpdq(frames), format_vpdq(it->second)) << c.meta.external_id;
@@ -318,7 +318,7 @@ TEST(Bank, ExternalIdsAreUniqueAmongLiveContents) {
   EXPECT_EQ(bank->content(ContentRef::by_external_id("y")).status().code(), StatusCode::kNotFound);
   // Bad inputs are refused before anything is written.
   EXPECT_EQ(bank->add_content(meta("empty"), {}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bank->add_content(meta("two", SignalType::kPdq), frames).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bank->add_content(meta("two", ContentKind::kImage), frames).status().code(), StatusCode::kInvalidArgument);
   auto st = bank->stats();
   ASSERT_TRUE(st.is_ok());
   EXPECT_EQ(st->contents_live, 1);
@@ -330,7 +330,7 @@ TEST(Bank, PdqContentMatchesAnyQueryFrame) {
   auto bank = open_ok(dir.bank());
   std::mt19937_64 rng(11);
   const auto image = test::random_frames(1, rng);
-  auto added = bank->add_content(meta("img", SignalType::kPdq), image);
+  auto added = bank->add_content(meta("img", ContentKind::kImage), image);
   ASSERT_TRUE(added.is_ok()) << added.status().to_string();
   auto video = test::random_frames(30, rng);
   video[17].hash = test::flip_bits(image[0].hash, 12, rng);
@@ -343,10 +343,10 @@ TEST(Bank, PdqContentMatchesAnyQueryFrame) {
   EXPECT_EQ((*hits)[0].distance, 12);
   auto info = bank->content((*hits)[0].content_id);
   ASSERT_TRUE(info.is_ok());
-  EXPECT_EQ(info->meta.signal_type, SignalType::kPdq);
+  EXPECT_EQ(info->meta.kind, ContentKind::kImage);
   auto st = bank->stats();
   ASSERT_TRUE(st.is_ok());
-  EXPECT_EQ(st->pdq_contents, 1);
+  EXPECT_EQ(st->image_contents, 1);
 }
 
 TEST(Bank, AddsWhileAnotherBankLooksUp) {

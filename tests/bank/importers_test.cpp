@@ -36,7 +36,7 @@ TEST(PdqList, PlainAndThreatExchangeLines) {
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   ASSERT_EQ(r->contents.size(), 2u);
   EXPECT_EQ(r->lines_skipped, 1);  // the repeated hash
-  EXPECT_EQ(r->contents[0].meta.signal_type, SignalType::kPdq);
+  EXPECT_EQ(r->contents[0].meta.kind, ContentKind::kImage);
   EXPECT_EQ(r->contents[0].frames.at(0).hash.to_hex(), kHexA);
   EXPECT_EQ(r->contents[1].frames.at(0).hash.to_hex(), kHexB);
   EXPECT_EQ(r->contents[1].meta.source, "list.txt:4");
@@ -91,7 +91,7 @@ TEST(HashJsonl, ReadsWhatVhmHashWrites) {
     ASSERT_TRUE(r.is_ok()) << r.status().to_string();
     ASSERT_EQ(r->contents.size(), 2u);
     const NewContent& vc = r->contents[0];
-    EXPECT_EQ(vc.meta.signal_type, SignalType::kVideo);
+    EXPECT_EQ(vc.meta.kind, ContentKind::kVideo);
     EXPECT_EQ(vc.meta.source, video);
     const std::vector<FrameHash>& want = v.video->frames;
     ASSERT_EQ(vc.frames.size(), want.size());
@@ -113,7 +113,7 @@ TEST(HashJsonl, ReadsWhatVhmHashWrites) {
     if (bars) EXPECT_GT(with_bars, 0u);
     else EXPECT_EQ(with_bars, 0u);
     const NewContent& ic = r->contents[1];
-    EXPECT_EQ(ic.meta.signal_type, SignalType::kPdq);
+    EXPECT_EQ(ic.meta.kind, ContentKind::kImage);
     ASSERT_EQ(ic.frames.size(), 1u);
     EXPECT_EQ(ic.frames[0].hash, im.image->pdq.hash);
     EXPECT_EQ(ic.frames[0].quality, im.image->pdq.quality);
@@ -238,14 +238,49 @@ TEST(Importers, ExportedJsonReadsBack) {
   EXPECT_EQ(r->contents[0].meta.source, "x.txt");
   EXPECT_EQ(r->contents[0].frames, frames);
 
-  c.meta.signal_type = SignalType::kPdq;
+  c.meta.kind = ContentKind::kImage;
   const std::vector<FrameHash> one{frames[2]};
   auto p = parse_hash_jsonl(content_to_json(c, one).dump(), "e.jsonl");
   ASSERT_TRUE(p.is_ok()) << p.status().to_string();
-  EXPECT_EQ(p->contents[0].meta.signal_type, SignalType::kPdq);
+  EXPECT_EQ(p->contents[0].meta.kind, ContentKind::kImage);
   EXPECT_EQ(p->contents[0].frames[0].hash, frames[2].hash);
   EXPECT_EQ(p->contents[0].frames[0].quality, frames[2].quality);
   EXPECT_EQ(export_file_stem(c), "te_9");
+}
+
+// The content kind as every writer has spelled it: "type" (video, image) and an
+// export's "signal_type" (video, pdq: the word older vhm versions read back), and the
+// older or newer words beside them; and the export still writes the words older
+// versions read.
+TEST(HashJsonl, ReadsTheContentKindInEverySpelling) {
+  const std::string frames = R"("frames":[{"frame":0,"pts":0,"quality":90,"pdq":")" + kHexA + R"("}])";
+  const std::string image = R"("pdq":")" + kHexA + R"(","quality":90)";
+  const struct {
+    std::string record;
+    ContentKind kind;
+  } cases[] = {
+      {"{" + frames + R"(,"type":"video"})", ContentKind::kVideo},
+      {"{" + frames + R"(,"signal_type":"video"})", ContentKind::kVideo},
+      {"{" + frames + R"(,"signal_type":"vpdq"})", ContentKind::kVideo},
+      {"{" + image + R"(,"type":"image"})", ContentKind::kImage},
+      {"{" + image + R"(,"signal_type":"pdq"})", ContentKind::kImage},
+      {"{" + image + R"(,"signal_type":"image"})", ContentKind::kImage},
+  };
+  for (const auto& c : cases) {
+    auto r = parse_hash_jsonl(c.record + "\n", "k.jsonl");
+    ASSERT_TRUE(r.is_ok()) << c.record << ": " << r.status().to_string();
+    EXPECT_EQ(r->contents.at(0).meta.kind, c.kind) << c.record;
+  }
+  expect_line_error(parse_hash_jsonl("{" + image + R"(,"signal_type":"audio"})" "\n", "k.jsonl").status(), 1,
+                    "unknown signal_type", "k.jsonl");
+
+  ContentInfo info;
+  info.meta.kind = ContentKind::kImage;
+  std::mt19937_64 rng(4);
+  const auto one = test::random_frames(1, rng);
+  const nlohmann::json j = content_to_json(info, one);
+  EXPECT_EQ(j["signal_type"], "pdq");
+  EXPECT_EQ(j["type"], "image");
 }
 
 TEST(HashJsonl, ReadsTheInsideBarsHashInEveryShapeVhmWrites) {
@@ -306,7 +341,7 @@ TEST(Importers, ExportedJsonKeepsTheInsideBarsHashes) {
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_EQ(r->contents.at(0).frames, frames);
 
-  c.meta.signal_type = SignalType::kPdq;
+  c.meta.kind = ContentKind::kImage;
   FrameHash image = frames[4];  // an image is frame 0 at 0 s
   image.index = 0;
   image.pts_seconds = 0;

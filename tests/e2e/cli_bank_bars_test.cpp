@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bank/bank.h"
 #include "support/test_support.h"
 
 namespace vhm {
@@ -84,7 +85,7 @@ TEST_F(CliBankBars, BankAddStoresTheInsideBarsHashesAndVerifyProbesThem) {
   auto r = test::run_vhm("bank stats " + bank_ + " --json --load-index");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto stats = nlohmann::json::parse(r.out);
-  EXPECT_EQ(stats["format"], 2);
+  EXPECT_EQ(stats["format"], kBankFormatVersion);
   EXPECT_GT(stats["frames_live"].get<int>(), 600);
   // Every frame of this video is pillarboxed.
   EXPECT_EQ(stats["frames_inside_bars"], stats["frames_live"]);

@@ -95,6 +95,9 @@ TEST_F(CliMatch, VerdictCarriesRangesHashesAndExitCode) {
   EXPECT_TRUE(j["match"]);
   const auto& v = j["verdicts"][0];
   EXPECT_EQ(v["external_id"], "chair-orig-22-sd-bar");
+  // The content is a video; the signal whose index matched it is PDQ.
+  EXPECT_EQ(v["content_kind"], "video");
+  EXPECT_EQ(v["signal"], "pdq");
   EXPECT_DOUBLE_EQ(v["query_match_pct"].get<double>(), 100.0);
   EXPECT_NEAR(v["bank_match_pct"].get<double>(), 85.8, 0.05);
   EXPECT_EQ(v["best_distance"], 0);
@@ -123,6 +126,8 @@ TEST_F(CliMatch, RawHashLookupAndRemovalTakesEffectAtOnce) {
   EXPECT_TRUE(hit["match"]);
   EXPECT_EQ(hit["hits"][0]["external_id"], "doorknob-hd-no-bar");
   EXPECT_EQ(hit["hits"][0]["distance"], 0);
+  EXPECT_EQ(hit["hits"][0]["content_kind"], "video");
+  EXPECT_EQ(hit["hits"][0]["signal"], "pdq");
 
   // A victim withdraws consent: the very next lookup no longer finds the content.
   ASSERT_EQ(test::run_vhm("bank remove " + bank_ + " --external-id doorknob-hd-no-bar --reason withdrawn").exit_code, 0);

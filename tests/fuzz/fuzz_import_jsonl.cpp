@@ -70,9 +70,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again) fuzz::fail("an exported content does not import: " + again.status().to_string() + "\n" + line);
     if (again->contents.size() != 1) fuzz::fail("an exported content imports as several");
     const NewContent& d = again->contents.front();
-    if (d.meta.signal_type != c.meta.signal_type) fuzz::fail("a round trip changed the signal type: " + line);
+    if (d.meta.kind != c.meta.kind) fuzz::fail("a round trip changed the content kind: " + line);
     if (d.frames.size() != c.frames.size()) fuzz::fail("a round trip changed the number of frames: " + line);
-    const bool image = c.meta.signal_type == SignalType::kPdq;
+    const bool image = c.meta.kind == ContentKind::kImage;
     for (size_t f = 0; f < c.frames.size(); ++f)
       if (!same_frame(c.frames[f], d.frames[f], image))
         fuzz::fail("a round trip changed frame " + std::to_string(f) + ": " + line);

@@ -24,7 +24,7 @@ void check_pdq_list(const vhm::ImportResult& r, std::string_view text) {
   if (r.contents.size() + static_cast<size_t>(r.lines_skipped) > lines) fail("more contents and skips than lines");
   std::set<vhm::Hash256> seen;
   for (const vhm::NewContent& c : r.contents) {
-    if (c.meta.signal_type != vhm::SignalType::kPdq || c.frames.size() != 1) fail("a list entry is not one pdq hash");
+    if (c.meta.kind != vhm::ContentKind::kImage || c.frames.size() != 1) fail("a list entry is not one pdq hash");
     if (!seen.insert(c.frames[0].hash).second) fail("a repeated hash was added twice");
     if (c.meta.source.rfind("list.txt:", 0) != 0) fail("an entry does not name its line: " + c.meta.source);
   }
@@ -49,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (detected == ImportFormat::kAuto) fuzz::fail("detection gave no format");
 
   if (auto v = parse_vpdq_content(text, "file.vpdq")) {
-    if (v->contents.size() != 1 || v->contents[0].frames.empty() || v->contents[0].meta.signal_type != SignalType::kVideo)
+    if (v->contents.size() != 1 || v->contents[0].frames.empty() || v->contents[0].meta.kind != ContentKind::kVideo)
       fuzz::fail("a vPDQ file gave other than one video content with frames");
   }
   for (const bool skip : {false, true})

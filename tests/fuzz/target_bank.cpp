@@ -41,13 +41,13 @@ FuzzBank make_fuzz_bank(const std::string& name, const std::string& spec) {
   std::mt19937_64 rng(20240501);
 
   NewContent video;
-  video.meta = {"te:video", "fuzz", "fuzz-bank", SignalType::kVideo};
+  video.meta = {"te:video", "fuzz", "fuzz-bank", ContentKind::kVideo};
   video.frames = video_frames(12, rng);
   NewContent image;
-  image.meta = {"te:image", "fuzz", "fuzz-bank", SignalType::kPdq};
+  image.meta = {"te:image", "fuzz", "fuzz-bank", ContentKind::kImage};
   image.frames = video_frames(1, rng);
   NewContent unnamed;
-  unnamed.meta = {"", "", "fuzz-bank", SignalType::kVideo};
+  unnamed.meta = {"", "", "fuzz-bank", ContentKind::kVideo};
   unnamed.frames = video_frames(3, rng);
   fb.contents = {video, image, unnamed};
 

@@ -53,7 +53,7 @@ TEST(VpdqMatch, VerdictsFromHitsEqualBruteForceOnCorpus) {
                            "test-padded-dimensions"}) {
     const auto query = as_query(load(name));
     std::vector<QueryCode> codes;
-    for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, 0, query[i].hash});
+    for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, FrameVariant::kOriginal, query[i].hash});
     const auto hits = brute_hits(codes, bank, t.distance);
     const auto verdicts = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, t);
     for (const auto& [id, info] : bank) {
@@ -109,8 +109,8 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   query.push_back({4, 4.0, 80, query[0].hash});  // exact duplicate: counted once
   query.push_back({5, 5.0, 80, near(image.frames[0].hash, 31)});
   for (int i = 6; i < 10; ++i) query.push_back({i, i * 1.0, 80, random_hash()});
-  for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, 0, query[i].hash});
-  codes.push_back({2, 1, near(video.frames[2].hash, 5)});  // frame 2's variant (e.g. inside bars)
+  for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, FrameVariant::kOriginal, query[i].hash});
+  codes.push_back({2, FrameVariant::kInsideBars, near(video.frames[2].hash, 5)});  // frame 2 inside its bars
   std::map<int64_t, MatchContent> bank{{1, video}, {2, image}};
   const auto hits = brute_hits(codes, bank, 31);
   const auto v = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, {});
