@@ -39,7 +39,7 @@ void make_image_bank(const std::string& corpus, ImageBank& out) {
   frame.quality = hashed.image->pdq.quality;
   ContentMeta meta;
   meta.external_id = "bridge";
-  meta.signal_type = SignalType::kPdq;
+  meta.kind = ContentKind::kImage;
   ASSERT_TRUE(out.bank->add_content(meta, std::span(&frame, 1)).is_ok());
 }
 
