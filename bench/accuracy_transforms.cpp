@@ -81,8 +81,9 @@ std::optional<std::vector<std::string>> ffmpeg_command(const std::string& ffmpeg
   else if (name == "crf38") crf = 38;
   else if (name == "logo") filter = "drawbox=x=iw*0.68:y=ih*0.06:w=iw*0.26:h=ih*0.14:color=0xE0C020@1:t=fill";
   else if (name == "text")
-    filter = "drawtext=text='reported clip 00421':fontcolor=white:fontsize=h/14:box=1:boxcolor=black@0.5:"
-             "boxborderw=8:x=(w-tw)/2:y=h-th*2";
+    filter =
+        "drawtext=text='reported clip 00421':fontcolor=white:fontsize=h/14:box=1:boxcolor=black@0.5:"
+        "boxborderw=8:x=(w-tw)/2:y=h-th*2";
   else if (name == "letterbox") filter = "pad=iw:trunc(ih*4/3/2)*2:0:(oh-ih)/2:black";
   else if (name == "pillarbox") filter = "pad=trunc(iw*4/3/2)*2:ih:(ow-iw)/2:0:black";
   else if (name == "fit16x9")

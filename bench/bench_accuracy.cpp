@@ -16,9 +16,9 @@
 //    least --quality, the frame as hashed, no variants): for each query frame, the
 //    Hamming distance to the nearest frame of its own source (same content) and to the
 //    nearest frame of any other family's source (different content).
+#include <stdlib.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
-#include <stdlib.h>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -38,14 +38,14 @@ extern "C" {
 #include <thread>
 #include <vector>
 
-#include "bench/accuracy_transforms.h"
 #include "bank/bank.h"
+#include "bench/accuracy_transforms.h"
 #include "bench/bench.h"
-#include "hash/hashing_presets.h"
 #include "bench/bench_util.h"
 #include "bench/environment.h"
-#include "match/matcher.h"
 #include "bench/plot.h"
+#include "hash/hashing_presets.h"
+#include "match/matcher.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -211,21 +211,25 @@ Examples:
   vhm bench accuracy a-1.mp4 b-1.mp4 --configs plain,bars,dihedral --json
 
 Options)");
-  opts.add_options()("help,h", "show this help")
-      ("transforms", po::value(&transforms_arg)->default_value(transforms_arg), "transforms to make, comma-separated")
-      ("modes", po::value(&modes_arg)->default_value(modes_arg), "query sampling modes: every-frame, keyframes, <N>s")
-      ("configs", po::value(&configs_arg)->default_value(configs_arg), "search settings: plain, bars, dihedral")
-      ("threads", po::value(&threads)->default_value(threads), "hashing and search threads (0: all cores)")
-      ("device", po::value(&device)->default_value(device), "PDQ device: cpu | gpu | auto | reference")
-      ("distance", po::value(&thresholds.distance)->default_value(thresholds.distance), "frames match at this Hamming distance or less")
-      ("quality", po::value(&thresholds.quality)->default_value(thresholds.quality), "frames below this quality are ignored")
-      ("query-threshold", po::value(&thresholds.query_threshold)->default_value(thresholds.query_threshold), "query-match % for a video verdict")
-      ("bank-no-bars", po::bool_switch(&bank_no_bars), "store the sources as hashed only, without the picture inside their bars (as vhm bank add --no-bars, or a bank built from vPDQ lists)")
-      ("videos-dir", po::value(&videos_dir), "make the variants here and keep them; variants already there are reused")
-      ("ffmpeg", po::value(&ffmpeg)->default_value(ffmpeg), "the ffmpeg program that makes the variants")
-      ("json", po::bool_switch(&json_out), "print one JSON object (with every video's outcome)")
-      ("markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)")
-      ("plot", po::value(&plot_dir), "write SVG charts (gnuplot) of the figures to DIR");
+  opts.add_options()("help,h", "show this help")(
+      "transforms", po::value(&transforms_arg)->default_value(transforms_arg), "transforms to make, comma-separated")(
+      "modes", po::value(&modes_arg)->default_value(modes_arg), "query sampling modes: every-frame, keyframes, <N>s")(
+      "configs", po::value(&configs_arg)->default_value(configs_arg), "search settings: plain, bars, dihedral")(
+      "threads", po::value(&threads)->default_value(threads), "hashing and search threads (0: all cores)")(
+      "device", po::value(&device)->default_value(device), "PDQ device: cpu | gpu | auto | reference")(
+      "distance", po::value(&thresholds.distance)->default_value(thresholds.distance),
+      "frames match at this Hamming distance or less")(
+      "quality", po::value(&thresholds.quality)->default_value(thresholds.quality),
+      "frames below this quality are ignored")(
+      "query-threshold", po::value(&thresholds.query_threshold)->default_value(thresholds.query_threshold),
+      "query-match % for a video verdict")("bank-no-bars", po::bool_switch(&bank_no_bars),
+                                           "store the sources as hashed only, without the picture inside their bars "
+                                           "(as vhm bank add --no-bars, or a bank built from vPDQ lists)")(
+      "videos-dir", po::value(&videos_dir), "make the variants here and keep them; variants already there are reused")(
+      "ffmpeg", po::value(&ffmpeg)->default_value(ffmpeg), "the ffmpeg program that makes the variants")(
+      "json", po::bool_switch(&json_out), "print one JSON object (with every video's outcome)")(
+      "markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)")(
+      "plot", po::value(&plot_dir), "write SVG charts (gnuplot) of the figures to DIR");
   if (auto stop = parse_workload_args(argc, argv, opts, files, "accuracy")) return *stop;
 
   std::string error;
@@ -251,7 +255,8 @@ Options)");
   }
   if (threads < 0 || thresholds.distance < 0 || thresholds.distance > 256 || thresholds.quality < 0 ||
       thresholds.quality > 100 || thresholds.query_threshold < 0 || thresholds.query_threshold > 100) {
-    std::fprintf(stderr, "vhm bench accuracy: --threads >= 0, --distance 0..256, --quality 0..100, --query-threshold 0..100\n");
+    std::fprintf(stderr,
+                 "vhm bench accuracy: --threads >= 0, --distance 0..256, --quality 0..100, --query-threshold 0..100\n");
     return 2;
   }
   if (!video::program_exists(ffmpeg)) {
@@ -437,7 +442,8 @@ Options)");
   std::vector<std::vector<Hash256>> other_families(sources.size());
   for (size_t si = 0; si < sources.size(); ++si)
     for (const Source& s : sources)
-      if (s.family != sources[si].family) other_families[si].insert(other_families[si].end(), s.good.begin(), s.good.end());
+      if (s.family != sources[si].family)
+        other_families[si].insert(other_families[si].end(), s.good.begin(), s.good.end());
   for (size_t vi = 0; vi < variants.size(); ++vi) {
     const Variant& v = variants[vi];
     Histogram& h = same.try_emplace(v.transform, Histogram{}).first->second;
@@ -530,7 +536,8 @@ Options)");
                               {"frames_of_quality", s.good.size()},
                               {"duration_s", s.hashed.info.duration_seconds}});
     j["transforms"] = json::array();
-    for (const auto& t : transforms) j["transforms"].push_back({{"name", t}, {"description", accuracy::find_transform(t)->description}});
+    for (const auto& t : transforms)
+      j["transforms"].push_back({{"name", t}, {"description", accuracy::find_transform(t)->description}});
     j["bank_inside_bars"] = !bank_no_bars;
     j["variants"] = {{"made", encoded}, {"reused", reused}, {"failed", errors}, {"make_s", encode_s}};
     auto row_json = [&](const Row& r) {
@@ -569,13 +576,14 @@ Options)");
     for (size_t i = 0; i < sources.size(); ++i)
       std::cout << (i ? ", " : "") << video::base_name(sources[i].path) << " (" << sources[i].hashed.frames.size()
                 << " frames)";
-    std::cout << "\nbank: sources stored " << (bank_no_bars ? "as hashed only (--bank-no-bars)" : "with the picture inside their bars")
+    std::cout << "\nbank: sources stored "
+              << (bank_no_bars ? "as hashed only (--bank-no-bars)" : "with the picture inside their bars")
               << "\nvariants: " << encoded << " made, " << reused << " reused, " << errors << " failed, "
               << fmt(encode_s, 1) << " s\n";
     std::cout << "each cell: recalled/videos, mean query-match % with the own source, FPn = n videos matching "
                  "another family; distances: "
-              << distance_mode_name << " frames to the nearest frame of the same source (p50/p90, % <= "
-              << thresholds.distance << ")\n\n";
+              << distance_mode_name
+              << " frames to the nearest frame of the same source (p50/p90, % <= " << thresholds.distance << ")\n\n";
     std::vector<std::string> header = {"transform"};
     for (const auto& m : *modes)
       for (const auto& c : configs) header.push_back(m.name + " " + c);
@@ -594,7 +602,9 @@ Options)");
     {
       std::vector<std::string> line = {"all"};
       for (const Row& t : totals) line.push_back(cell(t));
-      line.push_back(total(same_all) ? std::to_string(quantile(same_all, 0.5)) + "/" + std::to_string(quantile(same_all, 0.9)) : "-");
+      line.push_back(total(same_all)
+                         ? std::to_string(quantile(same_all, 0.5)) + "/" + std::to_string(quantile(same_all, 0.9))
+                         : "-");
       line.push_back(total(same_all) ? fmt(share_within(same_all, thresholds.distance), 0) + "%" : "-");
       table.push_back(std::move(line));
     }
@@ -622,9 +632,10 @@ Options)");
       std::cout << "\ndifferent content: none (every source is of one family; give sources of another to measure it)\n";
     } else {
       std::cout << "\ndifferent content (" << distance_mode_name << " frames to the nearest frame of another family, "
-                << total(different) << " frames): min " << quantile(different, 0) << ", p1 " << quantile(different, 0.01)
-                << ", p5 " << quantile(different, 0.05) << ", p50 " << quantile(different, 0.5) << "; "
-                << fmt(share_within(different, thresholds.distance), 2) << "% within " << thresholds.distance << "\n";
+                << total(different) << " frames): min " << quantile(different, 0) << ", p1 "
+                << quantile(different, 0.01) << ", p5 " << quantile(different, 0.05) << ", p50 "
+                << quantile(different, 0.5) << "; " << fmt(share_within(different, thresholds.distance), 2)
+                << "% within " << thresholds.distance << "\n";
     }
     std::cout << "cost per video (hash s / lookup ms / codes searched):";
     for (const Row& t : totals) {
@@ -690,9 +701,9 @@ Options)");
     for (const auto& tr : transforms) {
       by_t.row_labels.push_back(tr);
       const Histogram& h = same[tr];
-      by_t.values.push_back(total(h) ? std::vector<double>{static_cast<double>(quantile(h, 0.5)),
-                                                          static_cast<double>(quantile(h, 0.9))}
-                                     : std::vector<double>{NAN, NAN});
+      by_t.values.push_back(
+          total(h) ? std::vector<double>{static_cast<double>(quantile(h, 0.5)), static_cast<double>(quantile(h, 0.9))}
+                   : std::vector<double>{NAN, NAN});
     }
     charts.push_back(std::move(by_t));
     if (!plot::render_and_report("accuracy", plot_dir, charts)) rc = 1;

@@ -37,8 +37,8 @@
 #include "bench/bench.h"
 #include "bench/bench_util.h"
 #include "bench/environment.h"
-#include "hash/video_hasher.h"
 #include "bench/plot.h"
+#include "hash/video_hasher.h"
 
 extern char** environ;
 
@@ -146,7 +146,6 @@ void warm_page_cache(const std::string& path) {
 }
 
 namespace {
-
 
 bool write_all(int fd, const std::string& s) {
   size_t done = 0;
@@ -327,7 +326,7 @@ struct Row {
   int64_t frames_decoded = -1, frames_hashed = -1;
   long max_rss_kib = 0;
   double duration = 0;
-  double vs_ffmpeg = -1;  // -1: no baseline
+  double vs_ffmpeg = -1;      // -1: no baseline
   double vs_ffmpeg_net = -1;  // totals: against the baseline less ffmpeg's start-up per run
   static Row make(std::string file, std::string tool, std::string mode) {
     Row r;
@@ -365,8 +364,8 @@ std::string cell(double v, const char* fmt, bool have = true) {
 }
 
 void print_rows(const std::vector<Row>& rows, bool markdown, bool totals) {
-  const char* header[] = {"file", "run", "wall s", "frames decoded", "frames hashed", "frames/s", "x real time",
-                          "vs ffmpeg", "max RSS MiB"};
+  const char* header[] = {"file",     "run",         "wall s",    "frames decoded", "frames hashed",
+                          "frames/s", "x real time", "vs ffmpeg", "max RSS MiB"};
   if (markdown) {
     std::printf("|");
     for (const char* h : header) std::printf(" %s |", h);
@@ -448,8 +447,8 @@ plot::Chart decode_chart(const std::vector<Row>& totals, const std::vector<Mode>
     if (!t.ok || t.duration <= 0) continue;  // a failed run has no bar
     const std::string& cluster = t.tool == "vhm" ? t.mode : every_frame;
     const size_t series = t.tool == "vhm" ? 0 : t.tool == "ffmpeg" ? 1 : c.series.size() - 1;
-    const size_t row = static_cast<size_t>(std::find(c.row_labels.begin(), c.row_labels.end(), cluster) -
-                                           c.row_labels.begin());
+    const size_t row =
+        static_cast<size_t>(std::find(c.row_labels.begin(), c.row_labels.end(), cluster) - c.row_labels.begin());
     c.values[row][series] = t.x_realtime();
   }
   plot::choose_y_axis(c);  // key frames run tens of times faster than every frame
@@ -481,18 +480,20 @@ Examples:
   vhm bench decode clip.mp4 --threads 1 --json
 
 Options)");
-  opts.add_options()("help,h", "show this help")
-      ("modes", po::value(&modes_arg)->default_value(modes_arg), "sampling modes, comma-separated")
-      ("repeat", po::value(&repeat)->default_value(repeat), "runs of each (median wall time reported, peak RSS the max)")
-      ("threads", po::value(&threads)->default_value(threads), "vhm hashing/decoder threads (0 = all cores); also vpdq's thread_count")
-      ("device", po::value(&device)->default_value(device), "PDQ device for vhm: cpu | gpu | auto | reference")
-      ("ffmpeg", po::value(&ffmpeg)->default_value(ffmpeg), "the ffmpeg program for the baseline")
-      ("no-ffmpeg", po::bool_switch(&no_ffmpeg), "skip the ffmpeg baseline")
-      ("python", po::value(&python)->default_value(python), "the Python that may import vpdq")
-      ("no-vpdq", po::bool_switch(&no_vpdq), "skip the reference vpdq")
-      ("json", po::bool_switch(&json_out), "print one JSON object instead of a table")
-      ("markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)")
-      ("plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
+  opts.add_options()("help,h", "show this help")("modes", po::value(&modes_arg)->default_value(modes_arg),
+                                                 "sampling modes, comma-separated")(
+      "repeat", po::value(&repeat)->default_value(repeat),
+      "runs of each (median wall time reported, peak RSS the max)")(
+      "threads", po::value(&threads)->default_value(threads),
+      "vhm hashing/decoder threads (0 = all cores); also vpdq's thread_count")(
+      "device", po::value(&device)->default_value(device), "PDQ device for vhm: cpu | gpu | auto | reference")(
+      "ffmpeg", po::value(&ffmpeg)->default_value(ffmpeg), "the ffmpeg program for the baseline")(
+      "no-ffmpeg", po::bool_switch(&no_ffmpeg), "skip the ffmpeg baseline")(
+      "python", po::value(&python)->default_value(python), "the Python that may import vpdq")(
+      "no-vpdq", po::bool_switch(&no_vpdq), "skip the reference vpdq")("json", po::bool_switch(&json_out),
+                                                                       "print one JSON object instead of a table")(
+      "markdown", po::bool_switch(&markdown), "print Markdown tables (for docs/BENCHMARKS.md)")(
+      "plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
   if (auto stop = parse_workload_args(argc, argv, opts, files, "decode")) return *stop;
   if (repeat < 1 || threads < 0) {
     std::fprintf(stderr, "vhm bench decode: --repeat must be >= 1 and --threads >= 0\n");
@@ -521,7 +522,9 @@ Options)");
   const Environment env = read_environment();
   if (!json_out) std::cerr << to_text(env);
   const bool have_ffmpeg = !no_ffmpeg && video::program_exists(ffmpeg);
-  std::string ffmpeg_note = no_ffmpeg ? "skipped (--no-ffmpeg)" : have_ffmpeg ? "" : "ffmpeg: not found (" + ffmpeg + "); no baseline column";
+  std::string ffmpeg_note = no_ffmpeg     ? "skipped (--no-ffmpeg)"
+                            : have_ffmpeg ? ""
+                                          : "ffmpeg: not found (" + ffmpeg + "); no baseline column";
   if (!have_ffmpeg && !no_ffmpeg) std::cerr << ffmpeg_note << "\n";
   bool have_vpdq = false;
   std::string vpdq_note = "skipped (--no-vpdq)";
@@ -538,8 +541,8 @@ Options)");
   if (have_ffmpeg) {
     std::vector<double> t;
     for (int i = 0; i < 5; ++i) {
-      const auto p = video::run_process({ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1", "-f",
-                                         "lavfi", "-i", "nullsrc=s=16x16:d=0.04", "-f", "null", "-"});
+      const auto p = video::run_process({ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-threads", "1",
+                                         "-f", "lavfi", "-i", "nullsrc=s=16x16:d=0.04", "-f", "null", "-"});
       if (p.started && p.exit_code == 0) t.push_back(p.wall_seconds);
     }
     if (!t.empty()) ffmpeg_startup = video::median(t);
@@ -561,8 +564,8 @@ Options)");
       size_t k = 0;
       if (have_ffmpeg) {
         Row& r = mine[k++];
-        const auto p = video::run_process({ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-stats", "-threads",
-                                           "1", "-i", file, "-f", "null", "-"});
+        const auto p = video::run_process({ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-stats",
+                                           "-threads", "1", "-i", file, "-f", "null", "-"});
         if (!p.started || p.exit_code != 0) {
           r.ok = false;
           r.error = p.started ? "exit " + std::to_string(p.exit_code) + ": " + last_line(p.err) : p.err;
@@ -578,8 +581,11 @@ Options)");
         const auto c = video::run_in_child([&]() -> json {
           auto h = hash_video(file, config);
           if (!h) return {{"error", h.status().to_string()}};
-          return {{"frames_decoded", h->frames_decoded}, {"frames_hashed", h->frames.size()},
-                  {"duration", h->info.duration_seconds}, {"hasher", h->hasher}, {"elapsed", h->elapsed_seconds}};
+          return {{"frames_decoded", h->frames_decoded},
+                  {"frames_hashed", h->frames.size()},
+                  {"duration", h->info.duration_seconds},
+                  {"hasher", h->hasher},
+                  {"elapsed", h->elapsed_seconds}};
         });
         if (!c.ok) {
           r.ok = false;
@@ -666,12 +672,14 @@ Options)");
   }
 
   if (json_out) {
-    json j{{"benchmark", "decode"}, {"environment", to_json(env)}, {"repeat", repeat}, {"threads", threads},
-           {"device", device}, {"modes", json::array()}, {"results", json::array()}, {"totals", json::array()}};
+    json j{
+        {"benchmark", "decode"}, {"environment", to_json(env)}, {"repeat", repeat},         {"threads", threads},
+        {"device", device},      {"modes", json::array()},      {"results", json::array()}, {"totals", json::array()}};
     for (const Mode& m : *modes) j["modes"].push_back(m.name);
     j["ffmpeg"] = have_ffmpeg ? json("ffmpeg -threads 1 -i F -f null -") : json(nullptr);
-    j["vpdq"] = have_vpdq ? json("vpdq.computeHash(F, seconds_per_hash=0, thread_count=" + std::to_string(threads) + ")")
-                          : json(nullptr);
+    j["vpdq"] = have_vpdq
+                    ? json("vpdq.computeHash(F, seconds_per_hash=0, thread_count=" + std::to_string(threads) + ")")
+                    : json(nullptr);
     if (!ffmpeg_note.empty()) j["notes"].push_back(ffmpeg_note);
     if (!vpdq_note.empty()) j["notes"].push_back(vpdq_note);
     for (const Row& r : rows) j["results"].push_back(row_json(r));
@@ -685,11 +693,12 @@ Options)");
     print_rows(rows, markdown, false);
     std::printf("\n");
     print_rows(totals, markdown, true);
-    if (ffmpeg_startup >= 0 &&
-        std::any_of(totals.begin(), totals.end(), [](const Row& t) { return t.tool != "ffmpeg" && t.vs_ffmpeg_net >= 0; })) {
-      std::printf("\nffmpeg start-up (a one-frame 16x16 lavfi run): %.3f s per run, included in the baseline; "
-                  "against the baseline less it:",
-                  ffmpeg_startup);
+    if (ffmpeg_startup >= 0 && std::any_of(totals.begin(), totals.end(),
+                                           [](const Row& t) { return t.tool != "ffmpeg" && t.vs_ffmpeg_net >= 0; })) {
+      std::printf(
+          "\nffmpeg start-up (a one-frame 16x16 lavfi run): %.3f s per run, included in the baseline; "
+          "against the baseline less it:",
+          ffmpeg_startup);
       const char* sep = " ";
       for (const Row& t : totals) {
         if (t.tool == "ffmpeg" || t.vs_ffmpeg_net < 0) continue;

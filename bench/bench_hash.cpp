@@ -1,12 +1,12 @@
 // vhm bench hash: PDQ time per frame at given sizes, for each implementation and
 // thread count, with every hash checked against the reference path.
+#include <omp.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
-#include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -17,8 +17,8 @@
 
 #include "bench/bench.h"
 #include "bench/environment.h"
-#include "hash/pdq_hasher.h"
 #include "bench/plot.h"
+#include "hash/pdq_hasher.h"
 
 namespace po = boost::program_options;
 
@@ -105,7 +105,8 @@ plot::Chart hash_chart(const std::vector<Row>& rows, int frames, int repeat) {
   };
   for (const Row& r : rows) index_of(c.row_labels, r.size), index_of(c.series, series_label(r));
   c.values.assign(c.row_labels.size(), std::vector<double>(c.series.size(), std::numeric_limits<double>::quiet_NaN()));
-  for (const Row& r : rows) c.values[index_of(c.row_labels, r.size)][index_of(c.series, series_label(r))] = r.ms_per_frame;
+  for (const Row& r : rows)
+    c.values[index_of(c.row_labels, r.size)][index_of(c.series, series_label(r))] = r.ms_per_frame;
   plot::choose_y_axis(c);  // the reference is often 100x the multi-threaded cpu path
   return c;
 }
@@ -127,15 +128,15 @@ Examples:
   vhm bench hash --sizes 1280x720,3840x2160 --json
 
 Options)");
-  opts.add_options()("help,h", "show this help")
-      ("sizes", po::value(&sizes_arg)->default_value(sizes_arg), "480p,720p,1080p,2160p or WxH, comma-separated")
-      ("impl", po::value(&impls_arg)->default_value(impls_arg), "reference,cpu,gpu (gpu is skipped where absent)")
-      ("threads", po::value(&threads_arg)->default_value(threads_arg), "thread counts for cpu: numbers or 'all'")
-      ("frames", po::value(&frames)->default_value(frames), "frames per batch")
-      ("repeat", po::value(&repeat)->default_value(repeat), "timed batches (median reported) after one warm-up")
-      ("json", po::bool_switch(&json), "print one JSON object instead of a table")
-      ("markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)")
-      ("plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
+  opts.add_options()("help,h", "show this help")("sizes", po::value(&sizes_arg)->default_value(sizes_arg),
+                                                 "480p,720p,1080p,2160p or WxH, comma-separated")(
+      "impl", po::value(&impls_arg)->default_value(impls_arg), "reference,cpu,gpu (gpu is skipped where absent)")(
+      "threads", po::value(&threads_arg)->default_value(threads_arg), "thread counts for cpu: numbers or 'all'")(
+      "frames", po::value(&frames)->default_value(frames), "frames per batch")(
+      "repeat", po::value(&repeat)->default_value(repeat), "timed batches (median reported) after one warm-up")(
+      "json", po::bool_switch(&json), "print one JSON object instead of a table")(
+      "markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)")(
+      "plot", po::value(&plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -218,7 +219,8 @@ Options)");
             std::fprintf(stderr, "vhm bench hash: %s\n", s.to_string().c_str());
             return 3;
           }
-          ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / frames);
+          ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+                       frames);
         }
         std::sort(ms.begin(), ms.end());
         Row row{size.name, (*hasher)->name(), threads, ms[ms.size() / 2], ms.front(), 0, 0, out == expected};
@@ -234,20 +236,25 @@ Options)");
   if (json) {
     nlohmann::json j{{"benchmark", "hash"}, {"environment", to_json(env)}, {"frames", frames}, {"repeat", repeat}};
     for (const Row& r : rows)
-      j["results"].push_back({{"size", r.size}, {"impl", r.impl}, {"threads", r.threads},
-                              {"ms_per_frame", r.ms_per_frame}, {"best_ms_per_frame", r.best_ms_per_frame},
-                              {"frames_per_s", r.frames_per_s}, {"speedup_vs_reference", r.speedup_vs_reference},
+      j["results"].push_back({{"size", r.size},
+                              {"impl", r.impl},
+                              {"threads", r.threads},
+                              {"ms_per_frame", r.ms_per_frame},
+                              {"best_ms_per_frame", r.best_ms_per_frame},
+                              {"frames_per_s", r.frames_per_s},
+                              {"speedup_vs_reference", r.speedup_vs_reference},
                               {"bits_equal_reference", r.bits_equal}});
     std::cout << j.dump(2) << "\n";
   } else {
     const char* fmt = markdown ? "| %-6s | %-10s | %7d | %12.3f | %12.3f | %9.1f | %8.2fx | %-5s |\n"
                                : "%-6s  %-10s  %7d  %12.3f  %12.3f  %9.1f  %8.2fx  %-5s\n";
     if (markdown) {
-      std::printf("| size | impl | threads | ms/frame (median) | ms/frame (best) | frames/s | vs reference | same bits |\n");
+      std::printf(
+          "| size | impl | threads | ms/frame (median) | ms/frame (best) | frames/s | vs reference | same bits |\n");
       std::printf("|---|---|---|---|---|---|---|---|\n");
     } else {
-      std::printf("%-6s  %-10s  %7s  %12s  %12s  %9s  %9s  %-5s\n", "size", "impl", "threads", "ms/frame", "best ms", "frames/s",
-                  "vs ref", "bits");
+      std::printf("%-6s  %-10s  %7s  %12s  %12s  %9s  %9s  %-5s\n", "size", "impl", "threads", "ms/frame", "best ms",
+                  "frames/s", "vs ref", "bits");
     }
     for (const Row& r : rows)
       std::printf(fmt, r.size.c_str(), r.impl.c_str(), r.threads, r.ms_per_frame, r.best_ms_per_frame, r.frames_per_s,

@@ -16,10 +16,10 @@
 //    chair-orig-22-sd-bar, pattern-* pattern-hd-no-bar, doorknob-* doorknob-hd-no-bar,
 //    anything else nothing; large-logo variants are known hard cases (reported, not
 //    failed). Any other content matched is a FALSE-POSITIVE.
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
 #include <stdlib.h>
 #include <unistd.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 extern "C" {
 #include <libavutil/log.h>
@@ -54,7 +54,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-
 using Rng = SplitMix64;
 
 const char* const kReferences[] = {"chair-orig-22-sd-bar", "pattern-hd-no-bar", "doorknob-hd-no-bar"};
@@ -63,7 +62,6 @@ std::string corpus_dir() {
   const char* env = std::getenv("VHM_CORPUS");
   return env && *env ? std::string(env) : std::string(VHM_SOURCE_DIR) + "/../shared/corpus";
 }
-
 
 std::string fmt(double v, int prec = 2) {
   char b[64];
@@ -211,9 +209,8 @@ Options)");
       "frames-per-content", po::value(&o.frames_per_content)->default_value(o.frames_per_content),
       "frames of each synthetic background video")(
       "batch-frames", po::value(&o.batch_frames)->default_value(o.batch_frames), "frames per add_contents call")(
-      "seed", po::value(&o.seed)->default_value(o.seed), "background seed")("no-bars",
-                                                                             "do not search the inside_bars variant")(
-      "json", "print JSON")("markdown", "print a Markdown table");
+      "seed", po::value(&o.seed)->default_value(o.seed), "background seed")(
+      "no-bars", "do not search the inside_bars variant")("json", "print JSON")("markdown", "print a Markdown table");
   po::positional_options_description pos;
   pos.add("videos", -1);
   po::variables_map vm;
@@ -291,7 +288,8 @@ Options)");
   reused = std::filesystem::exists(std::filesystem::path(dir) / kBankDatabaseFile);
   jbank["reused"] = reused;
   if (!reused) {
-    if (!as_json) std::cout << "building a bank of " << human_n(o.n) << " background frames + 3 references...\n" << std::flush;
+    if (!as_json)
+      std::cout << "building a bank of " << human_n(o.n) << " background frames + 3 references...\n" << std::flush;
     auto c = video::run_in_child([&] { return build_bank(dir, o); });
     if (!c.ok) {
       std::cerr << "vhm bench match: bank build: " << c.error << "\n";
@@ -335,8 +333,9 @@ Options)");
   }
   jbank["open_rss_mib"] = static_cast<double>(proc_status_kib("VmRSS:")) / 1024.0;
   if (!as_json) {
-    std::cout << "bank: " << jbank.value("frames_live", int64_t{0}) << " frames, " << jbank.value("contents_live", int64_t{0})
-              << " contents, index " << info.spec << " (" << fmt(jbank["index_memory_mib"], 0) << " MiB)";
+    std::cout << "bank: " << jbank.value("frames_live", int64_t{0}) << " frames, "
+              << jbank.value("contents_live", int64_t{0}) << " contents, index " << info.spec << " ("
+              << fmt(jbank["index_memory_mib"], 0) << " MiB)";
     if (jbank.contains("add_s")) std::cout << "; add " << fmt(jbank["add_s"], 1) << " s";
     if (jbank.contains("index_build_s")) std::cout << ", index build " << fmt(jbank["index_build_s"], 1) << " s";
     std::cout << ", open " << fmt(jbank["open_s"], 2) << " s (" << info.origin << ")"
@@ -374,7 +373,8 @@ Options)");
       row.status = "ERROR";
     } else {
       for (const auto& v : m.verdicts)
-        if (v.verdict.match) row.matches.push_back(v.external_id.empty() ? "#" + std::to_string(v.verdict.content) : v.external_id);
+        if (v.verdict.match)
+          row.matches.push_back(v.external_id.empty() ? "#" + std::to_string(v.verdict.content) : v.external_id);
       if (!row.matches.empty()) {
         row.verdict = row.matches.front();
         for (const auto& v : m.verdicts)
@@ -385,8 +385,8 @@ Options)");
       }
       const bool wrong = std::any_of(row.matches.begin(), row.matches.end(),
                                      [&](const std::string& id) { return id != row.expected; });
-      const bool found = !row.expected.empty() &&
-                         std::find(row.matches.begin(), row.matches.end(), row.expected) != row.matches.end();
+      const bool found =
+          !row.expected.empty() && std::find(row.matches.begin(), row.matches.end(), row.expected) != row.matches.end();
       if (wrong) row.status = "FALSE-POSITIVE";
       else if (row.expected.empty() || found) row.status = "OK";
       else row.status = row.hard ? "hard case" : "MISS";
@@ -457,9 +457,13 @@ Options)");
                     {"environment", to_json(env)},
                     {"bank", jbank},
                     {"config",
-                     {{"sample", mode->name}, {"threads", nthreads}, {"inside_bars", config.hashing.video.crop_bars},
-                      {"dihedral", config.dihedral}, {"distance", config.thresholds.distance},
-                      {"quality", config.thresholds.quality}, {"query_threshold", config.thresholds.query_threshold},
+                     {{"sample", mode->name},
+                      {"threads", nthreads},
+                      {"inside_bars", config.hashing.video.crop_bars},
+                      {"dihedral", config.dihedral},
+                      {"distance", config.thresholds.distance},
+                      {"quality", config.thresholds.quality},
+                      {"query_threshold", config.thresholds.query_threshold},
                       {"bank_threshold", config.thresholds.bank_threshold}}},
                     {"videos", jvideos},
                     {"totals", jtotals}};
@@ -489,23 +493,25 @@ Options)");
         << " FP, " << hard << " hard | | |\n";
   };
   auto totals_line = [&] {
-    return std::to_string(rows.size()) + " videos in " + fmt(sum_total, 2) + " s: " +
-           fmt(jtotals["videos_per_s"], 2) + " videos/s, " + fmt(jtotals["lookup_frames_per_s"], 0) +
-           " query frames/s through lookup (" + fmt(jtotals["lookup_codes_per_s"], 0) +
-           " codes/s), latency mean/p50/p95 " + fmt(mean * 1000, 0) + "/" + fmt(percentile(totals, 50) * 1000, 0) +
-           "/" + fmt(percentile(totals, 95) * 1000, 0) + " ms, peak RSS " + fmt(jtotals["peak_rss_mib"], 0) + " MiB";
+    return std::to_string(rows.size()) + " videos in " + fmt(sum_total, 2) + " s: " + fmt(jtotals["videos_per_s"], 2) +
+           " videos/s, " + fmt(jtotals["lookup_frames_per_s"], 0) + " query frames/s through lookup (" +
+           fmt(jtotals["lookup_codes_per_s"], 0) + " codes/s), latency mean/p50/p95 " + fmt(mean * 1000, 0) + "/" +
+           fmt(percentile(totals, 50) * 1000, 0) + "/" + fmt(percentile(totals, 95) * 1000, 0) + " ms, peak RSS " +
+           fmt(jtotals["peak_rss_mib"], 0) + " MiB";
   };
   if (as_json) {
     std::cout << report.dump(2) << "\n";
   } else {
-    std::cout << "\n" << bank_line() << "\nsample " << mode->name << ", " << nthreads << " thread(s), bar variants "
+    std::cout << "\n"
+              << bank_line() << "\nsample " << mode->name << ", " << nthreads << " thread(s), bar variants "
               << (config.hashing.video.crop_bars ? "on" : "off") << "\n\n";
     table(std::cout);
     std::cout << "\n" << totals_line() << "\n";
   }
   if (as_md) {
-    std::cout << "\n```\n" << header << "```\n\n" << bank_line() << ". Sample " << mode->name << ", " << nthreads
-              << " thread(s).\n\n";
+    std::cout << "\n```\n"
+              << header << "```\n\n"
+              << bank_line() << ". Sample " << mode->name << ", " << nthreads << " thread(s).\n\n";
     table(std::cout);
     std::cout << "\n" << totals_line() << ".\n";
   }

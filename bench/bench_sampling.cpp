@@ -165,16 +165,19 @@ Examples:
   vhm bench sampling a-1.mp4 a-2.mp4 b-1.mp4 --modes 1s,2s --json
 
 Options)");
-  opts.add_options()("help,h", "show this help")
-      ("modes", po::value(&modes_arg)->default_value(modes_arg), "sampling modes, comma-separated (every-frame always runs: it is the target)")
-      ("threads", po::value(&threads)->default_value(threads), "hashing/decoder threads (0 = all cores)")
-      ("device", po::value(&device)->default_value(device), "PDQ device: cpu | gpu | auto | reference")
-      ("quality", po::value(&quality)->default_value(quality), "frames below this quality are ignored")
-      ("distance", po::value(&distance)->default_value(distance), "frames match at this Hamming distance or less")
-      ("recall-slack", po::value(&recall_slack)->default_value(recall_slack), "recommendation: same-family mean may fall this many points below every-frame's")
-      ("fp-slack", po::value(&fp_slack)->default_value(fp_slack), "recommendation: cross-family max may rise this many points above every-frame's")
-      ("json", po::bool_switch(&json_out), "print one JSON object (with every pair) instead of a table")
-      ("markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)");
+  opts.add_options()("help,h", "show this help")(
+      "modes", po::value(&modes_arg)->default_value(modes_arg),
+      "sampling modes, comma-separated (every-frame always runs: it is the target)")(
+      "threads", po::value(&threads)->default_value(threads), "hashing/decoder threads (0 = all cores)")(
+      "device", po::value(&device)->default_value(device), "PDQ device: cpu | gpu | auto | reference")(
+      "quality", po::value(&quality)->default_value(quality), "frames below this quality are ignored")(
+      "distance", po::value(&distance)->default_value(distance), "frames match at this Hamming distance or less")(
+      "recall-slack", po::value(&recall_slack)->default_value(recall_slack),
+      "recommendation: same-family mean may fall this many points below every-frame's")(
+      "fp-slack", po::value(&fp_slack)->default_value(fp_slack),
+      "recommendation: cross-family max may rise this many points above every-frame's")(
+      "json", po::bool_switch(&json_out), "print one JSON object (with every pair) instead of a table")(
+      "markdown", po::bool_switch(&markdown), "print a Markdown table (for docs/BENCHMARKS.md)");
   if (auto stop = parse_workload_args(argc, argv, opts, files, "sampling")) return *stop;
   if (threads < 0 || distance < 0 || distance > 256 || quality < 0 || quality > 100) {
     std::fprintf(stderr, "vhm bench sampling: --threads >= 0, --distance 0..256, --quality 0..100\n");
@@ -199,7 +202,8 @@ Options)");
     std::string where;
     files = video::default_videos(where);
     if (files.empty()) {
-      std::fprintf(stderr, "vhm bench sampling: no videos given and none found in %s (set VHM_CORPUS)\n", where.c_str());
+      std::fprintf(stderr, "vhm bench sampling: no videos given and none found in %s (set VHM_CORPUS)\n",
+                   where.c_str());
       return 2;
     }
   }
@@ -217,9 +221,9 @@ Options)");
       runs[mi].push_back(hash_in_child(files[vi], m.config(threads, *pdq_device)));
       const Run& r = runs[mi].back();
       failed = failed || !r.ok;
-      std::fprintf(stderr, "[%s %zu/%zu] %s: %s\n", m.name.c_str(), vi + 1, files.size(),
-                   video::base_name(files[vi]).c_str(),
-                   r.ok ? (num(r.wall, "%.3f s, ") + std::to_string(r.frames.size()) + " frames").c_str() : r.error.c_str());
+      std::fprintf(
+          stderr, "[%s %zu/%zu] %s: %s\n", m.name.c_str(), vi + 1, files.size(), video::base_name(files[vi]).c_str(),
+          r.ok ? (num(r.wall, "%.3f s, ") + std::to_string(r.frames.size()) + " frames").c_str() : r.error.c_str());
     }
   }
 
@@ -314,9 +318,17 @@ Options)");
   }
 
   if (json_out) {
-    json j{{"benchmark", "sampling"}, {"environment", to_json(env)}, {"threads", threads}, {"device", device},
-           {"quality", quality}, {"distance", distance}, {"recall_slack", recall_slack}, {"fp_slack", fp_slack},
-           {"videos", json::array()}, {"modes", json::array()}, {"recommendation", recommendation}};
+    json j{{"benchmark", "sampling"},
+           {"environment", to_json(env)},
+           {"threads", threads},
+           {"device", device},
+           {"quality", quality},
+           {"distance", distance},
+           {"recall_slack", recall_slack},
+           {"fp_slack", fp_slack},
+           {"videos", json::array()},
+           {"modes", json::array()},
+           {"recommendation", recommendation}};
     for (size_t v = 0; v < files.size(); ++v) {
       json jv{{"file", video::base_name(files[v])}, {"family", families[v]}, {"ok", runs[0][v].ok}};
       if (runs[0][v].ok) {
@@ -372,9 +384,17 @@ Options)");
     }
     std::cout << j.dump(2) << "\n";
   } else {
-    const char* head[] = {"mode", "frames hashed", "share of every-frame", "time s", "time vs every-frame",
-                          "same-family query-match mean %", "same-family min %", "same-family max drop vs every-frame",
-                          "same-family target-match mean %", "cross-family max %", "self min %"};
+    const char* head[] = {"mode",
+                          "frames hashed",
+                          "share of every-frame",
+                          "time s",
+                          "time vs every-frame",
+                          "same-family query-match mean %",
+                          "same-family min %",
+                          "same-family max drop vs every-frame",
+                          "same-family target-match mean %",
+                          "cross-family max %",
+                          "self min %"};
     if (markdown) {
       std::printf("|");
       for (const char* h : head) std::printf(" %s |", h);

@@ -20,11 +20,11 @@
 // against the truth and hits beyond it (both must be perfect for exact indexes). With
 // --save-dir the index is saved and loaded again in a fresh process (this binary with
 // --load-probe), which reports load time and its peak RSS.
-#include <boost/program_options.hpp>
 #include <faiss/Index.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -44,10 +44,10 @@
 #include "bench/bench.h"
 #include "bench/bench_util.h"
 #include "bench/environment.h"
+#include "bench/plot.h"
 #include "index/hamming_scan.h"
 #include "index/hash_index.h"
 #include "index/index_flat.h"
-#include "bench/plot.h"
 
 namespace po = boost::program_options;
 using nlohmann::json;
@@ -224,8 +224,8 @@ std::vector<std::vector<HashId>> truth_of(const Bank& bank, int radius) {
   for (size_t w = 0; w < workers; ++w)
     pool.emplace_back([&] {
       for (size_t c; (c = next++) < parts.size();)
-        index_detail::scan_range_chunk(bank.codes.data(), bank.ids.data(), bank.codes.size(), bank.queries,
-                                       c * kChunk, std::min(nq, (c + 1) * kChunk), radius, parts[c]);
+        index_detail::scan_range_chunk(bank.codes.data(), bank.ids.data(), bank.codes.size(), bank.queries, c * kChunk,
+                                       std::min(nq, (c + 1) * kChunk), radius, parts[c]);
     });
   for (auto& t : pool) t.join();
   std::vector<std::vector<HashId>> t(nq);
@@ -290,8 +290,8 @@ json run_index(const std::string& spec, const Bank& bank, const std::vector<std:
       const size_t len = std::min(o.batch, nq - b0);
       hits.clear();
       const auto t = Clock::now();
-      if (Status s = index->range_search(std::span(bank.queries).subspan(b0, len), o.radius, hits,
-                                         {.threads = threads});
+      if (Status s =
+              index->range_search(std::span(bank.queries).subspan(b0, len), o.radius, hits, {.threads = threads});
           !s.is_ok())
         return {{"error", "range_search: " + s.to_string()}};
       const double dt = seconds_since(t);
@@ -354,12 +354,9 @@ int load_probe(const std::string& path, int radius) {
     std::vector<RangeHit> hits;
     const auto t1 = Clock::now();
     Status s = (*loaded)->range_search(q, radius, hits);
-    r = {{"load_s", load_s},
-         {"size", (*loaded)->size()},
-         {"spec", (*loaded)->spec()},
-         {"batch_ms", seconds_since(t1) * 1000.0},
-         {"search_ok", s.is_ok()},
-         {"peak_rss_mib", static_cast<double>(hwm_kib()) / 1024.0}};
+    r = {{"load_s", load_s},          {"size", (*loaded)->size()},
+         {"spec", (*loaded)->spec()}, {"batch_ms", seconds_since(t1) * 1000.0},
+         {"search_ok", s.is_ok()},    {"peak_rss_mib", static_cast<double>(hwm_kib()) / 1024.0}};
   }
   std::cout << r.dump() << "\n";
   return r.contains("error") ? 1 : 0;
@@ -370,7 +367,6 @@ std::string self_exe() {
   auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("vhm") : p.string();
 }
-
 
 // Index specs split at commas, except inside "ivf:...,nprobe=P".
 std::vector<std::string> split_specs(const std::string& list) {
@@ -452,12 +448,12 @@ int run_search(int argc, char** argv) {
   Options o;
   std::string sizes = "1000000", indexes = "flat,faiss-flat,faiss-mih,mih,ivf", threads = "1,2",
               planted = "0,2,4,8,16,24,31,32,40", load_probe_path;
-  const std::string default_corpus = std::string(VHM_SOURCE_DIR) +
-                                     "/../shared/corpus/threatexchange/vpdq/reference-debian12/every-frame";
+  const std::string default_corpus =
+      std::string(VHM_SOURCE_DIR) + "/../shared/corpus/threatexchange/vpdq/reference-debian12/every-frame";
   po::options_description desc(
       "vhm bench search: HashIndex build, memory, save/load, exact radius search throughput and recall");
-  desc.add_options()("help,h", "this help")(
-      "n", po::value(&sizes)->default_value(sizes), "bank sizes, comma-separated (1000000, 1e6, 1M, 10M)")(
+  desc.add_options()("help,h", "this help")("n", po::value(&sizes)->default_value(sizes),
+                                            "bank sizes, comma-separated (1000000, 1e6, 1M, 10M)")(
       "index", po::value(&indexes)->default_value(indexes),
       "index factory strings, comma-separated (flat, faiss-flat, faiss-mih[:BITS], mih[:TxB], ivf[:NLIST][,nprobe=P], "
       "gpu-flat)")("threads", po::value(&threads)->default_value(threads), "search threads, comma-separated")(
@@ -473,8 +469,8 @@ int run_search(int argc, char** argv) {
       "max-seconds", po::value(&o.max_seconds)->default_value(o.max_seconds),
       "search time per index and thread count; slow indexes answer a prefix of the queries")(
       "seed", po::value(&o.seed)->default_value(o.seed), "bank and query seed")("json", "print JSON")(
-      "markdown", "print Markdown tables")(
-      "plot", po::value(&o.plot_dir)->value_name("DIR"), "write SVG charts (gnuplot) of the figures to DIR")(
+      "markdown", "print Markdown tables")("plot", po::value(&o.plot_dir)->value_name("DIR"),
+                                           "write SVG charts (gnuplot) of the figures to DIR")(
       "load-probe", po::value(&load_probe_path), "(internal) load FILE, print JSON");
   po::variables_map vm;
   try {
@@ -522,8 +518,8 @@ int run_search(int argc, char** argv) {
   if (o.corpus_frames != "none") real = read_corpus_frames(o.corpus_frames, corpus_note);
   std::string header = to_text(env);
   header += "faiss: " + std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
-            std::to_string(FAISS_VERSION_PATCH) + " (Debian, static)  vhm Hamming kernels: " +
-            hamming::kernels().name + "\n";
+            std::to_string(FAISS_VERSION_PATCH) + " (Debian, static)  vhm Hamming kernels: " + hamming::kernels().name +
+            "\n";
   header += "corpus: " + corpus_note + "\n";
   if (!as_json) std::cout << header << std::flush;
 
@@ -561,8 +557,8 @@ int run_search(int argc, char** argv) {
     if (!as_json) {
       std::cout << "\n== bank " << human_n(n) << " (" << bank.kind << "): " << bank.description << "\n"
                 << "truth (exhaustive scan, radius " << o.radius << "): " << truth_hits << " hits, " << with_match
-                << "/" << bank.queries.size() << " queries match, " << fmt(truth_s) << " s; planted matches missing: "
-                << planted_missing << " of " << bank.planted_expected.size() << "\n"
+                << "/" << bank.queries.size() << " queries match, " << fmt(truth_s)
+                << " s; planted matches missing: " << planted_missing << " of " << bank.planted_expected.size() << "\n"
                 << std::flush;
     }
     if (planted_missing) all_ok = false;
@@ -623,7 +619,8 @@ int run_search(int argc, char** argv) {
                 << " hits at radius " << o.radius << ".\n\n";
       std::cout << "| index | exact | build s | RSS MiB | build peak MiB | save s | file MiB | load s | load RSS MiB |";
       for (int t : o.threads) std::cout << " q/s " << t << "T |";
-      std::cout << " batch p50/p95/p99 ms (" << o.threads.back() << "T) | recall |\n|---|---|---|---|---|---|---|---|---|";
+      std::cout << " batch p50/p95/p99 ms (" << o.threads.back()
+                << "T) | recall |\n|---|---|---|---|---|---|---|---|---|";
       for (size_t i = 0; i < o.threads.size(); ++i) std::cout << "---|";
       std::cout << "---|---|\n";
       for (const auto& ji : jb["indexes"]) {
@@ -632,8 +629,8 @@ int run_search(int argc, char** argv) {
           continue;
         }
         auto opt = [&](const char* key, int prec) { return ji.contains(key) ? fmt(ji[key], prec) : std::string("-"); };
-        std::cout << "| " << ji["spec"].get<std::string>() << " | " << (ji["exact"].get<bool>() ? "yes" : "no")
-                  << " | " << fmt(ji["build_s"], 2) << " | " << fmt(ji["rss_growth_mib"], 0) << " | "
+        std::cout << "| " << ji["spec"].get<std::string>() << " | " << (ji["exact"].get<bool>() ? "yes" : "no") << " | "
+                  << fmt(ji["build_s"], 2) << " | " << fmt(ji["rss_growth_mib"], 0) << " | "
                   << fmt(ji["build_peak_mib"], 0) << " | " << opt("save_s", 2) << " | " << opt("file_mib", 0) << " | "
                   << (ji.contains("load") ? fmt(ji["load"]["load_s"], 2) : "-") << " | "
                   << (ji.contains("load") ? fmt(ji["load"]["peak_rss_mib"], 0) : "-") << " |";

@@ -133,10 +133,8 @@ RunResult run_clients(const std::string& host, int port, const std::string& path
           me.frames += item.units;
         } else {
           const json j = json::parse(res->body, nullptr, false);
-          if (j.is_object() && j.contains("frames") && j["frames"].is_number())
-            me.frames += j["frames"].get<int64_t>();
-          else
-            error = "answer without \"frames\": " + res->body.substr(0, 300);
+          if (j.is_object() && j.contains("frames") && j["frames"].is_number()) me.frames += j["frames"].get<int64_t>();
+          else error = "answer without \"frames\": " + res->body.substr(0, 300);
         }
         if (!error.empty()) {
           ++me.errors;

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 
 namespace vhm::bench {
@@ -54,7 +54,8 @@ std::optional<size_t> parse_count(std::string s) {
   }
 }
 
-std::optional<int> parse_workload_args(int argc, char** argv, const boost::program_options::options_description& options,
+std::optional<int> parse_workload_args(int argc, char** argv,
+                                       const boost::program_options::options_description& options,
                                        std::vector<std::string>& files, const char* workload) {
   namespace po = boost::program_options;
   po::options_description hidden;

@@ -2,8 +2,8 @@
 // kernel reports it, and a fast seeded generator for synthetic hashes.
 #pragma once
 
-#include <chrono>
 #include <boost/program_options.hpp>
+#include <chrono>
 
 #include <cstddef>
 #include <cstdint>
@@ -31,7 +31,8 @@ std::optional<size_t> parse_count(std::string text);
 // Parses a workload's argv against `options` plus positional file arguments (into
 // `files`). Returns the exit code when the workload should stop here (0 after --help,
 // 2 after naming a bad flag), nullopt to go on.
-std::optional<int> parse_workload_args(int argc, char** argv, const boost::program_options::options_description& options,
+std::optional<int> parse_workload_args(int argc, char** argv,
+                                       const boost::program_options::options_description& options,
                                        std::vector<std::string>& files, const char* workload);
 
 // The content family of a video from its file name: the name up to its first '-'

@@ -51,10 +51,10 @@ Environment read_environment() {
 }
 
 nlohmann::json to_json(const Environment& e) {
-  return {{"vhm_version", e.vhm_version}, {"commit", e.commit},       {"build_type", e.build_type},
-          {"compiler", e.compiler},       {"cxx_flags", e.cxx_flags}, {"cpu", e.cpu_model},
-          {"cpu_features", e.cpu_features}, {"cores", e.cores},       {"gpu", e.gpu},
-          {"ffmpeg", e.ffmpeg_version}, {"faiss", e.faiss_version}};
+  return {{"vhm_version", e.vhm_version},   {"commit", e.commit},       {"build_type", e.build_type},
+          {"compiler", e.compiler},         {"cxx_flags", e.cxx_flags}, {"cpu", e.cpu_model},
+          {"cpu_features", e.cpu_features}, {"cores", e.cores},         {"gpu", e.gpu},
+          {"ffmpeg", e.ffmpeg_version},     {"faiss", e.faiss_version}};
 }
 
 std::string to_text(const Environment& e) {

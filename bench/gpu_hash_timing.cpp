@@ -88,12 +88,9 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     int* target = nullptr;
-    if (a == "--batch")
-      target = &opt.batch;
-    else if (a == "--reps")
-      target = &opt.reps;
-    else if (a == "--cpu-frames")
-      target = &opt.cpu_frames;
+    if (a == "--batch") target = &opt.batch;
+    else if (a == "--reps") target = &opt.reps;
+    else if (a == "--cpu-frames") target = &opt.cpu_frames;
     else if (a == "-h" || a == "--help") {
       std::printf("usage: %s [--batch N (64)] [--reps N (5)] [--cpu-frames N (4)]\n", argv[0]);
       return 0;
@@ -203,19 +200,15 @@ int main(int argc, char** argv) {
     }
     char dev_col[32], host_col[32], rdev[32], rhost[32], eq[32];
     auto fmt = [](char* buf, double v, const char* f) {
-      if (std::isnan(v))
-        std::snprintf(buf, 32, "-");
-      else
-        std::snprintf(buf, 32, f, v);
+      if (std::isnan(v)) std::snprintf(buf, 32, "-");
+      else std::snprintf(buf, 32, f, v);
     };
     fmt(dev_col, dev_ms, "%.4f");
     fmt(host_col, host_ms, "%.4f");
     fmt(rdev, cpu_ms / dev_ms, "%.1fx");
     fmt(rhost, cpu_ms / host_ms, "%.1fx");
-    if (gpu)
-      std::snprintf(eq, sizeof eq, "%d/%d", equal, opt.cpu_frames);
-    else
-      std::snprintf(eq, sizeof eq, "-");
+    if (gpu) std::snprintf(eq, sizeof eq, "%d/%d", equal, opt.cpu_frames);
+    else std::snprintf(eq, sizeof eq, "-");
     char wxh[32];
     std::snprintf(wxh, sizeof wxh, "%dx%d", size.width, size.height);
     std::printf("%-6s %-10s %14s %15s %12.3f %12s %13s %9s\n", size.name, wxh, dev_col, host_col, cpu_ms, rdev, rhost,

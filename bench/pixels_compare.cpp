@@ -46,7 +46,7 @@ constexpr int kModeCount = 3;
 // Fast against exact, frame by frame.
 struct Comparison {
   std::vector<int> distances;
-  std::vector<int> distances_q50;   // frames whose exact quality is >= 50 (the ones a matcher uses)
+  std::vector<int> distances_q50;  // frames whose exact quality is >= 50 (the ones a matcher uses)
   int64_t frames = 0;
   int64_t identical = 0;
   double quality_diff_sum = 0;      // fast - exact
@@ -108,17 +108,17 @@ double cpu_seconds() {
 }
 
 void print_row(const std::string& name, const Comparison& c, double time_exact, double cpu_exact) {
-  std::printf("| %s | %lld | %.2f | %d | %d | %.2f | %d | %d | %.1f%% | %+.2f | %.2f | %lld / %lld | %lld | %.3f | %.3f | "
-              "%.2fx | %.3f | %.3f | %.2fx |\n",
-              name.c_str(), static_cast<long long>(c.frames), mean(c.distances), percentile(c.distances, 0.95),
-              max_of(c.distances), mean(c.distances_q50), percentile(c.distances_q50, 0.95), max_of(c.distances_q50),
-              c.frames ? 100.0 * static_cast<double>(c.identical) / static_cast<double>(c.frames) : 0.0,
-              c.frames ? c.quality_diff_sum / static_cast<double>(c.frames) : 0.0,
-              c.frames ? c.quality_abs_diff_sum / static_cast<double>(c.frames) : 0.0,
-              static_cast<long long>(c.lost_q50), static_cast<long long>(c.exact_q50),
-              static_cast<long long>(c.gained_q50), time_exact, c.time_fast,
-              c.time_fast > 0 ? time_exact / c.time_fast : 0.0, cpu_exact, c.cpu_fast,
-              c.cpu_fast > 0 ? cpu_exact / c.cpu_fast : 0.0);
+  std::printf(
+      "| %s | %lld | %.2f | %d | %d | %.2f | %d | %d | %.1f%% | %+.2f | %.2f | %lld / %lld | %lld | %.3f | %.3f | "
+      "%.2fx | %.3f | %.3f | %.2fx |\n",
+      name.c_str(), static_cast<long long>(c.frames), mean(c.distances), percentile(c.distances, 0.95),
+      max_of(c.distances), mean(c.distances_q50), percentile(c.distances_q50, 0.95), max_of(c.distances_q50),
+      c.frames ? 100.0 * static_cast<double>(c.identical) / static_cast<double>(c.frames) : 0.0,
+      c.frames ? c.quality_diff_sum / static_cast<double>(c.frames) : 0.0,
+      c.frames ? c.quality_abs_diff_sum / static_cast<double>(c.frames) : 0.0, static_cast<long long>(c.lost_q50),
+      static_cast<long long>(c.exact_q50), static_cast<long long>(c.gained_q50), time_exact, c.time_fast,
+      c.time_fast > 0 ? time_exact / c.time_fast : 0.0, cpu_exact, c.cpu_fast,
+      c.cpu_fast > 0 ? cpu_exact / c.cpu_fast : 0.0);
 }
 
 int usage() {
@@ -212,10 +212,11 @@ int main(int argc, char** argv) {
 
   for (int m = 1; m < kModeCount; ++m) {
     std::printf("\n### %s against exact\n\n", kModes[m].name);
-    std::printf("| video | frames | mean d | p95 d | max d | mean d q50 | p95 d q50 | max d q50 | identical | "
-                "quality diff | mean abs quality diff | q>=50 lost / exact q>=50 | q>=50 gained | exact s | %s s | "
-                "speed-up | exact cpu s | %s cpu s | cpu ratio |\n",
-                kModes[m].name, kModes[m].name);
+    std::printf(
+        "| video | frames | mean d | p95 d | max d | mean d q50 | p95 d q50 | max d q50 | identical | "
+        "quality diff | mean abs quality diff | q>=50 lost / exact q>=50 | q>=50 gained | exact s | %s s | "
+        "speed-up | exact cpu s | %s cpu s | cpu ratio |\n",
+        kModes[m].name, kModes[m].name);
     std::printf("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     for (size_t v = 0; v < names.size(); ++v) print_row(names[v], rows[m][v], exact_times[v], exact_cpu[v]);
     print_row("**all**", total[m], total_exact, total_exact_cpu);

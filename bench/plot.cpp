@@ -3,9 +3,9 @@
 
 #include <cmath>
 #include <cstdio>
-#include <limits>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "bench/bench.h"
@@ -129,7 +129,8 @@ Status render(const std::string& dir, const Chart& chart) {
   if ((chart.kind == ChartKind::kBars ? chart.row_labels.size() : chart.xs.size()) != rows)
     return {StatusCode::kInternal, "row labels / x values do not match the rows", chart.name};
   for (const auto& row : chart.values)
-    if (row.size() != chart.series.size()) return {StatusCode::kInternal, "a row's width differs from the series", chart.name};
+    if (row.size() != chart.series.size())
+      return {StatusCode::kInternal, "a row's width differs from the series", chart.name};
   if (chart.series.empty() || rows == 0) return {StatusCode::kInvalidArgument, "nothing to plot", chart.name};
   if (!gnuplot_available())
     return {StatusCode::kUnavailable, "gnuplot is not installed (Debian: apt-get install gnuplot-nox)", chart.name};

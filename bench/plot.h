@@ -22,10 +22,10 @@ struct Chart {
   std::string name;  // file stem in DIR: letters, digits, '-' and '_'
   std::string title, xlabel, ylabel;
   ChartKind kind = ChartKind::kBars;
-  std::vector<std::string> series;             // column titles after the first
-  std::vector<std::string> row_labels;         // kBars: the cluster labels
-  std::vector<double> xs;                      // kLines / kSteps: the x values
-  std::vector<std::vector<double>> values;     // values[row][series]; NaN = no value
+  std::vector<std::string> series;          // column titles after the first
+  std::vector<std::string> row_labels;      // kBars: the cluster labels
+  std::vector<double> xs;                   // kLines / kSteps: the x values
+  std::vector<std::vector<double>> values;  // values[row][series]; NaN = no value
   bool log_x = false, log_y = false;
   std::optional<double> y_min, y_max;
   std::optional<double> x_min, x_max;

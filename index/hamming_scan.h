@@ -26,8 +26,8 @@ struct Kernels {
   void (*distances)(const Hash256* codes, size_t n, const Hash256& query, uint16_t* out);
   // Appends {rows[i], d} for every codes[rows[i]] within max_distance; the rows are
   // scattered, so they are prefetched ahead.
-  void (*verify_rows)(const Hash256* codes, const uint32_t* rows, size_t n, const Hash256& query,
-                      int max_distance, std::vector<ScanHit>& out);
+  void (*verify_rows)(const Hash256* codes, const uint32_t* rows, size_t n, const Hash256& query, int max_distance,
+                      std::vector<ScanHit>& out);
 };
 
 // The best kernels this CPU runs ("avx512-vpopcntdq", "avx2-popcnt" or "portable"); the

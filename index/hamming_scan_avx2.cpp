@@ -46,7 +46,7 @@ inline __m128i distances4(const Hash256* c, __m256i q) {
   const __m256i cd = _mm256_or_si256(s2, _mm256_slli_epi64(s3, 32));
   const __m128i t = _mm_add_epi32(_mm256_castsi256_si128(ab), _mm256_extracti128_si256(ab, 1));  // [a b a b]
   const __m128i u = _mm_add_epi32(_mm256_castsi256_si128(cd), _mm256_extracti128_si256(cd, 1));  // [c d c d]
-  return _mm_add_epi32(_mm_unpacklo_epi64(t, u), _mm_unpackhi_epi64(t, u));                     // [a b c d]
+  return _mm_add_epi32(_mm_unpacklo_epi64(t, u), _mm_unpackhi_epi64(t, u));                      // [a b c d]
 }
 
 void range_scan_avx2(const Hash256* codes, size_t n, const Hash256& query, int max_distance, uint32_t first_row,
@@ -80,10 +80,11 @@ void distances_avx2(const Hash256* codes, size_t n, const Hash256& query, uint16
   for (; i < n; ++i) out[i] = static_cast<uint16_t>(distance_popcnt(codes[i], query));
 }
 
-void verify_rows_popcnt(const Hash256* codes, const uint32_t* rows, size_t n, const Hash256& query,
-                        int max_distance, std::vector<ScanHit>& out) {
+void verify_rows_popcnt(const Hash256* codes, const uint32_t* rows, size_t n, const Hash256& query, int max_distance,
+                        std::vector<ScanHit>& out) {
   constexpr size_t kAhead = 12;
-  for (size_t i = 0; i < n && i < kAhead; ++i) _mm_prefetch(reinterpret_cast<const char*>(codes + rows[i]), _MM_HINT_T0);
+  for (size_t i = 0; i < n && i < kAhead; ++i)
+    _mm_prefetch(reinterpret_cast<const char*>(codes + rows[i]), _MM_HINT_T0);
   for (size_t i = 0; i < n; ++i) {
     if (i + kAhead < n) _mm_prefetch(reinterpret_cast<const char*>(codes + rows[i + kAhead]), _MM_HINT_T0);
     const int d = distance_popcnt(codes[rows[i]], query);

@@ -100,11 +100,16 @@ Result<std::unique_ptr<HashIndex>> make_hash_index(const std::string& text) {
   auto spec = parse_spec(text);
   if (!spec) return spec.status();
   switch (spec->kind) {
-    case Spec::kFlat: return std::unique_ptr<HashIndex>(std::make_unique<IndexFlat>());
-    case Spec::kFaissFlat: return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissFlat>());
-    case Spec::kFaissMih: return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissMih>(spec->faiss_bits));
-    case Spec::kMih: return std::unique_ptr<HashIndex>(std::make_unique<IndexMih>(spec->mih));
-    case Spec::kIvf: return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissIvf>(spec->nlist, spec->nprobe));
+    case Spec::kFlat:
+      return std::unique_ptr<HashIndex>(std::make_unique<IndexFlat>());
+    case Spec::kFaissFlat:
+      return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissFlat>());
+    case Spec::kFaissMih:
+      return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissMih>(spec->faiss_bits));
+    case Spec::kMih:
+      return std::unique_ptr<HashIndex>(std::make_unique<IndexMih>(spec->mih));
+    case Spec::kIvf:
+      return std::unique_ptr<HashIndex>(std::make_unique<IndexFaissIvf>(spec->nlist, spec->nprobe));
     case Spec::kGpuFlat: {
       auto gpu = IndexGpuFlat::create();
       if (!gpu) return gpu.status();
@@ -126,12 +131,18 @@ Result<std::unique_ptr<HashIndex>> load_hash_index(const std::string& path) {
     return std::unique_ptr<HashIndex>(std::move(result).value());
   };
   switch (spec->kind) {
-    case Spec::kFlat: return up(IndexFlat::load(r));
-    case Spec::kFaissFlat: return up(IndexFaissFlat::load(r));
-    case Spec::kFaissMih: return up(IndexFaissMih::load(r, spec->faiss_bits));
-    case Spec::kMih: return up(IndexMih::load(r, spec->mih));
-    case Spec::kIvf: return up(IndexFaissIvf::load(r, spec->nlist, spec->nprobe));
-    case Spec::kGpuFlat: return up(IndexGpuFlat::load(r));
+    case Spec::kFlat:
+      return up(IndexFlat::load(r));
+    case Spec::kFaissFlat:
+      return up(IndexFaissFlat::load(r));
+    case Spec::kFaissMih:
+      return up(IndexFaissMih::load(r, spec->faiss_bits));
+    case Spec::kMih:
+      return up(IndexMih::load(r, spec->mih));
+    case Spec::kIvf:
+      return up(IndexFaissIvf::load(r, spec->nlist, spec->nprobe));
+    case Spec::kGpuFlat:
+      return up(IndexGpuFlat::load(r));
   }
   return Status(StatusCode::kInternal, "unhandled index kind");
 }

@@ -19,7 +19,8 @@ Status range_search(const faiss::IndexBinary& index, std::span<const Hash256> qu
   faiss::RangeSearchResult res(static_cast<faiss::IndexBinary::idx_t>(queries.size()));
   // FAISS keeps distances < radius: max_distance + 1 is "distance <= max_distance".
   VHM_RETURN_IF_ERROR(guarded("range_search", [&] {
-    index.range_search(static_cast<faiss::IndexBinary::idx_t>(queries.size()), queries.front().bytes(), max_distance + 1, &res);
+    index.range_search(static_cast<faiss::IndexBinary::idx_t>(queries.size()), queries.front().bytes(),
+                       max_distance + 1, &res);
   }));
   hits.reserve(hits.size() + res.lims[queries.size()]);
   for (size_t q = 0; q < queries.size(); ++q)

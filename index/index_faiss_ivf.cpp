@@ -111,7 +111,8 @@ Status IndexFaissIvf::remove(std::span<const HashId> ids) {
 Status IndexFaissIvf::range_search(std::span<const Hash256> queries, int max_distance, std::vector<RangeHit>& hits,
                                    const SearchOptions& options) const {
   if (!index_) return Status::ok();
-  return faiss_util::range_search(*index_, queries, max_distance, nullptr, hits, index_detail::resolve_threads(options));
+  return faiss_util::range_search(*index_, queries, max_distance, nullptr, hits,
+                                  index_detail::resolve_threads(options));
 }
 
 Status IndexFaissIvf::knn(std::span<const Hash256> queries, int k, std::vector<Neighbor>& neighbors,

@@ -127,9 +127,8 @@ Result<std::unique_ptr<IndexFaissMih>> IndexFaissMih::load(index_file::Reader& r
     return r.corrupt("code and id counts disagree with the header");
   VHM_RETURN_IF_ERROR(r.finish());
   if (!index->ids_.empty())
-    VHM_RETURN_IF_ERROR(faiss_util::guarded("add", [&] {
-      index->index_->add(static_cast<faiss::IndexBinary::idx_t>(index->ids_.size()), codes.data());
-    }));
+    VHM_RETURN_IF_ERROR(faiss_util::guarded(
+        "add", [&] { index->index_->add(static_cast<faiss::IndexBinary::idx_t>(index->ids_.size()), codes.data()); }));
   return index;
 }
 

@@ -181,8 +181,7 @@ Status write_file(const std::string& path, const std::string& spec, uint64_t cou
   h.payload_checksum = w.checksum_.digest();
   std::memcpy(h.spec, spec.data(), spec.size());
   h.header_checksum = checksum(&h, offsetof(RawHeader, header_checksum));
-  if (std::fseek(w.file_, 0, SEEK_SET) != 0 || std::fwrite(&h, sizeof h, 1, w.file_) != 1 ||
-      std::fflush(w.file_) != 0)
+  if (std::fseek(w.file_, 0, SEEK_SET) != 0 || std::fwrite(&h, sizeof h, 1, w.file_) != 1 || std::fflush(w.file_) != 0)
     return fail({StatusCode::kIoError, "write failed: " + errno_text()});
   if (std::fclose(w.file_) != 0) {
     std::remove(tmp.c_str());
@@ -202,7 +201,9 @@ Reader::~Reader() {
   if (file_) std::fclose(file_);
 }
 
-Status Reader::corrupt(const std::string& what) const { return {StatusCode::kCorrupt, "corrupt index file: " + what, path_}; }
+Status Reader::corrupt(const std::string& what) const {
+  return {StatusCode::kCorrupt, "corrupt index file: " + what, path_};
+}
 
 Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   std::unique_ptr<Reader> r(new Reader());
@@ -220,8 +221,9 @@ Result<std::unique_ptr<Reader>> Reader::open(const std::string& path) {
   if (h.header_checksum != checksum(&h, offsetof(RawHeader, header_checksum)))
     return r->corrupt("header checksum mismatch");
   if (h.version != kVersion)
-    return Status(StatusCode::kUnsupported, "index file version " + std::to_string(h.version) + " (this vhm reads " +
-                                                std::to_string(kVersion) + ")", path);
+    return Status(
+        StatusCode::kUnsupported,
+        "index file version " + std::to_string(h.version) + " (this vhm reads " + std::to_string(kVersion) + ")", path);
   if (h.header_bytes != kHeaderBytes || h.spec[kMaxSpec] != '\0') return r->corrupt("bad header");
   r->header_.spec = h.spec;
   r->header_.count = h.count;

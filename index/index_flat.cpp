@@ -7,8 +7,8 @@
 namespace vhm {
 namespace index_detail {
 
-constexpr size_t kBlock = 4096;   // codes per cache block (128 KiB)
-constexpr size_t kChunk = 32;     // queries per chunk
+constexpr size_t kBlock = 4096;  // codes per cache block (128 KiB)
+constexpr size_t kChunk = 32;    // queries per chunk
 
 void scan_knn(const Hash256* codes, size_t n, const Hash256& query, int k, const uint64_t* dead,
               std::vector<hamming::ScanHit>& best) {
@@ -35,8 +35,8 @@ void scan_knn(const Hash256* codes, size_t n, const Hash256& query, int k, const
   }
 }
 
-void scan_range_chunk(const Hash256* codes, const HashId* ids, size_t n, std::span<const Hash256> queries,
-                      size_t first, size_t last, int max_distance, std::vector<RangeHit>& out) {
+void scan_range_chunk(const Hash256* codes, const HashId* ids, size_t n, std::span<const Hash256> queries, size_t first,
+                      size_t last, int max_distance, std::vector<RangeHit>& out) {
   const auto& kern = hamming::kernels();
   std::vector<std::vector<hamming::ScanHit>> per_query(last - first);
   for (size_t b = 0; b < n; b += kBlock) {

@@ -7,8 +7,8 @@
 
 #include <utility>
 
-#include "index/hash_index.h"
 #include "index/hamming_scan.h"
+#include "index/hash_index.h"
 #include "index/index_file.h"
 
 namespace vhm {
@@ -46,8 +46,8 @@ void scan_knn(const Hash256* codes, size_t n, const Hash256& query, int k, const
 
 // Range search of queries [first, last) over codes[0, n), blocked for the cache; hits
 // appended grouped by query, rows mapped to ids.
-void scan_range_chunk(const Hash256* codes, const HashId* ids, size_t n, std::span<const Hash256> queries,
-                      size_t first, size_t last, int max_distance, std::vector<RangeHit>& out);
+void scan_range_chunk(const Hash256* codes, const HashId* ids, size_t n, std::span<const Hash256> queries, size_t first,
+                      size_t last, int max_distance, std::vector<RangeHit>& out);
 
 }  // namespace index_detail
 }  // namespace vhm

@@ -1,7 +1,7 @@
 #include "index/index_gpu_flat.h"
 
-#include "kernels/hamming_cuda.h"
 #include "index/search_util.h"
+#include "kernels/hamming_cuda.h"
 
 namespace vhm {
 

@@ -17,8 +17,8 @@ namespace {
 using namespace index_detail;
 using hamming::ScanHit;
 
-constexpr int kMaxBits = 28;     // offsets of a table: 2^B + 1 entries
-constexpr size_t kChunk = 8;     // queries per parallel chunk
+constexpr int kMaxBits = 28;  // offsets of a table: 2^B + 1 entries
+constexpr size_t kChunk = 8;  // queries per parallel chunk
 
 // Relative costs (ns) of one probe (offsets + bucket: two cache misses at worst), one
 // candidate (visited bit, code fetch, popcount) and one code of an exhaustive scan.
@@ -207,7 +207,8 @@ Status IndexMih::remove(std::span<const HashId> ids) {
 bool IndexMih::mih_pays(int max_distance) const {
   if (!scan_fallback_) return true;
   if (indexed_ == 0 || max_distance >= 256) return false;
-  const double mih = layout_.probes(max_distance) * kProbeNs + layout_.candidates(indexed_, max_distance) * kCandidateNs;
+  const double mih =
+      layout_.probes(max_distance) * kProbeNs + layout_.candidates(indexed_, max_distance) * kCandidateNs;
   return mih < static_cast<double>(indexed_) * kScanNs;
 }
 
@@ -224,58 +225,59 @@ Status IndexMih::range_search(std::span<const Hash256> queries, int max_distance
     masks = masks_upto(layout_.bits, rad.r);
     narrow_masks = rad.r >= 1 ? static_cast<size_t>(ball(layout_.bits, rad.r - 1)) : 0;
   }
-  run_query_chunks(queries.size(), kChunk, resolve_threads(options), hits,
-                   [&](size_t first, size_t last, std::vector<RangeHit>& out) {
-    thread_local Scratch s;
-    s.prepare(indexed_);
-    for (size_t qi = first; qi < last; ++qi) {
-      const Hash256& q = queries[qi];
-      s.found.clear();
-      if (use_tables) {
-        s.candidates.clear();
-        for (int t = 0; t < layout_.tables; ++t) {
-          const size_t nm = t < rad.wide ? masks.size() : narrow_masks;
-          if (nm == 0) continue;
-          const Table& tab = tables_[t];
-          const uint32_t* off = tab.offsets.data();
-          const uint32_t base = key(q, t);
-          // Probe: offsets prefetched a few keys ahead, non-empty buckets listed.
-          s.buckets.clear();
-          constexpr size_t kAhead = 16;
-          for (size_t i = 0; i < std::min(nm, kAhead); ++i)
-            _mm_prefetch(reinterpret_cast<const char*>(off + (base ^ masks[i])), _MM_HINT_T0);
-          for (size_t i = 0; i < nm; ++i) {
-            if (i + kAhead < nm)
-              _mm_prefetch(reinterpret_cast<const char*>(off + (base ^ masks[i + kAhead])), _MM_HINT_T0);
-            const uint32_t k = base ^ masks[i];
-            const uint32_t b = off[k], e = off[k + 1];
-            if (b != e) {
-              s.buckets.emplace_back(b, e);
-              _mm_prefetch(reinterpret_cast<const char*>(tab.rows.data() + b), _MM_HINT_T0);
+  run_query_chunks(
+      queries.size(), kChunk, resolve_threads(options), hits,
+      [&](size_t first, size_t last, std::vector<RangeHit>& out) {
+        thread_local Scratch s;
+        s.prepare(indexed_);
+        for (size_t qi = first; qi < last; ++qi) {
+          const Hash256& q = queries[qi];
+          s.found.clear();
+          if (use_tables) {
+            s.candidates.clear();
+            for (int t = 0; t < layout_.tables; ++t) {
+              const size_t nm = t < rad.wide ? masks.size() : narrow_masks;
+              if (nm == 0) continue;
+              const Table& tab = tables_[t];
+              const uint32_t* off = tab.offsets.data();
+              const uint32_t base = key(q, t);
+              // Probe: offsets prefetched a few keys ahead, non-empty buckets listed.
+              s.buckets.clear();
+              constexpr size_t kAhead = 16;
+              for (size_t i = 0; i < std::min(nm, kAhead); ++i)
+                _mm_prefetch(reinterpret_cast<const char*>(off + (base ^ masks[i])), _MM_HINT_T0);
+              for (size_t i = 0; i < nm; ++i) {
+                if (i + kAhead < nm)
+                  _mm_prefetch(reinterpret_cast<const char*>(off + (base ^ masks[i + kAhead])), _MM_HINT_T0);
+                const uint32_t k = base ^ masks[i];
+                const uint32_t b = off[k], e = off[k + 1];
+                if (b != e) {
+                  s.buckets.emplace_back(b, e);
+                  _mm_prefetch(reinterpret_cast<const char*>(tab.rows.data() + b), _MM_HINT_T0);
+                }
+              }
+              // Collect the rows not yet seen for this query.
+              for (const auto& [b, e] : s.buckets) {
+                for (uint32_t j = b; j < e; ++j) {
+                  const uint32_t row = tab.rows[j];
+                  uint64_t& word = s.visited[row >> 6];
+                  const uint64_t bit = uint64_t{1} << (row & 63);
+                  if (word & bit) continue;
+                  word |= bit;
+                  s.candidates.push_back(row);
+                }
+              }
             }
+            kern.verify_rows(codes_.data(), s.candidates.data(), s.candidates.size(), q, max_distance, s.found);
+            for (const uint32_t row : s.candidates) s.visited[row >> 6] = 0;
           }
-          // Collect the rows not yet seen for this query.
-          for (const auto& [b, e] : s.buckets) {
-            for (uint32_t j = b; j < e; ++j) {
-              const uint32_t row = tab.rows[j];
-              uint64_t& word = s.visited[row >> 6];
-              const uint64_t bit = uint64_t{1} << (row & 63);
-              if (word & bit) continue;
-              word |= bit;
-              s.candidates.push_back(row);
-            }
-          }
+          if (scan_from < codes_.size())
+            kern.range_scan(codes_.data() + scan_from, codes_.size() - scan_from, q, max_distance,
+                            static_cast<uint32_t>(scan_from), s.found);
+          for (const ScanHit& h : s.found)
+            if (!is_dead(h.row)) out.push_back({static_cast<uint32_t>(qi), h.distance, ids_[h.row]});
         }
-        kern.verify_rows(codes_.data(), s.candidates.data(), s.candidates.size(), q, max_distance, s.found);
-        for (const uint32_t row : s.candidates) s.visited[row >> 6] = 0;
-      }
-      if (scan_from < codes_.size())
-        kern.range_scan(codes_.data() + scan_from, codes_.size() - scan_from, q, max_distance,
-                        static_cast<uint32_t>(scan_from), s.found);
-      for (const ScanHit& h : s.found)
-        if (!is_dead(h.row)) out.push_back({static_cast<uint32_t>(qi), h.distance, ids_[h.row]});
-    }
-  });
+      });
   return Status::ok();
 }
 
@@ -382,7 +384,8 @@ Result<std::unique_ptr<IndexMih>> IndexMih::load(index_file::Reader& r, MihLayou
   const bool no_tables = tables == 0 && indexed == 0;
   if (!no_tables && (tables < 1 || bits < 1 || bits > kMaxBits || tables * bits > 256))
     return r.corrupt("impossible MIH layout");
-  if (spec_layout.tables && (spec_layout.tables != static_cast<int>(tables) || spec_layout.bits != static_cast<int>(bits)))
+  if (spec_layout.tables &&
+      (spec_layout.tables != static_cast<int>(tables) || spec_layout.bits != static_cast<int>(bits)))
     return r.corrupt("MIH layout disagrees with the spec");
   index->layout_ = {static_cast<int>(tables), static_cast<int>(bits)};
   VHM_RETURN_IF_ERROR(r.read_vector(index->codes_));

@@ -28,7 +28,7 @@ void run_query_chunks(size_t nq, size_t chunk_size, int threads, std::vector<Ran
     return;
   }
   std::vector<std::vector<RangeHit>> parts(chunks);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::min<size_t>(threads, chunks))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::min <size_t>(threads, chunks))
   for (size_t c = 0; c < chunks; ++c) chunk(c * chunk_size, std::min(nq, (c + 1) * chunk_size), parts[c]);
   size_t total = hits.size();
   for (const auto& p : parts) total += p.size();
@@ -40,7 +40,7 @@ void run_query_chunks(size_t nq, size_t chunk_size, int threads, std::vector<Ran
 template <typename Chunk>
 void run_query_slices(size_t nq, size_t chunk_size, int threads, Chunk&& chunk) {
   const size_t chunks = (nq + chunk_size - 1) / chunk_size;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max<size_t>(1, std::min<size_t>(threads, chunks)))
+#pragma omp parallel for schedule(dynamic, 1) num_threads(std::max <size_t>(1, std::min <size_t>(threads, chunks)))
   for (size_t c = 0; c < chunks; ++c) chunk(c * chunk_size, std::min(nq, (c + 1) * chunk_size));
 }
 
@@ -58,8 +58,8 @@ inline bool contains(const std::vector<HashId>& sorted, HashId id) {
 inline Status check_add(std::span<const Hash256> codes, std::span<const HashId> ids, size_t size_now,
                         size_t max_size = UINT32_MAX) {
   if (codes.size() != ids.size())
-    return {StatusCode::kInvalidArgument, "add: " + std::to_string(codes.size()) + " codes but " +
-                                              std::to_string(ids.size()) + " ids"};
+    return {StatusCode::kInvalidArgument,
+            "add: " + std::to_string(codes.size()) + " codes but " + std::to_string(ids.size()) + " ids"};
   if (size_now + codes.size() > max_size)
     return {StatusCode::kInvalidArgument, "add: the index would exceed " + std::to_string(max_size) + " codes"};
   return Status::ok();

@@ -83,9 +83,9 @@ Status cuda_error(const char* what, cudaError_t e) {
                 std::string(what) + ": " + cudaGetErrorString(e));
 }
 
-#define VHM_HAMMING_CUDA(what, call)                      \
-  do {                                                    \
-    const cudaError_t vhm_e_ = (call);                    \
+#define VHM_HAMMING_CUDA(what, call)                            \
+  do {                                                          \
+    const cudaError_t vhm_e_ = (call);                          \
     if (vhm_e_ != cudaSuccess) return cuda_error(what, vhm_e_); \
   } while (0)
 
@@ -152,7 +152,8 @@ Result<std::unique_ptr<HammingCudaScanner>> HammingCudaScanner::create(int devic
   e = cudaFuncGetAttributes(&attr, range_kernel);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    return Status(StatusCode::kUnavailable, std::string("no GPU kernel image for this device: ") + cudaGetErrorString(e));
+    return Status(StatusCode::kUnavailable,
+                  std::string("no GPU kernel image for this device: ") + cudaGetErrorString(e));
   }
   VHM_RETURN_IF_ERROR(impl->counter.reserve(sizeof(unsigned long long)));
   return std::unique_ptr<HammingCudaScanner>(new HammingCudaScanner(std::move(impl)));
@@ -186,8 +187,8 @@ Status HammingCudaScanner::range_search(const void* queries, size_t count, const
   VHM_RETURN_IF_ERROR(m.enter());
   VHM_RETURN_IF_ERROR(m.upload_queries(queries, count));
   VHM_RETURN_IF_ERROR(m.bounds.reserve(count * sizeof(int32_t)));
-  VHM_HAMMING_CUDA("cudaMemcpy bounds",
-                   cudaMemcpyAsync(m.bounds.ptr, max_distance, count * sizeof(int32_t), cudaMemcpyHostToDevice, m.stream));
+  VHM_HAMMING_CUDA("cudaMemcpy bounds", cudaMemcpyAsync(m.bounds.ptr, max_distance, count * sizeof(int32_t),
+                                                        cudaMemcpyHostToDevice, m.stream));
   size_t capacity = std::max<size_t>(m.hits.bytes / sizeof(HammingHit), 1 << 16);
   for (int attempt = 0; attempt < 2; ++attempt) {
     VHM_RETURN_IF_ERROR(m.hits.reserve(capacity * sizeof(HammingHit)));
@@ -233,11 +234,9 @@ Status HammingCudaScanner::histograms(const void* queries, size_t count, std::ve
   const size_t tiles = (count + kHistTile - 1) / kHistTile;
   for (size_t t0 = 0; t0 < tiles; t0 += kMaxGridY) {
     const dim3 grid(blocks_x, static_cast<unsigned>(std::min(kMaxGridY, tiles - t0)));
-    histogram_kernel<<<grid, kThreads, 0, m.stream>>>(static_cast<const Code*>(m.codes.ptr), static_cast<unsigned>(m.n),
-                                                      static_cast<const Code*>(m.queries.ptr),
-                                                      static_cast<unsigned>(count),
-                                                      static_cast<unsigned>(t0 * kHistTile),
-                                                      static_cast<unsigned*>(m.counts.ptr));
+    histogram_kernel<<<grid, kThreads, 0, m.stream>>>(
+        static_cast<const Code*>(m.codes.ptr), static_cast<unsigned>(m.n), static_cast<const Code*>(m.queries.ptr),
+        static_cast<unsigned>(count), static_cast<unsigned>(t0 * kHistTile), static_cast<unsigned*>(m.counts.ptr));
     VHM_HAMMING_CUDA("histogram_kernel", cudaPeekAtLastError());
   }
   VHM_HAMMING_CUDA("cudaMemcpy counts", cudaMemcpyAsync(counts.data(), m.counts.ptr, count * kBins * sizeof(uint32_t),

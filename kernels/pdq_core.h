@@ -34,8 +34,7 @@ inline constexpr float kLumaB = 0.114f;
 
 // Y = 0.299 R + 0.587 G + 0.114 B in float, left to right.
 VHM_HD inline float luma_from_rgb(uint8_t r, uint8_t g, uint8_t b) {
-  return kLumaR * static_cast<float>(r) + kLumaG * static_cast<float>(g) +
-         kLumaB * static_cast<float>(b);
+  return kLumaR * static_cast<float>(r) + kLumaG * static_cast<float>(g) + kLumaB * static_cast<float>(b);
 }
 
 // Box window per axis: half of one 64th of the side, rounded up ((dim + 127) / 128).
@@ -164,8 +163,8 @@ inline const float* dct_matrix() {
     std::array<float, 16 * 64> m{};
     for (size_t i = 0; i < 16; ++i) {
       for (size_t j = 0; j < 64; ++j) {
-        m[i * 64 + j] = static_cast<float>(scale * std::cos((kPi / 2.0 / 64.0) * static_cast<double>(i + 1) *
-                                                            static_cast<double>(2 * j + 1)));
+        m[i * 64 + j] = static_cast<float>(
+            scale * std::cos((kPi / 2.0 / 64.0) * static_cast<double>(i + 1) * static_cast<double>(2 * j + 1)));
       }
     }
     return m;

@@ -451,8 +451,7 @@ Status check_kernel_image(int device) {
   std::string what = "CUDA device " + std::to_string(device);
   if (cudaGetDeviceProperties(&prop, device) == cudaSuccess)
     what += " (" + std::string(prop.name) + ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) + ")";
-  else
-    (void)cudaGetLastError();
+  else (void)cudaGetLastError();
   return Status(StatusCode::kUnavailable, what + " cannot run the PDQ kernels: " + cudaGetErrorString(e));
 }
 
@@ -469,8 +468,8 @@ struct PdqCudaHasher::Impl {
   DeviceArray<float> scratch;
   DeviceArray<FrameResult> results;
   DeviceArray<float> coeffs;
-  DeviceArray<uint8_t> pixels;  // uploads of hash_host_batch
-  DeviceArray<uint8_t> lut;     // hash_device_luma_batch's byte map (256 entries)
+  DeviceArray<uint8_t> pixels;          // uploads of hash_host_batch
+  DeviceArray<uint8_t> lut;             // hash_device_luma_batch's byte map (256 entries)
   std::array<uint8_t, 256> host_lut{};  // what `lut` holds (the source of its upload)
   bool lut_loaded = false;
   std::vector<FrameDesc> host_descs;

@@ -14,9 +14,9 @@
 #include <span>
 #include <string>
 
-#include "core/status.h"
 #include "core/image_view.h"
 #include "core/pdq_hash.h"
+#include "core/status.h"
 
 namespace vhm::gpu {
 
@@ -47,8 +47,7 @@ class PdqCudaHasher {
 
   // Frames whose `data` points to device memory. `out` has one entry per frame;
   // `dcts`, when not empty, receives each frame's DCT and quality as well.
-  Status hash_device_batch(std::span<const ImageView> frames, std::span<PdqHash> out,
-                           std::span<PdqDct> dcts = {});
+  Status hash_device_batch(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts = {});
 
   // 8-bit grey planes (kGray8 only) in device memory whose bytes are first mapped
   // through `lut` (e.g. limited-range luma stretched to full range), on the device: the
@@ -58,8 +57,7 @@ class PdqCudaHasher {
                                 std::span<PdqHash> out, std::span<PdqDct> dcts = {});
 
   // Frames in host memory: uploaded, then hashed as above (tests and benchmarks).
-  Status hash_host_batch(std::span<const ImageView> frames, std::span<PdqHash> out,
-                         std::span<PdqDct> dcts = {});
+  Status hash_host_batch(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts = {});
 
  private:
   struct Impl;

@@ -14,9 +14,7 @@ bool cuda_available(std::string* why) {
 
 std::string device_description(int) { return ""; }
 
-Status check_primary_context(int, const void*) {
-  return {StatusCode::kUnavailable, "no GPU: built without CUDA"};
-}
+Status check_primary_context(int, const void*) { return {StatusCode::kUnavailable, "no GPU: built without CUDA"}; }
 
 Result<std::unique_ptr<PdqCudaHasher>> PdqCudaHasher::create(int) {
   return Status(StatusCode::kUnavailable, "no GPU: built without CUDA");

@@ -79,20 +79,20 @@ struct ContentOrigin {
 struct NewContent {
   ContentMeta meta;
   std::vector<FrameHash> frames;  // kImage: exactly one
-  ContentOrigin origin = {};  // defaulted: NewContent{meta, frames} stays valid
+  ContentOrigin origin = {};      // defaulted: NewContent{meta, frames} stays valid
 };
 
 struct ContentInfo {
   int64_t id = 0;
   ContentMeta meta;
-  std::string added_at;             // ISO 8601 UTC, e.g. 2024-05-01T12:00:00.123Z
-  std::string removed_at;           // empty while the content is live
+  std::string added_at;    // ISO 8601 UTC, e.g. 2024-05-01T12:00:00.123Z
+  std::string removed_at;  // empty while the content is live
   std::string removed_reason;
-  int64_t frame_count = 0;          // frames stored (exact duplicates dropped)
-  int64_t input_frame_count = 0;    // frames given to add
-  int64_t first_frame_id = 0;       // its frames are rows first_frame_id .. first_frame_id + frame_count - 1
+  int64_t frame_count = 0;        // frames stored (exact duplicates dropped)
+  int64_t input_frame_count = 0;  // frames given to add
+  int64_t first_frame_id = 0;     // its frames are rows first_frame_id .. first_frame_id + frame_count - 1
   int64_t added_generation = 0;
-  int64_t removed_generation = 0;   // 0 while live
+  int64_t removed_generation = 0;  // 0 while live
   bool removed() const { return !removed_at.empty(); }
 };
 
@@ -120,8 +120,8 @@ struct RemoveResult {
 // hash is reported once per query, at the smaller of its two distances (as stored on
 // a tie); frame_id and frame_ordinal are always the frame's own.
 struct BankHit {
-  uint32_t query = 0;         // position of the query in the batch
-  int32_t distance = 0;       // Hamming distance
+  uint32_t query = 0;    // position of the query in the batch
+  int32_t distance = 0;  // Hamming distance
   int64_t content_id = 0;
   int64_t frame_id = 0;       // the frame's row id
   int32_t frame_ordinal = 0;  // its position among the content's stored frames: content_frames(id)[ordinal]
@@ -158,16 +158,16 @@ struct BankOptions {
 // Where the searchable state stands.
 struct BankIndexInfo {
   bool loaded = false;
-  std::string spec;            // the main index's factory string
-  bool exact = false;          // main index range search misses nothing
-  std::string origin;          // "cache", "rebuilt (<why>)", "merged"
-  int64_t generation = 0;      // every commit up to this one is searchable
+  std::string spec;        // the main index's factory string
+  bool exact = false;      // main index range search misses nothing
+  std::string origin;      // "cache", "rebuilt (<why>)", "merged"
+  int64_t generation = 0;  // every commit up to this one is searchable
   int64_t main_frames = 0;
   int64_t delta_frames = 0;
   int64_t inside_bars_codes = 0;  // main + delta: codes of frames' inside-bars hashes (besides the frames)
   int64_t delta_segments = 0;
   int64_t removed_contents = 0;  // tombstones filtered at query time
-  int64_t merges = 0;          // merges completed since open
+  int64_t merges = 0;            // merges completed since open
   size_t memory_bytes = 0;
 };
 
@@ -179,15 +179,15 @@ struct BankStats {
   int64_t generation = 0;
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
-  int64_t video_contents = 0;  // live
-  int64_t image_contents = 0;  // live
-  int64_t frames_live = 0;     // stored frames of live contents
-  int64_t frames_total = 0;    // all stored frame rows (tombstoned contents' too)
+  int64_t video_contents = 0;      // live
+  int64_t image_contents = 0;      // live
+  int64_t frames_live = 0;         // stored frames of live contents
+  int64_t frames_total = 0;        // all stored frame rows (tombstoned contents' too)
   int64_t frames_inside_bars = 0;  // stored frames of live contents that have an inside-bars hash
-  int64_t database_bytes = 0;  // bank.sqlite plus its WAL
+  int64_t database_bytes = 0;      // bank.sqlite plus its WAL
   int64_t index_cache_bytes = 0;
   bool index_cache_present = false;
-  BankIndexInfo index;         // as this Bank has it (loaded=false when it has not loaded it)
+  BankIndexInfo index;  // as this Bank has it (loaded=false when it has not loaded it)
   std::vector<std::string> recovery_notes;
 };
 

@@ -22,10 +22,8 @@ void note_recovery(const RecoveryReport& report, std::vector<std::string>& notes
                     std::to_string(a.contents) + " contents, " + std::to_string(a.frames) +
                     " frames: " + a.description + ") did not finish; SQLite rolled it back, none of it is in the bank");
   if (report.interrupted.empty()) return;
-  if (report.storage.ok)
-    notes.push_back("the bank is consistent after the interrupted add (quick_check ok)");
-  else
-    notes.push_back("quick_check after the interrupted add: " + report.storage.verdict + " (run 'vhm bank verify')");
+  if (report.storage.ok) notes.push_back("the bank is consistent after the interrupted add (quick_check ok)");
+  else notes.push_back("quick_check after the interrupted add: " + report.storage.verdict + " (run 'vhm bank verify')");
 }
 
 LiveIndexOptions live_index_options(const BankOptions& options, std::string spec) {
@@ -86,7 +84,8 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
   // frames checksum now, so its index cache can be proved (frames_checksum.h).
   if (auto current = impl->store->refresh_stale_frames_checksum(); !current)
     spdlog::warn("{}: frames checksum not recorded: {}", dir, current.status().to_string());
-  impl->indexes[SignalId::kPdq] = std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
+  impl->indexes[SignalId::kPdq] =
+      std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
   if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index().ensure_loaded());
   return bank;

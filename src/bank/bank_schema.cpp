@@ -170,8 +170,8 @@ Status check_tables(const SqliteDb& db) {
   if (missing_tables.empty() && missing_columns.empty()) return Status::ok();
   std::string what = "bank.sqlite is damaged: ";
   if (!missing_tables.empty()) what += "table(s) " + missing_tables + " missing";
-  if (!missing_columns.empty()) what += (missing_tables.empty() ? "" : "; ") + std::string("column(s) ") +
-                                        missing_columns + " missing";
+  if (!missing_columns.empty())
+    what += (missing_tables.empty() ? "" : "; ") + std::string("column(s) ") + missing_columns + " missing";
   return {StatusCode::kCorrupt, what + " (restore it from a backup)", db.subject()};
 }
 

@@ -81,7 +81,7 @@ struct StoreCounts {
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
   int64_t video_contents = 0;      // live
-  int64_t image_contents = 0;        // live
+  int64_t image_contents = 0;      // live
   int64_t frames_live = 0;         // sum of the live contents' frame counts
   int64_t frames_total = 0;        // sum of every content's frame count
   int64_t frames_inside_bars = 0;  // frames of live contents with an inside-bars hash
@@ -96,15 +96,15 @@ struct StoreRowCounts {
 
 // The bank's invariants, each as the number of rows (or groups) that break it.
 struct InvariantViolations {
-  int64_t frames_outside_ranges = 0;  // frames outside their content's id range, or of no content
-  int64_t contents_miscounted = 0;    // contents whose frame count differs from their frame rows
-  int64_t malformed_frames = 0;       // hash not 32 bytes, quality outside 0..100, frame < 0
-  int64_t malformed_inside_bars = 0;  // inside-bars hash and quality not both set, or malformed
-  int64_t duplicate_hashes = 0;       // (content, hash) pairs stored more than once
-  int64_t image_not_one_frame = 0;    // image contents without exactly one frame
+  int64_t frames_outside_ranges = 0;     // frames outside their content's id range, or of no content
+  int64_t contents_miscounted = 0;       // contents whose frame count differs from their frame rows
+  int64_t malformed_frames = 0;          // hash not 32 bytes, quality outside 0..100, frame < 0
+  int64_t malformed_inside_bars = 0;     // inside-bars hash and quality not both set, or malformed
+  int64_t duplicate_hashes = 0;          // (content, hash) pairs stored more than once
+  int64_t image_not_one_frame = 0;       // image contents without exactly one frame
   int64_t frames_of_unknown_signal = 0;  // frames whose signal is none this vhm's registry holds
-  int64_t from_later_generation = 0;  // contents added or removed after the bank's generation
-  int64_t overlapping_ranges = 0;     // contents whose range overlaps the next one's
+  int64_t from_later_generation = 0;     // contents added or removed after the bank's generation
+  int64_t overlapping_ranges = 0;        // contents whose range overlaps the next one's
 };
 
 // The store's own check of its storage (SQLite: PRAGMA integrity_check / quick_check).

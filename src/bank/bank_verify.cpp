@@ -132,10 +132,8 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     report.notes.push_back("index cache: " + report.index_cache + " (rebuilt from SQLite; nothing is lost)");
   if (searchable && options.rebuild_index) {
     index.wait_for_merge();
-    if (Status st = index.merge_now(); !st.is_ok())
-      VHM_RETURN_IF_ERROR(index_problem(st));
-    else
-      report.notes.push_back("index rebuilt from SQLite and the cache rewritten");
+    if (Status st = index.merge_now(); !st.is_ok()) VHM_RETURN_IF_ERROR(index_problem(st));
+    else report.notes.push_back("index rebuilt from SQLite and the cache rewritten");
   }
   if (searchable)
     if (Status st = index.sync(); !st.is_ok()) VHM_RETURN_IF_ERROR(index_problem(st));

@@ -77,5 +77,4 @@ Result<ExpectedCache> expected_cache(const SqliteDb& db, int64_t generation, int
   return e;
 }
 
-
 }  // namespace vhm

@@ -58,8 +58,8 @@ std::optional<std::pair<int64_t, FramesChecksum>> parse_record(std::string_view 
 Status write_record(const SqliteDb& db, int64_t generation, const FramesChecksum& total) {
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(total.sum));
-  auto s = db.prepare(
-      "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  auto s =
+      db.prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   if (!s) return s.status();
   s->bind(1, kRecordKey).bind(2, std::to_string(generation) + " " + hex);
   return s->run();

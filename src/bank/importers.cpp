@@ -162,18 +162,23 @@ Result<std::string> optional_string(const nlohmann::json& j, const char* key, co
 
 const char* import_format_name(ImportFormat format) {
   switch (format) {
-    case ImportFormat::kAuto: return "auto";
-    case ImportFormat::kVpdq: return "vpdq";
-    case ImportFormat::kJsonl: return "jsonl";
-    case ImportFormat::kPdqList: return "pdq";
-    case ImportFormat::kMedia: return "media";
+    case ImportFormat::kAuto:
+      return "auto";
+    case ImportFormat::kVpdq:
+      return "vpdq";
+    case ImportFormat::kJsonl:
+      return "jsonl";
+    case ImportFormat::kPdqList:
+      return "pdq";
+    case ImportFormat::kMedia:
+      return "media";
   }
   return "?";
 }
 
 std::optional<ImportFormat> parse_import_format(std::string_view name) {
-  for (ImportFormat f : {ImportFormat::kAuto, ImportFormat::kVpdq, ImportFormat::kJsonl, ImportFormat::kPdqList,
-                         ImportFormat::kMedia})
+  for (ImportFormat f :
+       {ImportFormat::kAuto, ImportFormat::kVpdq, ImportFormat::kJsonl, ImportFormat::kPdqList, ImportFormat::kMedia})
     if (name == import_format_name(f)) return f;
   if (name == "video" || name == "image") return ImportFormat::kMedia;
   return std::nullopt;
@@ -233,9 +238,8 @@ Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& 
       const std::string why = j["error"].is_string() ? j["error"].get<std::string>() : json_text(j["error"]);
       constexpr size_t kMaxWhy = 300;  // the reason is the input's text: quoted, not reproduced whole
       return line_error(name, line_no,
-                        "the hash of " + (path->empty() ? std::string("an input") : "'" + *path + "'") +
-                            " failed (" + why.substr(0, kMaxWhy) + (why.size() > kMaxWhy ? "..." : "") +
-                            "): nothing to add");
+                        "the hash of " + (path->empty() ? std::string("an input") : "'" + *path + "'") + " failed (" +
+                            why.substr(0, kMaxWhy) + (why.size() > kMaxWhy ? "..." : "") + "): nothing to add");
     }
     NewContent c;
     c.origin = {name, static_cast<int64_t>(line_no)};
@@ -333,9 +337,15 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
 
   Result<ImportResult> result = Status(StatusCode::kInternal, "no importer ran", path);
   switch (format) {
-    case ImportFormat::kVpdq: result = parse_vpdq_content(text, path); break;
-    case ImportFormat::kJsonl: result = parse_hash_jsonl(text, path); break;
-    case ImportFormat::kPdqList: result = parse_pdq_list(text, path, options.skip_unsupported); break;
+    case ImportFormat::kVpdq:
+      result = parse_vpdq_content(text, path);
+      break;
+    case ImportFormat::kJsonl:
+      result = parse_hash_jsonl(text, path);
+      break;
+    case ImportFormat::kPdqList:
+      result = parse_pdq_list(text, path, options.skip_unsupported);
+      break;
     case ImportFormat::kMedia: {
       Input input{path, is_url(path) ? InputKind::kVideo : kind_of(path), fs::path(path).stem().string()};
       InputHash h = hash_input(input, options.hashing);
@@ -367,7 +377,8 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
       result = std::move(r);
       break;
     }
-    case ImportFormat::kAuto: break;
+    case ImportFormat::kAuto:
+      break;
   }
   if (!result) return result.status();
   if (!options.label.empty())
@@ -375,20 +386,22 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
   if (!options.external_id.empty()) {
     if (result->contents.size() != 1)
       return Status(StatusCode::kInvalidArgument,
-                    "--external-id names one content, this file holds " + std::to_string(result->contents.size()), path);
+                    "--external-id names one content, this file holds " + std::to_string(result->contents.size()),
+                    path);
     result->contents.front().meta.external_id = options.external_id;
   }
   return result;
 }
 
 nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> frames) {
-  nlohmann::json j{{"content_id", c.id},
-                   {"external_id", c.meta.external_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.meta.external_id)},
-                   {"label", c.meta.label},
-                   {"source", c.meta.source},
-                   {"signal_type", stored_content_kind(c.meta.kind)},  // what older vhm versions read back
-                   {"type", content_kind_name(c.meta.kind)},
-                   {"added_at", c.added_at}};
+  nlohmann::json j{
+      {"content_id", c.id},
+      {"external_id", c.meta.external_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.meta.external_id)},
+      {"label", c.meta.label},
+      {"source", c.meta.source},
+      {"signal_type", stored_content_kind(c.meta.kind)},  // what older vhm versions read back
+      {"type", content_kind_name(c.meta.kind)},
+      {"added_at", c.added_at}};
   if (c.removed()) {
     j["removed_at"] = c.removed_at;
     j["removed_reason"] = c.removed_reason;

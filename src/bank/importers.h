@@ -39,9 +39,9 @@ std::optional<ImportFormat> parse_import_format(std::string_view name);
 
 struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
-  InputHashConfig hashing;    // media: how videos and images are hashed
-  std::string label;          // set on every content (overrides a JSON record's own)
-  std::string external_id;    // only when the file yields exactly one content
+  InputHashConfig hashing;        // media: how videos and images are hashed
+  std::string label;              // set on every content (overrides a JSON record's own)
+  std::string external_id;        // only when the file yields exactly one content
   bool skip_unsupported = false;  // pdq lists: skip "md5 ..." and other signal types instead of failing
 };
 

@@ -24,18 +24,18 @@ inline constexpr uint64_t kMaxIndexCacheMetaBytes = 64 * 1024;
 // What index.vhmidx reflects, as the metadata records it.
 struct IndexCacheMeta {
   int format = kIndexCacheMetaFormat;
-  std::string spec;              // the index's factory string
-  int64_t generation = 0;        // the bank generation it was built at
-  int64_t max_frame_id = 0;      // it holds frames <= this (of the contents live then)
-  int64_t count = 0;             // index ids: frames and inside-bars codes
-  int64_t inside_bars_count = 0; // inside-bars codes among them
-  uint64_t ids_checksum = 0;     // order-independent checksum of the index ids
+  std::string spec;               // the index's factory string
+  int64_t generation = 0;         // the bank generation it was built at
+  int64_t max_frame_id = 0;       // it holds frames <= this (of the contents live then)
+  int64_t count = 0;              // index ids: frames and inside-bars codes
+  int64_t inside_bars_count = 0;  // inside-bars codes among them
+  uint64_t ids_checksum = 0;      // order-independent checksum of the index ids
   // FramesChecksum (bank/frames_checksum.h) of every frame row <= max_frame_id it was
   // built from: what proves it was built from this database's hashes. Absent in caches
   // written before it was recorded (0 and has_frames_checksum false: stale).
   uint64_t frames_checksum = 0;
   bool has_frames_checksum = false;
-  int64_t file_bytes = 0;        // index.vhmidx's size and checksum (index_cache_file_checksum)
+  int64_t file_bytes = 0;  // index.vhmidx's size and checksum (index_cache_file_checksum)
   uint64_t file_checksum = 0;
   std::string written_at;
 };

@@ -4,20 +4,27 @@ namespace vhm {
 
 StatusCode sqlite_status_code(int rc) {
   switch (rc & 0xff) {
-    case SQLITE_OK: return StatusCode::kOk;
+    case SQLITE_OK:
+      return StatusCode::kOk;
     case SQLITE_CORRUPT:
-    case SQLITE_NOTADB: return StatusCode::kCorrupt;
-    case SQLITE_CANTOPEN: return StatusCode::kNotFound;
+    case SQLITE_NOTADB:
+      return StatusCode::kCorrupt;
+    case SQLITE_CANTOPEN:
+      return StatusCode::kNotFound;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return StatusCode::kUnavailable;
+    case SQLITE_LOCKED:
+      return StatusCode::kUnavailable;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
-    case SQLITE_TOOBIG: return StatusCode::kInvalidArgument;
+    case SQLITE_TOOBIG:
+      return StatusCode::kInvalidArgument;
     case SQLITE_IOERR:
     case SQLITE_FULL:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return StatusCode::kIoError;
-    default: return StatusCode::kInternal;
+    case SQLITE_PERM:
+      return StatusCode::kIoError;
+    default:
+      return StatusCode::kInternal;
   }
 }
 

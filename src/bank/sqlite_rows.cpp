@@ -69,10 +69,8 @@ Result<ContentInfo> sqlite_find_content(const SqliteDb& db, const ContentRef& re
   auto s = db.prepare(std::string("SELECT ") + kSqliteContentColumns + " FROM contents WHERE " +
                       (by_external ? "external_id = ? ORDER BY (removed_at IS NULL) DESC, id DESC LIMIT 1" : "id = ?"));
   if (!s) return s.status();
-  if (by_external)
-    s->bind(1, ref.external_id);
-  else
-    s->bind(1, ref.id);
+  if (by_external) s->bind(1, ref.external_id);
+  else s->bind(1, ref.id);
   auto row = s->step();
   if (!row) return row.status();
   if (!*row) return Status(StatusCode::kNotFound, "no content with " + ref.to_string() + " in the bank", db.subject());

@@ -66,7 +66,8 @@ Status SqliteStoreReader::for_each_content_span(int64_t after_content_id,
     if (!row) return row.status();
     if (!*row) return Status::ok();
     const ContentSpanRow span{s->column_int(0), s->column_int(1), s->column_int(2),
-                              parse_content_kind(s->column_text(3)).value_or(ContentKind::kVideo), !s->column_is_null(4)};
+                              parse_content_kind(s->column_text(3)).value_or(ContentKind::kVideo),
+                              !s->column_is_null(4)};
     VHM_RETURN_IF_ERROR(fn(span));
   }
 }

@@ -1,7 +1,7 @@
 // vhm bank: create, add to, remove from, inspect, export and verify a hash bank.
+#include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -17,13 +17,13 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "core/json_text.h"
 #include "bank/bank.h"
 #include "bank/bank_json.h"
 #include "bank/importers.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
+#include "core/json_text.h"
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
 #include "pipeline/inputs.h"
@@ -226,8 +226,8 @@ Options)";
   std::string format = "auto", label, external_id;
   bool skip_unsupported = false, json = false, quiet = false;
   po::options_description visible(kHelp);
-  visible.add_options()("help,h", "show this help")(
-      "format,f", po::value(&format)->default_value(format), "auto, vpdq, jsonl, pdq or media")(
+  visible.add_options()("help,h", "show this help")("format,f", po::value(&format)->default_value(format),
+                                                    "auto, vpdq, jsonl, pdq or media")(
       "label", po::value(&label), "label for every content added (overrides a JSON record's)")(
       "external-id", po::value(&external_id), "the exchange's id of the content (one content per run)")(
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
@@ -264,13 +264,14 @@ Options)";
   int64_t total_contents = 0, total_frames = 0;
   for (const std::string& file : files) {
     auto imported = import_file(file, options);
-    Result<std::vector<AddedContent>> added = imported ? (*bank)->add_contents(imported->contents)
-                                                       : Result<std::vector<AddedContent>>(imported.status());
+    Result<std::vector<AddedContent>> added =
+        imported ? (*bank)->add_contents(imported->contents) : Result<std::vector<AddedContent>>(imported.status());
     if (!added) {
       ++failures;
       const Status st = added.status().with_subject(file);
       if (json)
-        std::cout << json_text(nlohmann::json{{"input", file}, {"error", st.message()}, {"code", status_code_name(st.code())}})
+        std::cout << json_text(nlohmann::json{
+                         {"input", file}, {"error", st.message()}, {"code", status_code_name(st.code())}})
                   << "\n";
       std::fprintf(stderr, "vhm bank add: error: %s (nothing of it was added)\n", st.to_string().c_str());
       if (st.code() == StatusCode::kInternal) return kExitInternal;
@@ -287,23 +288,22 @@ Options)";
       nlohmann::json ids = nlohmann::json::array();
       for (const AddedContent& a : *added) ids.push_back(a.id);
       std::cout << json_text(nlohmann::json{{"input", file},
-                                  {"format", import_format_name(imported->format)},
-                                  {"contents", added->size()},
-                                  {"content_ids", ids},
-                                  {"frames_stored", frames},
-                                  {"duplicates_dropped", dups},
-                                  {"lines_skipped", imported->lines_skipped}})
+                                            {"format", import_format_name(imported->format)},
+                                            {"contents", added->size()},
+                                            {"content_ids", ids},
+                                            {"frames_stored", frames},
+                                            {"duplicates_dropped", dups},
+                                            {"lines_skipped", imported->lines_skipped}})
                 << "\n";
     } else if (!quiet) {
-      const std::string ids = added->size() == 1 ? "id " + std::to_string(added->front().id)
-                                                 : "ids " + std::to_string(added->front().id) + ".." +
-                                                       std::to_string(added->back().id);
-      std::printf("%s: added %zu content%s (%s), %lld frames stored, %lld duplicate frames dropped%s\n", file.c_str(),
-                  added->size(), added->size() == 1 ? "" : "s", ids.c_str(), static_cast<long long>(frames),
-                  static_cast<long long>(dups),
-                  imported->lines_skipped
-                      ? (", " + std::to_string(imported->lines_skipped) + " lines skipped").c_str()
-                      : "");
+      const std::string ids =
+          added->size() == 1 ? "id " + std::to_string(added->front().id)
+                             : "ids " + std::to_string(added->front().id) + ".." + std::to_string(added->back().id);
+      std::printf(
+          "%s: added %zu content%s (%s), %lld frames stored, %lld duplicate frames dropped%s\n", file.c_str(),
+          added->size(), added->size() == 1 ? "" : "s", ids.c_str(), static_cast<long long>(frames),
+          static_cast<long long>(dups),
+          imported->lines_skipped ? (", " + std::to_string(imported->lines_skipped) + " lines skipped").c_str() : "");
     }
     std::cout.flush();
   }
@@ -340,7 +340,7 @@ Options)";
   visible.add_options()("help,h", "show this help")("id", po::value(&ids)->composing(), "bank content id (repeatable)")(
       "external-id", po::value(&external_ids)->composing(), "the exchange's id (repeatable)")(
       "reason", po::value(&reason), "why, kept with the tombstone")("json", po::bool_switch(&json),
-                                                                     "one JSON object per content on stdout");
+                                                                    "one JSON object per content on stdout");
   if (int rc = parse("remove", argc, argv, visible, dir); rc >= 0) return rc;
   if (ids.empty() && external_ids.empty()) return usage_error("remove", "name a content with --id or --external-id");
   for (int64_t id : ids)
@@ -367,9 +367,9 @@ Options)";
     const ContentInfo& c = r->content;
     if (json) {
       std::cout << json_text(nlohmann::json{{"content_id", c.id},
-                                  {"external_id", c.meta.external_id},
-                                  {"removed_at", c.removed_at},
-                                  {"already_removed", r->already_removed}})
+                                            {"external_id", c.meta.external_id},
+                                            {"removed_at", c.removed_at},
+                                            {"already_removed", r->already_removed}})
                 << "\n";
     } else {
       std::printf("content %lld%s %s at %s\n", static_cast<long long>(c.id),
@@ -428,9 +428,9 @@ Options)";
   }
   std::printf("bank          %s (format %d, created %s)\n", st->path.c_str(), st->format_version,
               st->created_at.c_str());
-  std::printf("contents      %lld live (%lld video, %lld image), %lld removed\n", static_cast<long long>(st->contents_live),
-              static_cast<long long>(st->video_contents), static_cast<long long>(st->image_contents),
-              static_cast<long long>(st->contents_removed));
+  std::printf("contents      %lld live (%lld video, %lld image), %lld removed\n",
+              static_cast<long long>(st->contents_live), static_cast<long long>(st->video_contents),
+              static_cast<long long>(st->image_contents), static_cast<long long>(st->contents_removed));
   std::printf("frames        %lld live, %lld stored; %lld live with an inside-bars hash\n",
               static_cast<long long>(st->frames_live), static_cast<long long>(st->frames_total),
               static_cast<long long>(st->frames_inside_bars));
@@ -475,8 +475,8 @@ Options)";
   bool include_removed = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&format)->default_value(format),
-                                                      "jsonl or vpdq")(
-      "out-dir,o", po::value(&out_dir), "vpdq: directory for the files (created)")(
+                                                    "jsonl or vpdq")("out-dir,o", po::value(&out_dir),
+                                                                     "vpdq: directory for the files (created)")(
       "out", po::value(&out_file), "jsonl: write to this file instead of stdout")(
       "include-removed", po::bool_switch(&include_removed), "also the tombstoned contents");
   if (int rc = parse("export", argc, argv, visible, dir); rc >= 0) return rc;
@@ -512,7 +512,9 @@ Options)";
   if (!st.is_ok()) return fail("export", st);
   out.flush();
   if (!out) return fail("export", Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file));
-  if (!out_dir.empty()) std::fprintf(stderr, "vhm bank export: %lld contents written to %s\n", static_cast<long long>(count), out_dir.c_str());
+  if (!out_dir.empty())
+    std::fprintf(stderr, "vhm bank export: %lld contents written to %s\n", static_cast<long long>(count),
+                 out_dir.c_str());
   return kExitOk;
 }
 
@@ -561,26 +563,27 @@ Options)";
   const BankIndexInfo info = (*bank)->index_info();
   if (json) {
     std::cout << json_text(nlohmann::json{{"path", dir},
-                                {"ok", report->ok()},
-                                {"problems", report->problems},
-                                {"notes", report->notes},
-                                {"integrity", report->integrity},
-                                {"index_cache", report->index_cache},
-                                {"contents_checked", report->contents_checked},
-                                {"frames_checked", report->frames_checked},
-                                {"frames_inside_bars", report->frames_inside_bars},
-                                {"frames_probed", report->frames_probed},
-                                {"inside_bars_probed", report->inside_bars_probed},
-                                {"index", index_info_json(info)}})
+                                          {"ok", report->ok()},
+                                          {"problems", report->problems},
+                                          {"notes", report->notes},
+                                          {"integrity", report->integrity},
+                                          {"index_cache", report->index_cache},
+                                          {"contents_checked", report->contents_checked},
+                                          {"frames_checked", report->frames_checked},
+                                          {"frames_inside_bars", report->frames_inside_bars},
+                                          {"frames_probed", report->frames_probed},
+                                          {"inside_bars_probed", report->inside_bars_probed},
+                                          {"index", index_info_json(info)}})
               << "\n";
   } else {
     std::printf("%s: %s\n", dir.c_str(), report->ok() ? "consistent" : "PROBLEMS FOUND");
     std::printf("  integrity_check  %s\n", report->integrity.c_str());
-    std::printf("  checked          %lld contents, %lld frames (%lld with an inside-bars hash); %lld frames and "
-                "%lld inside-bars hashes looked up\n",
-                static_cast<long long>(report->contents_checked), static_cast<long long>(report->frames_checked),
-                static_cast<long long>(report->frames_inside_bars), static_cast<long long>(report->frames_probed),
-                static_cast<long long>(report->inside_bars_probed));
+    std::printf(
+        "  checked          %lld contents, %lld frames (%lld with an inside-bars hash); %lld frames and "
+        "%lld inside-bars hashes looked up\n",
+        static_cast<long long>(report->contents_checked), static_cast<long long>(report->frames_checked),
+        static_cast<long long>(report->frames_inside_bars), static_cast<long long>(report->frames_probed),
+        static_cast<long long>(report->inside_bars_probed));
     std::printf("  index cache      %s\n", report->index_cache.c_str());
     std::printf("  index            %s, %s\n", info.spec.c_str(), info.origin.c_str());
     for (const auto& p : report->problems) std::printf("  problem: %s\n", p.c_str());

@@ -1,7 +1,7 @@
 // vhm hash: PDQ hashes of images and vPDQ hashes of videos, in batch.
+#include <spdlog/spdlog.h>
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -16,10 +16,10 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "core/json_text.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
+#include "core/json_text.h"
 #include "hash/hash_output.h"
 #include "hash/input_hasher.h"
 #include "pipeline/inputs.h"
@@ -95,17 +95,16 @@ int usage_error(const std::string& message) {
 int cmd_hash(int argc, char** argv) {
   HashOptions opt;
   po::options_description visible(kHashHelp);
-  visible.add_options()
-      ("help,h", "show this help")
-      ("format,f", po::value(&opt.format)->default_value(opt.format), "csv, jsonl or vpdq")
-      ("out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")
-      ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")
-      ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
-      ("shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")
-      ("dihedral,d", po::bool_switch(&opt.dihedral), "images: also the hashes of the 8 rotations and flips")
-      ("no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")
-      ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
-      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  visible.add_options()("help,h", "show this help")("format,f", po::value(&opt.format)->default_value(opt.format),
+                                                    "csv, jsonl or vpdq")(
+      "out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")(
+      "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")(
+      "threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")(
+      "shard", po::value(&opt.shard), "K/N: only this job's deterministic share of the inputs (0 <= K < N)")(
+      "dihedral,d", po::bool_switch(&opt.dihedral), "images: also the hashes of the 8 rotations and flips")(
+      "no-resize", po::bool_switch(&opt.no_resize), "images: skip the reference photo tool's 512x512 pre-resize")(
+      "quiet,q", po::bool_switch(&opt.quiet), "no progress line")("verbose,v", po::bool_switch(&opt.verbose),
+                                                                  "show FFmpeg's warnings");
   add_hashing_flags(visible, opt.hashing, HashingPreset::kReference, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
@@ -117,7 +116,8 @@ int cmd_hash(int argc, char** argv) {
   auto hashing = hashing_config_from_flags(opt.hashing, threads_per_input(opt.threads, opt.jobs));
   if (!hashing) return usage_error(hashing.status().message());
   InputHashConfig config = *hashing;
-  if (opt.dihedral && opt.format == "vpdq") return usage_error("--dihedral has no place in vpdq files; use csv or jsonl");
+  if (opt.dihedral && opt.format == "vpdq")
+    return usage_error("--dihedral has no place in vpdq files; use csv or jsonl");
   config.video.dihedral = opt.dihedral && opt.format == "jsonl";
   if (opt.inputs.empty()) return usage_error("no input given");
   Shard shard;
@@ -143,8 +143,7 @@ int cmd_hash(int argc, char** argv) {
     return expanded->empty() ? kExitInputFailed : kExitOk;
   }
   const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
-  if (vpdq_to_stdout && inputs.size() > 1)
-    return usage_error("--format vpdq with several inputs needs --out-dir");
+  if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");
   if (!opt.out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(opt.out_dir, ec);
@@ -197,8 +196,7 @@ int cmd_hash(int argc, char** argv) {
       },
       [&] { progress.draw(); });
   progress.clear();
-  if (progress.enabled())
-    std::fprintf(stderr, "vhm hash: %zu inputs, %d failed\n", inputs.size(), failures);
+  if (progress.enabled()) std::fprintf(stderr, "vhm hash: %zu inputs, %d failed\n", inputs.size(), failures);
   return failures ? kExitInputFailed : kExitOk;
 }
 

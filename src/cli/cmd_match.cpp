@@ -14,11 +14,11 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
-#include "core/json_text.h"
 #include "bank/bank.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
+#include "core/json_text.h"
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "match/matcher.h"
@@ -109,10 +109,10 @@ std::string match_table_rows(const InputMatch& m) {
   for (const VerdictContent& vc : m.verdicts) {
     const ContentVerdict& v = vc.verdict;
     char line[512];
-    std::snprintf(line, sizeof line, "%-8s %s  content %lld%s%s%s%s  query %5.1f%%  bank %5.1f%%  best %d", v.match ? "MATCH" : "partial",
-                  path.c_str(), static_cast<long long>(v.content), vc.external_id.empty() ? "" : " ext ",
-                  vc.external_id.c_str(), vc.label.empty() ? "" : " label ", vc.label.c_str(), v.query_match_percent,
-                  v.bank_match_percent, v.best_distance);
+    std::snprintf(line, sizeof line, "%-8s %s  content %lld%s%s%s%s  query %5.1f%%  bank %5.1f%%  best %d",
+                  v.match ? "MATCH" : "partial", path.c_str(), static_cast<long long>(v.content),
+                  vc.external_id.empty() ? "" : " ext ", vc.external_id.c_str(), vc.label.empty() ? "" : " label ",
+                  vc.label.c_str(), v.query_match_percent, v.bank_match_percent, v.best_distance);
     out << line;
     if (!v.query_ranges.empty()) {
       out << "  at";
@@ -164,17 +164,15 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
 int cmd_match(int argc, char** argv) {
   MatchOptions opt;
   po::options_description visible(kMatchHelp);
-  visible.add_options()
-      ("help,h", "show this help")
-      ("bank,b", po::value(&opt.bank), "the bank directory (required)")
-      ("hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")
-      ("format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")
-      ("with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")
-      ("jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")
-      ("threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")
-      ("exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")
-      ("quiet,q", po::bool_switch(&opt.quiet), "no progress line")
-      ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings");
+  visible.add_options()("help,h", "show this help")("bank,b", po::value(&opt.bank), "the bank directory (required)")(
+      "hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")(
+      "format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")(
+      "with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")(
+      "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")(
+      "threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")(
+      "exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")(
+      "quiet,q", po::bool_switch(&opt.quiet), "no progress line")("verbose,v", po::bool_switch(&opt.verbose),
+                                                                  "show FFmpeg's warnings");
   add_match_flags(visible, opt.thresholds, opt.dihedral);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;

@@ -339,8 +339,8 @@ int cmd_serve(int argc, char** argv) {
       "serving {} (bank {}: generation {}, {} live contents, {} frames; index {} {} frames, {}; {} hashing "
       "slots x {} threads, up to {} connections, sample {})",
       server.url(), opt.bank, index.generation, stats ? stats->contents_live : -1, stats ? stats->frames_live : -1,
-      index.spec, index.main_frames + index.delta_frames, index.origin, opt.threads, hash_threads,
-      opt.max_connections, opt.hashing.sample);
+      index.spec, index.main_frames + index.delta_frames, index.origin, opt.threads, hash_threads, opt.max_connections,
+      opt.hashing.sample);
   {
     std::lock_guard lock(running_mutex);
     running = &server;

@@ -43,18 +43,17 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {
 
 void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral) {
   namespace po = boost::program_options;
-  options.add_options()
-      ("distance", po::value(&t.distance)->default_value(t.distance), "frames match at Hamming distance <= this (0..256)")
-      ("quality", po::value(&t.quality)->default_value(t.quality), "ignore frames of lower PDQ quality (0..100)")
-      ("query-threshold", po::value(&t.query_threshold)->default_value(t.query_threshold),
-       "query-match % a video verdict needs")
-      ("bank-threshold", po::value(&t.bank_threshold)->default_value(t.bank_threshold),
-       "bank-match % a video verdict needs")
-      ("dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame");
+  options.add_options()("distance", po::value(&t.distance)->default_value(t.distance),
+                        "frames match at Hamming distance <= this (0..256)")(
+      "quality", po::value(&t.quality)->default_value(t.quality), "ignore frames of lower PDQ quality (0..100)")(
+      "query-threshold", po::value(&t.query_threshold)->default_value(t.query_threshold),
+      "query-match % a video verdict needs")("bank-threshold",
+                                             po::value(&t.bank_threshold)->default_value(t.bank_threshold),
+                                             "bank-match % a video verdict needs")(
+      "dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame");
 }
 
-void add_media_flags(boost::program_options::options_description& options, MediaFlags& f,
-                     const MediaPolicy& defaults) {
+void add_media_flags(boost::program_options::options_description& options, MediaFlags& f, const MediaPolicy& defaults) {
   namespace po = boost::program_options;
   const MediaLimits& d = defaults.limits;
   f.max_pixels = d.max_pixels;
@@ -63,19 +62,18 @@ void add_media_flags(boost::program_options::options_description& options, Media
   f.max_input_seconds = d.max_seconds;
   f.allow_protocols = media_protocols_text(defaults.access.protocols);
   f.allow_paths = defaults.access.roots;
-  options.add_options()
-      ("max-pixels", po::value(&f.max_pixels)->default_value(f.max_pixels),
-       "refuse a picture (video frame or image) of more pixels, from its header, before decoding it")
-      ("max-input-mb", po::value(&f.max_input_mb)->default_value(f.max_input_mb),
-       "refuse an input once it supplied more MiB (0: no limit)")
-      ("max-image-mb", po::value(&f.max_image_mb)->default_value(f.max_image_mb),
-       "refuse an image file larger than this many MiB (images are read whole)")
-      ("max-input-seconds", po::value(&f.max_input_seconds)->default_value(f.max_input_seconds),
-       "give up on an input that takes longer to decode (0: no limit)")
-      ("allow-protocols", po::value(&f.allow_protocols)->default_value(f.allow_protocols),
-       "how inputs named by path or URL may be read: file,pipe,http,https or none")
-      ("allow-paths", po::value(&f.allow_paths)->multitoken(),
-       "local files must lie inside these directories (repeatable; default: anywhere the protocols allow)");
+  options.add_options()("max-pixels", po::value(&f.max_pixels)->default_value(f.max_pixels),
+                        "refuse a picture (video frame or image) of more pixels, from its header, before decoding it")(
+      "max-input-mb", po::value(&f.max_input_mb)->default_value(f.max_input_mb),
+      "refuse an input once it supplied more MiB (0: no limit)")(
+      "max-image-mb", po::value(&f.max_image_mb)->default_value(f.max_image_mb),
+      "refuse an image file larger than this many MiB (images are read whole)")(
+      "max-input-seconds", po::value(&f.max_input_seconds)->default_value(f.max_input_seconds),
+      "give up on an input that takes longer to decode (0: no limit)")(
+      "allow-protocols", po::value(&f.allow_protocols)->default_value(f.allow_protocols),
+      "how inputs named by path or URL may be read: file,pipe,http,https or none")(
+      "allow-paths", po::value(&f.allow_paths)->multitoken(),
+      "local files must lie inside these directories (repeatable; default: anywhere the protocols allow)");
 }
 
 Result<MediaPolicy> media_policy_from_flags(const MediaFlags& f) {

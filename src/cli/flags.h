@@ -26,8 +26,7 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t);
 // Adds the flags that say how frames match, the same in `vhm match` and `vhm serve`:
 // --distance, --quality, --query-threshold, --bank-threshold, --dihedral. (How the
 // input is hashed, --no-bars included, is cli/hashing_flags.h.)
-void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds,
-                     bool& dihedral);
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds, bool& dihedral);
 
 // What an input may make vhm open and take (decode/media_policy.h), as flags:
 // --max-pixels, --max-input-mb, --max-image-mb, --max-input-seconds, --allow-protocols,

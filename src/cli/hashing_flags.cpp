@@ -40,9 +40,12 @@ bool parse_pixels_flag(const std::string& s, VideoHashConfig& c) {
 
 std::string sampling_name(const VideoHashConfig& c) {
   switch (c.sampling) {
-    case VideoSampling::kEveryFrame: return "every-frame";
-    case VideoSampling::kKeyframes: return "keyframes";
-    case VideoSampling::kEverySeconds: break;
+    case VideoSampling::kEveryFrame:
+      return "every-frame";
+    case VideoSampling::kKeyframes:
+      return "keyframes";
+    case VideoSampling::kEverySeconds:
+      break;
   }
   char text[32];
   std::snprintf(text, sizeof text, "%gs", c.seconds);
@@ -61,16 +64,17 @@ void add_hashing_flags(boost::program_options::options_description& options, Has
   f.device = device_name(d.video.device);
   f.pixels = d.video.pixels == PixelPath::kFast ? "fast" : "exact";
   const bool query = preset == HashingPreset::kQuery;
-  options.add_options()
-      ("sample,s", po::value(&f.sample)->default_value(f.sample),
-       query ? "frames of the input to search: keyframes (fastest; as good as every frame on the corpus), "
-               "Ns (e.g. 1s) or every-frame"
-             : "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")
-      ("prune", po::value(&f.prune)->default_value(f.prune), "drop frames within D bits of the last kept (-1: off)")
-      ("device", po::value(&f.device)->default_value(f.device), "PDQ on: cpu, gpu, auto (gpu where usable) or reference")
-      ("pixels", po::value(&f.pixels)->default_value(f.pixels),
-       "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
-       "a few bits off; GPU decoding needs it; see docs/PIXELS.md)");
+  options.add_options()(
+      "sample,s", po::value(&f.sample)->default_value(f.sample),
+      query ? "frames of the input to search: keyframes (fastest; as good as every frame on the corpus), "
+              "Ns (e.g. 1s) or every-frame"
+            : "every-frame, Ns (e.g. 1s, 0.5s) or keyframes")("prune", po::value(&f.prune)->default_value(f.prune),
+                                                              "drop frames within D bits of the last kept (-1: off)")(
+      "device", po::value(&f.device)->default_value(f.device),
+      "PDQ on: cpu, gpu, auto (gpu where usable) or reference")(
+      "pixels", po::value(&f.pixels)->default_value(f.pixels),
+      "videos: exact (RGB24 as the reference; same bits) or fast (the decoder's luma plane: ~20% less CPU, "
+      "a few bits off; GPU decoding needs it; see docs/PIXELS.md)");
   switch (preset) {
     case HashingPreset::kReference:
       options.add_options()("bars", po::bool_switch(&f.bars),

@@ -31,8 +31,8 @@ struct HashingFlags {
 
 // Adds the flags above to `options`, with the preset's values as defaults, and the
 // media flags with `media_defaults`.
-void add_hashing_flags(boost::program_options::options_description& options, HashingFlags& flags,
-                       HashingPreset preset, const MediaPolicy& media_defaults);
+void add_hashing_flags(boost::program_options::options_description& options, HashingFlags& flags, HashingPreset preset,
+                       const MediaPolicy& media_defaults);
 
 // Hashing threads per input: `threads` when given (> 0), else the cores shared by
 // `jobs` inputs hashed at once (at least 1).

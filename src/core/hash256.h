@@ -27,8 +27,7 @@ struct Hash256 {
   bool is_zero() const { return (words[0] | words[1] | words[2] | words[3]) == 0; }
 
   int popcount() const {
-    return std::popcount(words[0]) + std::popcount(words[1]) + std::popcount(words[2]) +
-           std::popcount(words[3]);
+    return std::popcount(words[0]) + std::popcount(words[1]) + std::popcount(words[2]) + std::popcount(words[3]);
   }
   int hamming(const Hash256& o) const {
     return std::popcount(words[0] ^ o.words[0]) + std::popcount(words[1] ^ o.words[1]) +

@@ -98,12 +98,8 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
   }
 }
 
-double json_seconds(double seconds) {
-  return std::isfinite(seconds) ? std::round(seconds * 1000.0) / 1000.0 : seconds;
-}
+double json_seconds(double seconds) { return std::isfinite(seconds) ? std::round(seconds * 1000.0) / 1000.0 : seconds; }
 
-double json_percent(double percent) {
-  return std::isfinite(percent) ? std::round(percent * 100.0) / 100.0 : percent;
-}
+double json_percent(double percent) { return std::isfinite(percent) ? std::round(percent * 100.0) / 100.0 : percent; }
 
 }  // namespace vhm

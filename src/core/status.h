@@ -13,15 +13,15 @@ namespace vhm {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // bad flag value, malformed hash, impossible size
-  kNotFound,         // missing file
-  kIoError,          // read or write failed
-  kCorrupt,          // data present but undecodable (truncated, garbage)
-  kUnsupported,      // valid data of a kind vhm does not handle
-  kUnavailable,      // a resource that is absent here (no GPU, no network)
-  kLimitExceeded,    // an input went past a limit that protects the process (pixels, bytes, time)
-  kPermissionDenied, // an input asked for what its policy forbids (a protocol, a path outside the roots)
-  kInternal,         // a broken invariant inside vhm or a library
+  kInvalidArgument,   // bad flag value, malformed hash, impossible size
+  kNotFound,          // missing file
+  kIoError,           // read or write failed
+  kCorrupt,           // data present but undecodable (truncated, garbage)
+  kUnsupported,       // valid data of a kind vhm does not handle
+  kUnavailable,       // a resource that is absent here (no GPU, no network)
+  kLimitExceeded,     // an input went past a limit that protects the process (pixels, bytes, time)
+  kPermissionDenied,  // an input asked for what its policy forbids (a protocol, a path outside the roots)
+  kInternal,          // a broken invariant inside vhm or a library
 };
 
 const char* status_code_name(StatusCode code);
@@ -60,8 +60,8 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}             // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).is_ok() && "Result built from an OK status");
   }
 
@@ -87,8 +87,8 @@ class [[nodiscard]] Result {
 }  // namespace vhm
 
 // Propagates a non-OK Status from an expression returning Status.
-#define VHM_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::vhm::Status vhm_status_ = (expr);      \
+#define VHM_RETURN_IF_ERROR(expr)                 \
+  do {                                            \
+    ::vhm::Status vhm_status_ = (expr);           \
     if (!vhm_status_.is_ok()) return vhm_status_; \
   } while (0)

@@ -21,11 +21,11 @@ struct VideoStreamInfo {
   int stream_index = -1;     // index of the chosen stream in the container
   int width = 0;
   int height = 0;
-  int fps_num = 0;           // avg_frame_rate, else r_frame_rate; 0/0 when unknown
+  int fps_num = 0;  // avg_frame_rate, else r_frame_rate; 0/0 when unknown
   int fps_den = 0;
-  double fps = 0;            // fps_num / fps_den as a double (the reference's value); 0 unknown
-  double duration_seconds = 0;  // the stream's duration, else the container's; 0 unknown
-  int64_t frame_count = 0;      // the container's frame count, else duration * fps; 0 unknown
+  double fps = 0;                  // fps_num / fps_den as a double (the reference's value); 0 unknown
+  double duration_seconds = 0;     // the stream's duration, else the container's; 0 unknown
+  int64_t frame_count = 0;         // the container's frame count, else duration * fps; 0 unknown
   bool frame_count_exact = false;  // true when the container lists the frame count
 };
 
@@ -45,9 +45,9 @@ enum class LumaRange {
 };
 
 struct FrameHash {
-  int index = 0;            // frame number (0-based, decoder output order)
-  double pts_seconds = 0;   // timestamp per VideoHashConfig::timestamps
-  int quality = 0;          // PDQ quality 0..100
+  int index = 0;           // frame number (0-based, decoder output order)
+  double pts_seconds = 0;  // timestamp per VideoHashConfig::timestamps
+  int quality = 0;         // PDQ quality 0..100
   Hash256 hash;
   // Variants (VideoHashConfig::crop_bars / dihedral); empty when not asked for.
   bool has_cropped = false;  // bars were found: `cropped` hashes the picture inside them
@@ -66,12 +66,12 @@ struct VideoHash {
   std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
   std::string decoder = "cpu";    // where frames were decoded: "cpu" or "nvdec"
   PixelPath pixels = PixelPath::kExact;  // the pixels asked for
-  int64_t fast_frames = 0;        // kFast: frames hashed from luma (the rest took the exact path)
+  int64_t fast_frames = 0;               // kFast: frames hashed from luma (the rest took the exact path)
   // Why the result is not entirely what was asked for, else empty: frames whose pixel
   // format has no luma plane took the exact path, or "auto" fell back to the CPU, or
   // NVDEC refused the stream part-way.
   std::string note;
-  double elapsed_seconds = 0;     // wall time of hash_video
+  double elapsed_seconds = 0;  // wall time of hash_video
 };
 
 }  // namespace vhm

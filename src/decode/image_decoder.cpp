@@ -1,9 +1,9 @@
 #include "decode/image_decoder.h"
 
+#include <unistd.h>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
 #include <string_view>
 
 #include <jpeglib.h>
@@ -46,8 +46,8 @@ Status check_picture_size(int64_t width, int64_t height, const MediaLimits& limi
       width * height <= limits.max_pixels)
     return Status::ok();
   if (width <= 0 || height <= 0)
-    return {StatusCode::kCorrupt, std::string(what) + " has no pixels (" + std::to_string(width) + "x" +
-                                      std::to_string(height) + ")"};
+    return {StatusCode::kCorrupt,
+            std::string(what) + " has no pixels (" + std::to_string(width) + "x" + std::to_string(height) + ")"};
   return {StatusCode::kLimitExceeded, std::string(what) + " of " + std::to_string(width) + "x" +
                                           std::to_string(height) + " is over the limit of " +
                                           std::to_string(limits.max_side) + " a side or " +
@@ -138,7 +138,7 @@ void png_error_to_jump(png_structp png, png_const_charp message) {
 Status decode_png(std::span<const uint8_t> bytes, const MediaLimits& limits, DecodedImage& out) {
   std::string error_text;
   PngReader reader{bytes, 0};
-  std::vector<uint8_t> rgba;          // before setjmp: see decode_jpeg
+  std::vector<uint8_t> rgba;  // before setjmp: see decode_jpeg
   std::vector<png_bytep> row_pointers;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &error_text, png_error_to_jump,
                                            [](png_structp, png_const_charp) {});
@@ -292,7 +292,8 @@ Status decode_with_ffmpeg(std::span<const uint8_t> bytes, const MediaLimits& lim
   out.pixels.resize(static_cast<size_t>(out.width) * out.height * channels);
   av::SwsPtr sws(sws_getContext(out.width, out.height, src_format, out.width, out.height, dst_format,
                                 SWS_AREA | SWS_ACCURATE_RND, nullptr, nullptr, nullptr));
-  if (!sws) return {StatusCode::kUnsupported, std::string("cannot convert pixel format ") + av_get_pix_fmt_name(src_format)};
+  if (!sws)
+    return {StatusCode::kUnsupported, std::string("cannot convert pixel format ") + av_get_pix_fmt_name(src_format)};
   uint8_t* dst[4] = {out.pixels.data(), nullptr, nullptr, nullptr};
   int dst_stride[4] = {out.width * channels, 0, 0, 0};
   sws_scale(sws.get(), frame->data, frame->linesize, 0, out.height, dst, dst_stride);
@@ -314,8 +315,7 @@ bool looks_like_still_image(std::span<const uint8_t> b) {
          starts("BM") || starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4));
 }
 
-Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name,
-                                  const MediaLimits& limits) {
+Result<DecodedImage> decode_image(std::span<const uint8_t> bytes, const std::string& name, const MediaLimits& limits) {
   av::install_log_capture();
   av::take_last_log_error();
   if (bytes.empty()) return Status(StatusCode::kCorrupt, "empty file (0 bytes)", name);
@@ -335,7 +335,8 @@ Result<std::vector<uint8_t>> read_file_bytes(const std::string& path, const Medi
   OpenedFile file;
   if (where->protocol == MediaProtocol::kPipe) {
     file.fd = UniqueFd(::dup(STDIN_FILENO));
-    if (file.fd.get() < 0) return Status(StatusCode::kIoError, std::string("cannot read stdin: ") + std::strerror(errno), path);
+    if (file.fd.get() < 0)
+      return Status(StatusCode::kIoError, std::string("cannot read stdin: ") + std::strerror(errno), path);
   } else if (where->protocol == MediaProtocol::kFile) {
     auto opened = open_regular_file(where->path, 0);
     if (!opened) return opened.status().with_subject(path);

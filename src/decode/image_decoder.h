@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "core/image_view.h"
 #include "core/status.h"
 #include "decode/media_policy.h"
-#include "core/image_view.h"
 
 namespace vhm {
 
@@ -22,13 +22,13 @@ struct DecodedImage {
   int width = 0;
   int height = 0;
   PixelFormat format = PixelFormat::kRgb24;  // kRgb24 or kGray8
-  std::vector<uint8_t> pixels;                // tightly packed rows
-  std::string decoder;                        // "libjpeg", "libpng" or "ffmpeg:<codec>"
-  std::string conversion;                     // what was done beyond decoding, or empty
+  std::vector<uint8_t> pixels;               // tightly packed rows
+  std::string decoder;                       // "libjpeg", "libpng" or "ffmpeg:<codec>"
+  std::string conversion;                    // what was done beyond decoding, or empty
 
   ImageView view() const {
-    return {pixels.data(), width, height,
-            static_cast<ptrdiff_t>(width) * (format == PixelFormat::kRgb24 ? 3 : 1), format};
+    return {pixels.data(), width, height, static_cast<ptrdiff_t>(width) * (format == PixelFormat::kRgb24 ? 3 : 1),
+            format};
   }
 };
 

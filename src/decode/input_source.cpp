@@ -132,9 +132,8 @@ Status InputSource::make_io(bool seekable) {
   interrupt_->callback = &Callbacks::interrupt;
   interrupt_->opaque = this;
   if (limits_.max_seconds > 0)
-    deadline_ = std::chrono::steady_clock::now() +
-                std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                    std::chrono::duration<double>(limits_.max_seconds));
+    deadline_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                       std::chrono::duration<double>(limits_.max_seconds));
   auto* buffer = static_cast<uint8_t*>(av_malloc(kIoBufferSize));
   if (!buffer) return {StatusCode::kInternal, "out of memory", name_};
   io_ = avio_alloc_context(buffer, kIoBufferSize, 0, this, &Callbacks::read, nullptr,

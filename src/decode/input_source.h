@@ -65,8 +65,8 @@ class InputSource {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::span<const uint8_t> memory_;
   size_t memory_offset_ = 0;
-  int fd_ = -1;              // kFile (owned), kPipe (stdin, not owned)
-  int64_t file_size_ = 0;    // kFile
+  int fd_ = -1;                    // kFile (owned), kPipe (stdin, not owned)
+  int64_t file_size_ = 0;          // kFile
   AVIOContext* url_io_ = nullptr;  // kUrl: FFmpeg's http(s) context, read through io_
   AVIOContext* io_ = nullptr;      // the context FFmpeg reads
   std::unique_ptr<AVIOInterruptCB> interrupt_;

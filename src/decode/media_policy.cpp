@@ -45,15 +45,21 @@ bool inside(const fs::path& path, const fs::path& root) {
 
 const char* media_protocol_name(MediaProtocol p) {
   switch (p) {
-    case MediaProtocol::kFile: return "file";
-    case MediaProtocol::kPipe: return "pipe";
-    case MediaProtocol::kHttp: return "http";
-    case MediaProtocol::kHttps: return "https";
+    case MediaProtocol::kFile:
+      return "file";
+    case MediaProtocol::kPipe:
+      return "pipe";
+    case MediaProtocol::kHttp:
+      return "http";
+    case MediaProtocol::kHttps:
+      return "https";
   }
   return "?";
 }
 
-bool MediaAccess::allows(MediaProtocol p) const { return std::find(protocols.begin(), protocols.end(), p) != protocols.end(); }
+bool MediaAccess::allows(MediaProtocol p) const {
+  return std::find(protocols.begin(), protocols.end(), p) != protocols.end();
+}
 
 Result<std::vector<MediaProtocol>> parse_media_protocols(std::string_view list) {
   std::vector<MediaProtocol> out;
@@ -105,9 +111,8 @@ Result<MediaLocation> locate_media(const std::string& url, const MediaAccess& ac
                         });
     std::error_code ec;
     if (scheme && !fs::exists(url, ec))  // "clip:1.mp4" that exists is a file with a colon in its name
-      return Status(StatusCode::kUnsupported, "protocol '" + url.substr(0, colon) +
-                                                  "' is not one vhm reads (file, pipe, http, https)",
-                    url);
+      return Status(StatusCode::kUnsupported,
+                    "protocol '" + url.substr(0, colon) + "' is not one vhm reads (file, pipe, http, https)", url);
     where.path = url;
   }
   if (access.protocols.empty())
@@ -131,8 +136,7 @@ Result<MediaLocation> locate_media(const std::string& url, const MediaAccess& ac
       if (!rec && inside(real, r)) ok = true;
     }
     if (!ok)
-      return Status(StatusCode::kPermissionDenied,
-                    "the path is outside the allowed directories (--allow-paths)", url);
+      return Status(StatusCode::kPermissionDenied, "the path is outside the allowed directories (--allow-paths)", url);
   }
   return where;
 }
@@ -189,8 +193,7 @@ Result<std::vector<uint8_t>> read_opened_file(OpenedFile& file, const std::strin
     }
     if (n == 0) break;
     if (bytes.size() + static_cast<size_t>(n) > limit)
-      return Status(StatusCode::kLimitExceeded,
-                    "more than the limit of " + std::to_string(max_bytes) + " bytes", path);
+      return Status(StatusCode::kLimitExceeded, "more than the limit of " + std::to_string(max_bytes) + " bytes", path);
     bytes.insert(bytes.end(), chunk, chunk + n);
   }
   return bytes;

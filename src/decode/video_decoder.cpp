@@ -132,7 +132,6 @@ const std::array<uint8_t, 256>& limited_to_full_range_table() {
   return kTable;
 }
 
-
 VideoDecoder::~VideoDecoder() = default;
 
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open(const std::string& url, const VideoDecoderOptions& options) {
@@ -182,8 +181,7 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_source(std::unique_ptr<
     if (Status b = source.budget_status(); !b.is_ok()) return b;
     if (rc == AVERROR_INVALIDDATA)
       return Status(StatusCode::kUnsupported,
-                    "not a recognised video format (or a damaged or truncated file): " +
-                        av::error_text("probing", rc),
+                    "not a recognised video format (or a damaged or truncated file): " + av::error_text("probing", rc),
                     url);
     return Status(StatusCode::kIoError, av::error_text("reading", rc), url);
   }
@@ -256,9 +254,9 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
         if (p->codec_type == AVMEDIA_TYPE_VIDEO) return no_decoder(p, url);
       }
     }
-    return Status(StatusCode::kUnsupported, "no video stream (the file holds " +
-                                                std::to_string(fmt->nb_streams) + " other stream" +
-                                                (fmt->nb_streams == 1 ? "" : "s") + ")",
+    return Status(StatusCode::kUnsupported,
+                  "no video stream (the file holds " + std::to_string(fmt->nb_streams) + " other stream" +
+                      (fmt->nb_streams == 1 ? "" : "s") + ")",
                   url);
   }
   AVStream* st = fmt->streams[stream];
@@ -272,10 +270,9 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   info.width = st->codecpar->width;
   info.height = st->codecpar->height;
   if (info.width <= 0 || info.height <= 0)
-    return Status(StatusCode::kCorrupt,
-                  "video stream has no frame size (" + std::to_string(info.width) + "x" +
-                      std::to_string(info.height) + ")",
-                  url);
+    return Status(
+        StatusCode::kCorrupt,
+        "video stream has no frame size (" + std::to_string(info.width) + "x" + std::to_string(info.height) + ")", url);
   if (Status s = dec->limit_status(-1); !s.is_ok()) return s;
   if (const char* pf = av_get_pix_fmt_name(static_cast<AVPixelFormat>(st->codecpar->format))) info.pixel_format = pf;
 
@@ -288,7 +285,8 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
     info.fps = static_cast<double>(rate.num) / static_cast<double>(rate.den);
   }
   dec->time_base_ = st->time_base;
-  if (st->duration != AV_NOPTS_VALUE && st->duration > 0) info.duration_seconds = to_seconds(st->duration, st->time_base);
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0)
+    info.duration_seconds = to_seconds(st->duration, st->time_base);
   else if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0)
     info.duration_seconds = static_cast<double>(fmt->duration) / AV_TIME_BASE;
   if (st->nb_frames > 0) {
@@ -313,8 +311,8 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
     if (Status s = dec->open_hardware(codec); !s.is_ok()) return s.with_subject(url);
   }
   if (int rc = avcodec_open2(ctx, codec, nullptr); rc < 0)
-    return Status(StatusCode::kUnsupported, av::error_text((std::string("opening the ") + codec->name + " decoder").c_str(), rc),
-                  url);
+    return Status(StatusCode::kUnsupported,
+                  av::error_text((std::string("opening the ") + codec->name + " decoder").c_str(), rc), url);
   dec->packet_.reset(av_packet_alloc());
   dec->frame_.reset(av_frame_alloc());
   if (!dec->packet_ || !dec->frame_) return Status(StatusCode::kInternal, "out of memory", url);
@@ -330,8 +328,8 @@ Status VideoDecoder::open_hardware(const AVCodec* codec) {
   const AVCodecParameters* par = format_->streams[info_.stream_index]->codecpar;
   std::string why;
   if (!luma_plane_format(par->format, nullptr, &why))
-    return {StatusCode::kUnavailable, "GPU decoding needs 8-bit YUV video; this stream is " +
-                                          pix_fmt_name(par->format) + " (" + why + ")"};
+    return {StatusCode::kUnavailable,
+            "GPU decoding needs 8-bit YUV video; this stream is " + pix_fmt_name(par->format) + " (" + why + ")"};
   if (av_hwdevice_find_type_by_name("cuda") != AV_HWDEVICE_TYPE_CUDA)
     return {StatusCode::kUnavailable,
             std::string("GPU decoding: this FFmpeg (") + av_version_info() + ") was built without CUDA"};
@@ -340,13 +338,12 @@ Status VideoDecoder::open_hardware(const AVCodec* codec) {
                                           " on NVDEC (the " + codec->name + " decoder has no CUDA hardware support)"};
   AVBufferRef* device = nullptr;
   const std::string ordinal = std::to_string(options_.cuda_device);
-  if (int rc = av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, ordinal.c_str(), nullptr,
-                                      AV_CUDA_USE_PRIMARY_CONTEXT);
+  if (int rc =
+          av_hwdevice_ctx_create(&device, AV_HWDEVICE_TYPE_CUDA, ordinal.c_str(), nullptr, AV_CUDA_USE_PRIMARY_CONTEXT);
       rc < 0)
-    return {StatusCode::kUnavailable,
-            "GPU decoding: FFmpeg could not open CUDA device " + ordinal +
-                " (no NVIDIA driver, i.e. no libcuda.so.1, or no such device): " +
-                av::error_text("av_hwdevice_ctx_create", rc)};
+    return {StatusCode::kUnavailable, "GPU decoding: FFmpeg could not open CUDA device " + ordinal +
+                                          " (no NVIDIA driver, i.e. no libcuda.so.1, or no such device): " +
+                                          av::error_text("av_hwdevice_ctx_create", rc)};
   hw_device_.reset(device);
   AVCodecContext* ctx = codec_.get();
   ctx->hw_device_ctx = av_buffer_ref(device);
@@ -405,12 +402,12 @@ Status VideoDecoder::read_and_send() {
   while (true) {
     const int rc = av_read_frame(fmt, pkt);
     if (rc < 0) {
-      if (Status b = source_->budget_status(); !b.is_ok())
-        read_error_ = b;
+      if (Status b = source_->budget_status(); !b.is_ok()) read_error_ = b;
       else if (rc != AVERROR_EOF)
-        read_error_ = Status(StatusCode::kCorrupt,
-                             av::error_text(("reading after " + std::to_string(packets_read_) + " video packets").c_str(), rc),
-                             info_.url);
+        read_error_ =
+            Status(StatusCode::kCorrupt,
+                   av::error_text(("reading after " + std::to_string(packets_read_) + " video packets").c_str(), rc),
+                   info_.url);
       avcodec_send_packet(codec_.get(), nullptr);
       flushed_ = true;
       return Status::ok();
@@ -480,8 +477,6 @@ Status VideoDecoder::limit_status(int64_t index) const {
           info_.url};
 }
 
-
-
 // Fast pixels: the decoded frame's luma plane, referenced (no copy), or remapped to full
 // range into out.luma; on the device for NVDEC frames. Formats without an 8-bit luma
 // plane take the exact path, noted once.
@@ -491,14 +486,15 @@ Status VideoDecoder::take_luma(DecodedFrame& out) {
   const bool device = f->format == AV_PIX_FMT_CUDA;
   if (hw_device_ && !device && options_.hardware_required)
     return {StatusCode::kUnavailable,
-            "GPU decoding: " + (hw_fallback_reason_.empty() ? std::string("NVDEC gave a frame in host memory")
-                                                            : hw_fallback_reason_),
+            "GPU decoding: " +
+                (hw_fallback_reason_.empty() ? std::string("NVDEC gave a frame in host memory") : hw_fallback_reason_),
             info_.url};
   bool limited = false;
   std::string why;
   if (device) {
     // NV12 (or 8-bit planar YUV): data[0] is the device luma plane, linesize[0] its pitch.
-    const auto* frames = f->hw_frames_ctx ? reinterpret_cast<const AVHWFramesContext*>(f->hw_frames_ctx->data) : nullptr;
+    const auto* frames =
+        f->hw_frames_ctx ? reinterpret_cast<const AVHWFramesContext*>(f->hw_frames_ctx->data) : nullptr;
     if (!frames || !luma_plane_format(frames->sw_format, nullptr, &why))
       return {StatusCode::kUnavailable,
               "GPU decoding: NVDEC gave " + (frames ? pix_fmt_name(frames->sw_format) : std::string("unknown")) +
@@ -593,8 +589,8 @@ Status VideoDecoder::finish_status() const {
   if (!read_error_.is_ok()) return read_error_;
   if (listed_frames_ > 0 && packets_read_ < listed_frames_)
     return {StatusCode::kCorrupt,
-            "truncated or damaged: the container lists " + std::to_string(listed_frames_) +
-                " video frames but only " + std::to_string(packets_read_) + " could be read",
+            "truncated or damaged: the container lists " + std::to_string(listed_frames_) + " video frames but only " +
+                std::to_string(packets_read_) + " could be read",
             info_.url};
   if (frames_decoded_ == 0) {
     if (packets_read_ == 0) return {StatusCode::kCorrupt, "the video stream holds no data", info_.url};

@@ -38,12 +38,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/image_view.h"
 #include "core/status.h"
+#include "core/video_hash.h"
 #include "decode/av_ptr.h"
 #include "decode/input_source.h"
 #include "decode/media_policy.h"
-#include "core/image_view.h"
-#include "core/video_hash.h"
 
 namespace vhm {
 
@@ -62,19 +62,19 @@ struct DecodedFrame {
   // number the reference prints. In keyframes mode it is the position the same frame
   // has when every frame is decoded (see VideoDecoderOptions::keyframes_only).
   int64_t index = -1;
-  int64_t pts = 0;           // best_effort_timestamp in stream time_base units (AV_NOPTS_VALUE: none)
-  double pts_seconds = 0;    // pts * time_base (not shifted by the stream's start time);
-                             // index / fps when the stream carries no timestamps
+  int64_t pts = 0;         // best_effort_timestamp in stream time_base units (AV_NOPTS_VALUE: none)
+  double pts_seconds = 0;  // pts * time_base (not shifted by the stream's start time);
+                           // index / fps when the stream carries no timestamps
   bool key_frame = false;
-  int width = 0;             // the frame's own size
+  int width = 0;  // the frame's own size
   int height = 0;
-  av::FramePtr rgb;          // kExact: RGB24 pixels (reused across calls when the size allows)
+  av::FramePtr rgb;  // kExact: RGB24 pixels (reused across calls when the size allows)
 
   // kFast: which pixels view() shows.
   PixelPath path = PixelPath::kExact;  // kExact also when a fast request fell back
-  av::FramePtr decoded;      // kFast: a reference to the decoder's frame (its luma plane)
-  std::vector<uint8_t> luma; // kFast, limited range expanded on the host: the remapped plane
-  bool luma_remapped = false;  // view() shows `luma` rather than the decoder's plane
+  av::FramePtr decoded;                // kFast: a reference to the decoder's frame (its luma plane)
+  std::vector<uint8_t> luma;           // kFast, limited range expanded on the host: the remapped plane
+  bool luma_remapped = false;          // view() shows `luma` rather than the decoder's plane
   // The luma plane is in CUDA device memory (hardware decoding): view().data is a device
   // pointer. `limited_range` then says the bytes still need limited_to_full_range_table()
   // (hash_video maps them on the device); for host frames the mapping is already done.
@@ -138,12 +138,10 @@ class VideoDecoder {
   // the bytes). Errors name `url` and say why (missing file, not a regular file, empty
   // file, a protocol or path not allowed, unrecognised or refused format, no video
   // stream, no decoder for the codec, a frame size over the limit).
-  static Result<std::unique_ptr<VideoDecoder>> open(const std::string& url,
-                                                    const VideoDecoderOptions& options = {});
+  static Result<std::unique_ptr<VideoDecoder>> open(const std::string& url, const VideoDecoderOptions& options = {});
   // Decodes from bytes in memory (which must outlive the decoder); `name` is used in
   // errors and as the info's url.
-  static Result<std::unique_ptr<VideoDecoder>> open_memory(std::span<const uint8_t> bytes,
-                                                           const std::string& name,
+  static Result<std::unique_ptr<VideoDecoder>> open_memory(std::span<const uint8_t> bytes, const std::string& name,
                                                            const VideoDecoderOptions& options = {});
 
   ~VideoDecoder();
@@ -160,8 +158,8 @@ class VideoDecoder {
   Result<bool> next(DecodedFrame& frame);
 
   // Counters, meaningful once next() has returned false.
-  int64_t frames_decoded() const { return frames_decoded_; }   // all frames out of the decoder
-  int64_t packets_read() const { return packets_read_; }       // packets of the video stream
+  int64_t frames_decoded() const { return frames_decoded_; }  // all frames out of the decoder
+  int64_t packets_read() const { return packets_read_; }      // packets of the video stream
   // Damaged packets or frames the decoder refused (skipped; the rest still decode).
   int64_t decode_errors() const { return decode_errors_; }
   // Fast pixels that could not be had: empty, or one line saying which frames took the
@@ -212,24 +210,24 @@ class VideoDecoder {
   av::SwsPtr sws_;
   int sws_width_ = 0, sws_height_ = 0, sws_format_ = -1;
   AVRational time_base_{0, 1};
-  bool flushed_ = false;    // the end-of-stream packet was sent to the decoder
-  bool finished_ = false;   // the decoder reported the end
-  Status read_error_;       // a read error other than the end of the file
+  bool flushed_ = false;   // the end-of-stream packet was sent to the decoder
+  bool finished_ = false;  // the decoder reported the end
+  Status read_error_;      // a read error other than the end of the file
   int64_t frames_decoded_ = 0;
   int64_t packets_read_ = 0;
   int64_t decode_errors_ = 0;
   int consecutive_errors_ = 0;
-  int64_t listed_frames_ = 0;          // the container's frame count (0 unknown)
-  std::vector<int64_t> packet_pts_;    // keyframes mode: every packet's pts, sorted
-  bool packet_pts_complete_ = true;    // keyframes mode: false once a packet lacked a pts
+  int64_t listed_frames_ = 0;                            // the container's frame count (0 unknown)
+  std::vector<int64_t> packet_pts_;                      // keyframes mode: every packet's pts, sorted
+  bool packet_pts_complete_ = true;                      // keyframes mode: false once a packet lacked a pts
   std::vector<std::pair<int64_t, int64_t>> packet_dts_;  // keyframes mode: (dts, decode position)
-  int64_t visible_packets_ = 0;        // keyframes mode: packets not marked discard
-  int64_t first_frame_ts_ = AV_NOPTS_VALUE;  // keyframes mode: timestamp of the first frame out
-  std::string pixel_note_;             // kFast: why some frames took the exact path
-  int note_format_ = -1;               // the pixel format pixel_note_ speaks of
+  int64_t visible_packets_ = 0;                          // keyframes mode: packets not marked discard
+  int64_t first_frame_ts_ = AV_NOPTS_VALUE;              // keyframes mode: timestamp of the first frame out
+  std::string pixel_note_;                               // kFast: why some frames took the exact path
+  int note_format_ = -1;                                 // the pixel format pixel_note_ speaks of
   int64_t fast_frames_ = 0;
   std::unique_ptr<AVBufferRef, BufferUnref> hw_device_;  // kCuda: FFmpeg's CUDA device (primary context)
-  bool hw_fell_back_ = false;          // NVDEC refused the stream: frames come on the host
+  bool hw_fell_back_ = false;                            // NVDEC refused the stream: frames come on the host
   std::string hw_fallback_reason_;
 };
 

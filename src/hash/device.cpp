@@ -4,10 +4,14 @@ namespace vhm {
 
 const char* device_name(Device device) {
   switch (device) {
-    case Device::kReference: return "reference";
-    case Device::kCpu: return "cpu";
-    case Device::kGpu: return "gpu";
-    case Device::kAuto: return "auto";
+    case Device::kReference:
+      return "reference";
+    case Device::kCpu:
+      return "cpu";
+    case Device::kGpu:
+      return "gpu";
+    case Device::kAuto:
+      return "auto";
   }
   return "?";
 }

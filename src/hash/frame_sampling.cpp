@@ -30,8 +30,7 @@ Status FrameSampling::check() const {
 Status FrameSampling::set_frame_rate(double fps) {
   // An interval of 0 seconds is the reference's -r 0: every frame, whatever the rate.
   if (sampling_ != VideoSampling::kEverySeconds || !(seconds_ > 0)) return Status::ok();
-  if (!(fps > 0))
-    return {StatusCode::kUnsupported, "the frame rate is unknown, so frames cannot be sampled by time"};
+  if (!(fps > 0)) return {StatusCode::kUnsupported, "the frame rate is unknown, so frames cannot be sampled by time"};
   interval_ = reference_frame_interval(seconds_, fps);
   return Status::ok();
 }

@@ -103,7 +103,7 @@ Status FrameSource::open_nvdec(const VideoInput& input, const FrameSourceConfig&
 }
 
 Result<std::unique_ptr<FrameSource>> FrameSource::open(const VideoInput& input, const FrameSourceConfig& config,
-                                                        FrameSampling sampling) {
+                                                       FrameSampling sampling) {
   const std::string& url = input.name;
   std::unique_ptr<FrameSource> source(new FrameSource(sampling));
   const Device device = config.device;

@@ -86,7 +86,7 @@ class FrameSource {
   // that reads its frames; `sampling` decides which frames are decoded into batches.
   // Errors name the input.
   static Result<std::unique_ptr<FrameSource>> open(const VideoInput& input, const FrameSourceConfig& config,
-                                                    FrameSampling sampling);
+                                                   FrameSampling sampling);
   ~FrameSource();
   FrameSource(const FrameSource&) = delete;
   FrameSource& operator=(const FrameSource&) = delete;

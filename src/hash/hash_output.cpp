@@ -22,7 +22,8 @@ std::string format_csv(const InputHash& h, const OutputOptions& options) {
     char ts[32];
     for (const FrameHash& f : h.video->frames) {
       std::snprintf(ts, sizeof ts, "%.3f", f.pts_seconds);
-      out += f.hash.to_hex() + "," + std::to_string(f.quality) + "," + path + "," + std::to_string(f.index) + "," + ts + "\n";
+      out += f.hash.to_hex() + "," + std::to_string(f.quality) + "," + path + "," + std::to_string(f.index) + "," + ts +
+             "\n";
     }
   }
   return out;
@@ -77,7 +78,8 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   j["elapsed_s"] = json_seconds(v.elapsed_seconds);
   nlohmann::json frames = nlohmann::json::array();
   for (const FrameHash& f : v.frames) {
-    nlohmann::json fj{{"frame", f.index}, {"pts", json_seconds(f.pts_seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
+    nlohmann::json fj{
+        {"frame", f.index}, {"pts", json_seconds(f.pts_seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}};
     if (f.has_cropped) {
       fj["pdq_inside_bars"] = f.cropped.to_hex();
       fj["quality_inside_bars"] = f.cropped_quality;

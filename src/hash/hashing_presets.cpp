@@ -4,9 +4,12 @@ namespace vhm {
 
 const char* hashing_preset_name(HashingPreset preset) {
   switch (preset) {
-    case HashingPreset::kReference: return "reference";
-    case HashingPreset::kBank: return "bank";
-    case HashingPreset::kQuery: return "query";
+    case HashingPreset::kReference:
+      return "reference";
+    case HashingPreset::kBank:
+      return "bank";
+    case HashingPreset::kQuery:
+      return "query";
   }
   return "?";
 }
@@ -19,8 +22,11 @@ InputHashConfig hashing_preset(HashingPreset preset) {
   c.video.prune_distance = -1;
   c.video.device = Device::kAuto;
   switch (preset) {
-    case HashingPreset::kReference: break;
-    case HashingPreset::kBank: c.video.crop_bars = true; break;
+    case HashingPreset::kReference:
+      break;
+    case HashingPreset::kBank:
+      c.video.crop_bars = true;
+      break;
     case HashingPreset::kQuery:
       c.video.sampling = VideoSampling::kKeyframes;
       c.video.crop_bars = true;

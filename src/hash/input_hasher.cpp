@@ -14,7 +14,8 @@ namespace {
 Result<ImageHash> hash_image(const Input& input, const InputHashConfig& config) {
   const auto started = std::chrono::steady_clock::now();
   const MediaPolicy& media = config.video.media;
-  auto image = input.bytes.empty() ? decode_image_file(input.url, media) : decode_image(input.bytes, input.url, media.limits);
+  auto image =
+      input.bytes.empty() ? decode_image_file(input.url, media) : decode_image(input.bytes, input.url, media.limits);
   if (!image) return image.status();
   ImageHash out;
   out.width = image->width;

@@ -15,10 +15,10 @@ namespace vhm {
 
 struct ImageHash {
   PdqHash pdq;
-  PdqDct dct;                  // for dihedral variants
-  int width = 0, height = 0;   // as decoded
+  PdqDct dct;                 // for dihedral variants
+  int width = 0, height = 0;  // as decoded
   int hashed_width = 0, hashed_height = 0;
-  bool resized = false;        // the reference photo tool's 512x512 pre-resize applied
+  bool resized = false;  // the reference photo tool's 512x512 pre-resize applied
   std::string decoder, conversion;
   bool has_cropped = false;  // bars found (VideoHashConfig::crop_bars): the picture inside them
   PdqHash cropped;

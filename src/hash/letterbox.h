@@ -23,9 +23,9 @@ struct CropRect {
 };
 
 struct BarDetectOptions {
-  int threshold = 24;               // luminance (0..255) at or below which a pixel is black
+  int threshold = 24;                 // luminance (0..255) at or below which a pixel is black
   double max_bright_fraction = 0.02;  // a bar line may have this share of brighter pixels
-  double min_bar_fraction = 0.02;   // a bar narrower than this share of its side is ignored
+  double min_bar_fraction = 0.02;     // a bar narrower than this share of its side is ignored
   // Never keep less than this share of a side. A 9:16 phone clip pillarboxed on a 16:9
   // player keeps 32% of the width, the commonest bars of all, so the floor sits below it
   // (at 0.5 such uploads got no inside-bars hash: vhm bench accuracy, fit16x9).

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/pdq_core.h"
 #include "hash/pdq_fast.h"
+#include "kernels/pdq_core.h"
 
 namespace vhm::pdq {
 namespace {
@@ -61,8 +61,9 @@ void luma_row(const ImageView& image, int row, float* out, int padded) {
         const __m128i bytes = _mm_or_si128(_mm_shuffle_epi8(a, lo), _mm_shuffle_epi8(b, hi));
         return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
       };
-      const __m256 y = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, lane(r_lo, r_hi)), _mm256_mul_ps(kg, lane(g_lo, g_hi))),
-                                     _mm256_mul_ps(kb, lane(b_lo, b_hi)));
+      const __m256 y =
+          _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(kr, lane(r_lo, r_hi)), _mm256_mul_ps(kg, lane(g_lo, g_hi))),
+                        _mm256_mul_ps(kb, lane(b_lo, b_hi)));
       _mm256_storeu_ps(out + j, y);
     }
     const LumaTables& t = luma_tables();
@@ -108,8 +109,7 @@ void transpose_band(const float* band, int padded_width, float* lanes) {
 template <typename Lanes>
 inline void divide_lanes(const float* sum, int current, Lanes lanes, float* out) {
   const __m256 divisor = _mm256_set1_ps(static_cast<float>(current));
-  for (int l = 0; l < lanes; l += 8)
-    _mm256_storeu_ps(out + l, _mm256_div_ps(_mm256_loadu_ps(sum + l), divisor));
+  for (int l = 0; l < lanes; l += 8) _mm256_storeu_ps(out + l, _mm256_div_ps(_mm256_loadu_ps(sum + l), divisor));
 }
 
 // box1d (pdq_core.h) over `length` elements of `lanes` independent floats each, element
@@ -117,8 +117,8 @@ inline void divide_lanes(const float* sum, int current, Lanes lanes, float* out)
 // one vector; sink(out_index, sum, current) is called once per output, in order, and
 // divides only where it needs a value.
 template <typename Lanes, typename Sink>
-inline void box_lanes(const float* in, size_t element_stride, int length, int window, Lanes lanes,
-                      float* sum, Sink&& sink) {
+inline void box_lanes(const float* in, size_t element_stride, int length, int window, Lanes lanes, float* sum,
+                      Sink&& sink) {
   const int half = (window + 2) / 2;
   const int phase1 = half - 1;
   const int phase2 = window - half + 1;
@@ -168,7 +168,8 @@ PdqDct dct_from_64x64_avx2(const float* a) {
   };
   for (int i = 0; i < 63; ++i)
     for (int j = 0; j < 64; j += 8)
-      gradient = _mm256_add_epi32(gradient, term(_mm256_loadu_ps(a + i * 64 + j), _mm256_loadu_ps(a + (i + 1) * 64 + j)));
+      gradient =
+          _mm256_add_epi32(gradient, term(_mm256_loadu_ps(a + i * 64 + j), _mm256_loadu_ps(a + (i + 1) * 64 + j)));
   // Columns 56..62 against 57..63: the neighbours come from the same load shifted by
   // one lane, and lane 7 (column 63, which has no right neighbour) is masked out.
   const __m256i first7 = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, -1, 0);
@@ -254,7 +255,7 @@ PdqDct dct_from_image_avx2(const ImageView& image, FastScratch& s) {
   float* band = s.b.data();
   float* band_lanes = s.c.data();
   float* out_lanes = s.d.data();
-  float* second_rows = s.e.data();  // padded_height x 64
+  float* second_rows = s.e.data();                                             // padded_height x 64
   float* column_sums = second_rows + static_cast<size_t>(padded_height) * 64;  // padded_width
   alignas(32) float lane_sums[64];
 
@@ -279,10 +280,12 @@ PdqDct dct_from_image_avx2(const ImageView& image, FastScratch& s) {
     transpose_band(band, padded_width, band_lanes);
     int next = 0;
     box_lanes(band_lanes, 8, width, window_along_rows, Lanes8{}, lane_sums, [&](int o, const float* sum, int current) {
-      for (; next < 64 && sampled_col[next] == o; ++next) divide_lanes(sum, current, Lanes8{}, sampled_lanes + next * 8);
+      for (; next < 64 && sampled_col[next] == o; ++next)
+        divide_lanes(sum, current, Lanes8{}, sampled_lanes + next * 8);
     });
     for (int k = 0; k < 64; ++k)
-      for (int r = 0; r < rows; ++r) second_rows[static_cast<size_t>(band_start + r) * 64 + k] = sampled_lanes[k * 8 + r];
+      for (int r = 0; r < rows; ++r)
+        second_rows[static_cast<size_t>(band_start + r) * 64 + k] = sampled_lanes[k * 8 + r];
   };
   auto padded_lanes = padded_width;
   box_lanes(first_rows, padded_width, height, window_along_cols, padded_lanes, column_sums,
@@ -293,9 +296,11 @@ PdqDct dct_from_image_avx2(const ImageView& image, FastScratch& s) {
 
   // Pass 2, columns, on the 64 sampled columns only; rows kept where sampled.
   int next = 0;
-  box_lanes(second_rows, 64, height, window_along_cols, Lanes64{}, lane_sums, [&](int o, const float* sum, int current) {
-    for (; next < 64 && sampled_row[next] == o; ++next) divide_lanes(sum, current, Lanes64{}, buffer64 + next * 64);
-  });
+  box_lanes(second_rows, 64, height, window_along_cols, Lanes64{}, lane_sums,
+            [&](int o, const float* sum, int current) {
+              for (; next < 64 && sampled_row[next] == o; ++next)
+                divide_lanes(sum, current, Lanes64{}, buffer64 + next * 64);
+            });
   return dct_from_64x64_avx2(buffer64);
 }
 

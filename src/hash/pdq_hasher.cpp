@@ -108,8 +108,7 @@ Status PdqHasher::check_device_context(const void*) {
 bool gpu_hashing_available(std::string* why) { return gpu::cuda_available(why); }
 
 Status hash_frames(PdqHasher& hasher, std::span<const ImageView> frames, std::span<const PixelMemory> memory,
-                   const std::array<uint8_t, 256>& limited_range_lut, std::span<PdqHash> out,
-                   std::span<PdqDct> dcts) {
+                   const std::array<uint8_t, 256>& limited_range_lut, std::span<PdqHash> out, std::span<PdqDct> dcts) {
   if (memory.size() != frames.size() || out.size() != frames.size() || (!dcts.empty() && dcts.size() != frames.size()))
     return {StatusCode::kInvalidArgument, "frame, memory, output and DCT spans differ in size"};
   // The common case, every frame on the host (CPU decoding): one call, no copies.
@@ -146,8 +145,10 @@ Status hash_frames(PdqHasher& hasher, std::span<const ImageView> frames, std::sp
 
 Result<std::unique_ptr<PdqHasher>> make_pdq_hasher(const PdqHasherConfig& config) {
   switch (config.device) {
-    case Device::kReference: return std::unique_ptr<PdqHasher>(new PdqHasherReference());
-    case Device::kCpu: return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
+    case Device::kReference:
+      return std::unique_ptr<PdqHasher>(new PdqHasherReference());
+    case Device::kCpu:
+      return std::unique_ptr<PdqHasher>(new PdqHasherCpu(config.threads));
     case Device::kGpu:
     case Device::kAuto: {
       auto cuda = gpu::PdqCudaHasher::create(0);

@@ -34,8 +34,7 @@ class PdqHasher {
   virtual std::string name() const = 0;
   // Hashes every frame; out.size() must equal frames.size(). `dcts`, when not empty,
   // also receives each frame's DCT (for dihedral variants).
-  virtual Status hash(std::span<const ImageView> frames, std::span<PdqHash> out,
-                      std::span<PdqDct> dcts = {}) = 0;
+  virtual Status hash(std::span<const ImageView> frames, std::span<PdqHash> out, std::span<PdqDct> dcts = {}) = 0;
   // Frames whose `data` points to CUDA device memory (RGB24 or 8-bit grey planes). With
   // `lut`, the bytes of grey planes are first mapped through it (limited-range luma
   // stretched), on the device. The CPU hashers fail with kUnsupported.
@@ -56,8 +55,8 @@ bool gpu_hashing_available(std::string* why = nullptr);
 // Where a frame's pixels are.
 enum class PixelMemory : uint8_t {
   kHost,
-  kDevice,               // CUDA device memory, hashed as it is
-  kDeviceLimitedRange,   // CUDA device memory, limited-range luma still to be stretched
+  kDevice,              // CUDA device memory, hashed as it is
+  kDeviceLimitedRange,  // CUDA device memory, limited-range luma still to be stretched
 };
 
 // Hashes `frames`, each where `memory` says it is: host frames through hash(), device

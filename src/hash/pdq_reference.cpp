@@ -17,8 +17,7 @@ void luma_from_image(const ImageView& image, float* luma) {
     if (image.format == PixelFormat::kGray8) {
       for (int j = 0; j < image.width; ++j) out[j] = static_cast<float>(row[j]);
     } else {
-      for (int j = 0; j < image.width; ++j)
-        out[j] = luma_from_rgb(row[3 * j], row[3 * j + 1], row[3 * j + 2]);
+      for (int j = 0; j < image.width; ++j) out[j] = luma_from_rgb(row[3 * j], row[3 * j + 1], row[3 * j + 2]);
     }
   }
 }
@@ -57,8 +56,8 @@ PdqDct dct_from_luma_reference(float* luma, float* scratch, int width, int heigh
     const int window_along_cols = jarosz_window(height);
     for (int pass = 0; pass < kJaroszPasses; ++pass) {
       for (int i = 0; i < height; ++i)
-        box1d(luma + static_cast<ptrdiff_t>(i) * width, scratch + static_cast<ptrdiff_t>(i) * width,
-              width, 1, window_along_rows);
+        box1d(luma + static_cast<ptrdiff_t>(i) * width, scratch + static_cast<ptrdiff_t>(i) * width, width, 1,
+              window_along_rows);
       for (int j = 0; j < width; ++j) box1d(scratch + j, luma + j, height, width, window_along_cols);
     }
     for (int i = 0; i < 64; ++i) {
@@ -84,14 +83,30 @@ std::array<float, 256> dct_dihedral(const std::array<float, 256>& a, Dihedral d)
     for (int j = 0; j < 16; ++j) {
       const float v = a[i * 16 + j];
       switch (d) {
-        case Dihedral::kOriginal: b[i * 16 + j] = v; break;
-        case Dihedral::kRotate90: b[j * 16 + i] = (j & 1) ? v : -v; break;
-        case Dihedral::kRotate180: b[i * 16 + j] = ((i + j) & 1) ? -v : v; break;
-        case Dihedral::kRotate270: b[j * 16 + i] = (i & 1) ? v : -v; break;
-        case Dihedral::kFlipX: b[i * 16 + j] = (i & 1) ? v : -v; break;
-        case Dihedral::kFlipY: b[i * 16 + j] = (j & 1) ? v : -v; break;
-        case Dihedral::kFlipPlus1: b[j * 16 + i] = v; break;
-        case Dihedral::kFlipMinus1: b[j * 16 + i] = ((i + j) & 1) ? -v : v; break;
+        case Dihedral::kOriginal:
+          b[i * 16 + j] = v;
+          break;
+        case Dihedral::kRotate90:
+          b[j * 16 + i] = (j & 1) ? v : -v;
+          break;
+        case Dihedral::kRotate180:
+          b[i * 16 + j] = ((i + j) & 1) ? -v : v;
+          break;
+        case Dihedral::kRotate270:
+          b[j * 16 + i] = (i & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipX:
+          b[i * 16 + j] = (i & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipY:
+          b[i * 16 + j] = (j & 1) ? v : -v;
+          break;
+        case Dihedral::kFlipPlus1:
+          b[j * 16 + i] = v;
+          break;
+        case Dihedral::kFlipMinus1:
+          b[j * 16 + i] = ((i + j) & 1) ? -v : v;
+          break;
       }
     }
   }

@@ -68,10 +68,8 @@ Result<VideoHash> hash_video_input(const VideoInput& input, const VideoHashConfi
   // The MD5 reads the file (or the bytes in memory) on another thread while the video decodes.
   std::future<Result<std::string>> md5;
   if (config.compute_md5) {
-    if (input.in_memory)
-      md5 = md5_bytes_hex_async(input.bytes);
-    else if (const std::string& path = source.local_path(); !path.empty())
-      md5 = md5_file_hex_async(path);
+    if (input.in_memory) md5 = md5_bytes_hex_async(input.bytes);
+    else if (const std::string& path = source.local_path(); !path.empty()) md5 = md5_file_hex_async(path);
   }
 
   FramePruning pruning(config.prune_distance);

@@ -71,10 +71,10 @@ struct VideoHashConfig {
   // (0 drops exact consecutive repeats only); -1 keeps every sampled frame.
   int prune_distance = -1;
   Device device = Device::kCpu;  // where PDQ runs (hash/device.h)
-  int threads = 0;             // hashing threads (0 = all cores); also passed to the decoder
+  int threads = 0;               // hashing threads (0 = all cores); also passed to the decoder
   TimestampMode timestamps = TimestampMode::kReference;
-  int batch_frames = 32;       // frames hashed together (fewer for very large frames)
-  bool compute_md5 = true;     // MD5 of the input's bytes when it is a local file
+  int batch_frames = 32;    // frames hashed together (fewer for very large frames)
+  bool compute_md5 = true;  // MD5 of the input's bytes when it is a local file
   // Variants for robust matching (not part of the reference's vPDQ lines):
   // crop_bars: for a frame with letterbox/pillarbox bars (hash/letterbox.h), also the
   // hash of the picture inside them; dihedral: also the 7 rotations and flips.
@@ -85,7 +85,7 @@ struct VideoHashConfig {
   // of frames the batch adds, so a progress line moves during a long video, not only
   // between videos.
   std::function<void(int64_t frames)> on_frames_hashed;
-  PixelPath pixels = PixelPath::kExact;       // kFast: hash the decoder's luma plane (see above)
+  PixelPath pixels = PixelPath::kExact;  // kFast: hash the decoder's luma plane (see above)
   // What the input may make vhm open and how much it may take (decode/media_policy.h);
   // images hashed through InputHashConfig use the same.
   MediaPolicy media;

@@ -90,7 +90,8 @@ Result<std::vector<FrameHash>> parse_vpdq(std::string_view text, const std::stri
     size_t count = 0, start = 0;
     while (true) {
       const size_t comma = line.find(',', start);
-      const std::string_view field = line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+      const std::string_view field =
+          line.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
       if (count < 4) fields[count] = field;
       ++count;
       if (comma == std::string_view::npos) break;

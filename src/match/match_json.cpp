@@ -126,7 +126,8 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   if (with_hashes) {
     nlohmann::json hashes = nlohmann::json::array();
     for (const QueryFrame& f : m.frames)
-      hashes.push_back({{"frame", f.index}, {"pts", json_seconds(f.seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
+      hashes.push_back(
+          {{"frame", f.index}, {"pts", json_seconds(f.seconds)}, {"quality", f.quality}, {"pdq", f.hash.to_hex()}});
     j["hashes"] = std::move(hashes);
   }
   return j;

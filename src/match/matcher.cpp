@@ -26,9 +26,11 @@ LookupOptions lookup_options(const MatchConfig& config) {
   return o;
 }
 
-void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>& frames, std::vector<QueryCode>& codes) {
+void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>& frames,
+                      std::vector<QueryCode>& codes) {
   if (h.image) {
-    frames.push_back({0, 0.0, h.image->has_cropped ? h.image->cropped.quality : h.image->pdq.quality, h.image->pdq.hash});
+    frames.push_back(
+        {0, 0.0, h.image->has_cropped ? h.image->cropped.quality : h.image->pdq.quality, h.image->pdq.hash});
     codes.push_back({0, FrameVariant::kOriginal, h.image->pdq.hash});
     if (h.image->has_cropped) codes.push_back({0, FrameVariant::kInsideBars, h.image->cropped.hash});
     if (dihedral) {
@@ -55,9 +57,12 @@ void frames_and_codes(const InputHash& h, bool dihedral, std::vector<QueryFrame>
 
 const char* match_failure_name(MatchFailure failure) {
   switch (failure) {
-    case MatchFailure::kNone: return "none";
-    case MatchFailure::kHashing: return "hashing";
-    case MatchFailure::kLookup: return "lookup";
+    case MatchFailure::kNone:
+      return "none";
+    case MatchFailure::kHashing:
+      return "hashing";
+    case MatchFailure::kLookup:
+      return "lookup";
   }
   return "?";
 }
@@ -137,9 +142,9 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
     m.status = failure.with_subject(input.url);
     return;
   }
-  const auto verdicts = compute_verdicts(m.frames, codes, match_hits,
-                                         [&](int64_t id) -> const MatchContent& { return contents.at(id); },
-                                         config_.thresholds);
+  const auto verdicts = compute_verdicts(
+      m.frames, codes, match_hits, [&](int64_t id) -> const MatchContent& { return contents.at(id); },
+      config_.thresholds);
   for (const ContentVerdict& v : verdicts) {
     const ContentInfo& info = infos.at(v.content);
     m.verdicts.push_back({v, info.meta.external_id, info.meta.label, info.meta.kind, signal_of.at(v.content)});
@@ -164,11 +169,12 @@ Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const 
     }
     const auto& [info, frames] = it->second;
     const FrameHash& f = frames.at(b.frame_ordinal);
-    out[b.query].push_back({b.content_id, info.meta.external_id, info.meta.label, info.meta.kind, b.signal,
-                            b.distance, f.index, f.pts_seconds});
+    out[b.query].push_back({b.content_id, info.meta.external_id, info.meta.label, info.meta.kind, b.signal, b.distance,
+                            f.index, f.pts_seconds});
   }
   for (auto& list : out)
-    std::stable_sort(list.begin(), list.end(), [](const HashHit& a, const HashHit& b) { return a.distance < b.distance; });
+    std::stable_sort(list.begin(), list.end(),
+                     [](const HashHit& a, const HashHit& b) { return a.distance < b.distance; });
   return out;
 }
 

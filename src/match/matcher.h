@@ -48,7 +48,7 @@ const char* match_failure_name(MatchFailure failure);  // "none", "hashing", "lo
 struct InputMatch {
   InputHash hashed;  // the input and its hashes (hashed.status: the hashing's own outcome)
   MatchFailure failure = MatchFailure::kNone;
-  Status status;     // OK, or why the step `failure` names failed (its subject the input)
+  Status status;                         // OK, or why the step `failure` names failed (its subject the input)
   std::vector<QueryFrame> frames;        // the query's frames
   std::vector<VerdictContent> verdicts;  // every content hit, best first
   size_t codes_searched = 0;
@@ -66,8 +66,8 @@ struct HashHit {
   ContentKind kind = ContentKind::kVideo;
   SignalId signal = SignalId::kPdq;  // whose index the hit came from
   int distance = 0;
-  int frame = 0;          // the content's frame number
-  double seconds = 0;     // and its timestamp
+  int frame = 0;       // the content's frame number
+  double seconds = 0;  // and its timestamp
 };
 
 class Matcher {

@@ -27,10 +27,10 @@
 namespace vhm {
 
 struct MatchThresholds {
-  int distance = 31;             // inclusive Hamming distance for a frame match
-  int quality = 50;              // frames below this quality are ignored (both sides)
-  double query_threshold = 80;   // query-match % needed for a video verdict
-  double bank_threshold = 0;     // bank-match % needed for a video verdict
+  int distance = 31;            // inclusive Hamming distance for a frame match
+  int quality = 50;             // frames below this quality are ignored (both sides)
+  double query_threshold = 80;  // query-match % needed for a video verdict
+  double bank_threshold = 0;    // bank-match % needed for a video verdict
 };
 
 struct QueryFrame {
@@ -58,7 +58,7 @@ struct ContentFrame {
 // What the matcher needs to know of a content that was hit.
 struct MatchContent {
   int64_t id = 0;
-  bool single_image = false;          // a "pdq" signal: one image hash
+  bool single_image = false;         // a "pdq" signal: one image hash
   std::vector<ContentFrame> frames;  // all of them, in frame order
 };
 

@@ -26,8 +26,9 @@ const std::set<std::string>& image_extensions() {
 }
 
 const std::set<std::string>& video_extensions() {
-  static const std::set<std::string> kExtensions{".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".ts", ".mts",
-                                       ".m2ts", ".mpg", ".mpeg", ".wmv", ".3gp", ".3g2", ".ogv", ".mxf", ".y4m"};
+  static const std::set<std::string> kExtensions{".mp4", ".m4v", ".mov", ".mkv",  ".webm", ".avi",
+                                                 ".flv", ".ts",  ".mts", ".m2ts", ".mpg",  ".mpeg",
+                                                 ".wmv", ".3gp", ".3g2", ".ogv",  ".mxf",  ".y4m"};
   return kExtensions;
 }
 

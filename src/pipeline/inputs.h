@@ -17,7 +17,7 @@ namespace vhm {
 enum class InputKind { kImage, kVideo };
 
 struct Input {
-  std::string url;       // a path or a URL, as FFmpeg / the image decoder will open it
+  std::string url;  // a path or a URL, as FFmpeg / the image decoder will open it
   InputKind kind = InputKind::kVideo;
   std::string out_name;  // relative name for per-input output files, without extension
   // Set when the input is bytes already in memory (an upload `vhm serve` received):

@@ -22,8 +22,8 @@ void run_ordered(size_t n, int jobs, Work&& work, Emit&& emit, const std::functi
   const size_t window = static_cast<size_t>(jobs) * 2;
   std::vector<std::optional<Result>> slots(window);
   std::mutex mu;
-  std::condition_variable ready;    // a slot was filled
-  std::condition_variable advanced; // the emitted frontier moved
+  std::condition_variable ready;     // a slot was filled
+  std::condition_variable advanced;  // the emitted frontier moved
   size_t next_to_take = 0, next_to_emit = 0;
 
   auto worker = [&] {

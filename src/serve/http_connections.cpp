@@ -240,9 +240,10 @@ void GuardedHttpServer::refuse(socket_t sock) {
   ++counters_.refused;
   const std::string body = "{\"error\":\"too many connections (more than --max-connections " +
                            std::to_string(limits_.max_connections) + "); try again\"}";
-  const std::string response = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                               "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string response =
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+      "Connection: close\r\nRetry-After: 1\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   if (wait_for(sock, POLLOUT, milliseconds(100))) {
     [[maybe_unused]] const ssize_t n = ::send(sock, response.data(), response.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
   }

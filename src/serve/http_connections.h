@@ -29,7 +29,7 @@
 namespace vhm::serve {
 
 struct ConnectionCounters {
-  std::atomic<int64_t> open{0};       // connections being served now
+  std::atomic<int64_t> open{0};  // connections being served now
   std::atomic<int64_t> accepted{0};
   std::atomic<int64_t> refused{0};    // over max_connections: answered 503
   std::atomic<int64_t> timed_out{0};  // cut for a request too slow to arrive

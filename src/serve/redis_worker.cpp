@@ -195,9 +195,20 @@ class Worker {
                             options_.dead_letter;
     const std::string result =
         json_text({{"job", job}, {"error", why}, {"code", status_code_name(StatusCode::kInternal)}});
-    std::vector<std::string> args = {"EVAL", kDeadLetterScript, "3", options_.result_prefix + job, options_.results,
-                                     options_.dead_letter, result, job, "entry", entry.id, "deliveries",
-                                     std::to_string(deliveries), "error", why};
+    std::vector<std::string> args = {"EVAL",
+                                     kDeadLetterScript,
+                                     "3",
+                                     options_.result_prefix + job,
+                                     options_.results,
+                                     options_.dead_letter,
+                                     result,
+                                     job,
+                                     "entry",
+                                     entry.id,
+                                     "deliveries",
+                                     std::to_string(deliveries),
+                                     "error",
+                                     why};
     for (const auto& [k, v] : entry.fields) {
       args.push_back(k);
       args.push_back(v);

@@ -11,8 +11,8 @@
 // gets an error result and is acknowledged (no exception leaves a job or a worker
 // thread). A job that kills its worker (a crash inside a decoder, an OOM kill) is
 // reclaimed like any other, up to max_deliveries; then it is moved to the dead-letter
-// stream with an error result, so that it cannot take down every daemon in turn. Losing Redis logs one line per outage; the
-// worker backs off and reconnects, and the daemon stays up.
+// stream with an error result, so that it cannot take down every daemon in turn. Losing Redis logs one line per outage;
+// the worker backs off and reconnects, and the daemon stays up.
 //
 // Each worker thread holds its own connection; all share one Matcher (immutable) and
 // the counters (atomics).
@@ -50,12 +50,12 @@ struct RedisWorkerOptions {
 };
 
 struct RedisWorkerStats {
-  std::atomic<int64_t> done{0};        // results published (errors included)
-  std::atomic<int64_t> failed{0};      // of which error results (bad jobs)
-  std::atomic<int64_t> reclaimed{0};   // jobs taken over from idle consumers
-  std::atomic<int64_t> duplicates{0};  // jobs whose result was already stored
-  std::atomic<int64_t> retried{0};     // left pending because the bank failed
-  std::atomic<int64_t> dead_lettered{0};  // moved to the dead-letter stream
+  std::atomic<int64_t> done{0};               // results published (errors included)
+  std::atomic<int64_t> failed{0};             // of which error results (bad jobs)
+  std::atomic<int64_t> reclaimed{0};          // jobs taken over from idle consumers
+  std::atomic<int64_t> duplicates{0};         // jobs whose result was already stored
+  std::atomic<int64_t> retried{0};            // left pending because the bank failed
+  std::atomic<int64_t> dead_lettered{0};      // moved to the dead-letter stream
   std::atomic<int64_t> connection_losses{0};  // outages (one per run of failures)
   std::atomic<int64_t> connect_failures{0};   // failed tries, every one
   std::atomic<int64_t> frames_hashed{0};

@@ -192,14 +192,10 @@ struct Server::Impl {
 
   void count(const httplib::Request& req, const httplib::Response& res) {
     ++requests;
-    if (req.path == "/v1/match")
-      ++match_requests;
-    else if (req.path == "/v1/lookup")
-      ++lookup_requests;
-    else if (req.path == "/v1/health")
-      ++health_requests;
-    else if (req.path == "/v1/stats")
-      ++stats_requests;
+    if (req.path == "/v1/match") ++match_requests;
+    else if (req.path == "/v1/lookup") ++lookup_requests;
+    else if (req.path == "/v1/health") ++health_requests;
+    else if (req.path == "/v1/stats") ++stats_requests;
     if (res.status < 400) return;
     ++(res.status >= 500 ? server_errors : client_errors);
     std::string why = res.body;
@@ -220,8 +216,8 @@ struct Server::Impl {
   }
 
   void too_large(httplib::Response& res) const {
-    reply_error(res, 413, "request body larger than --max-body-mb (" + std::to_string(options.max_body_bytes >> 20) +
-                              " MiB)");
+    reply_error(res, 413,
+                "request body larger than --max-body-mb (" + std::to_string(options.max_body_bytes >> 20) + " MiB)");
   }
 
   // The request body into `body`, within the size limit; false (with `res` set) when
@@ -373,10 +369,8 @@ struct Server::Impl {
              {"timed_out", http.counters().timed_out.load()},
              {"max", options.connections.max_connections}}}};
     if (options.extra_stats) j.update(options.extra_stats());
-    if (auto st = bank.stats())
-      j["bank"] = bank_stats_json(*st);
-    else
-      j["bank"] = {{"path", bank.path()}, {"error", st.status().to_string()}};
+    if (auto st = bank.stats()) j["bank"] = bank_stats_json(*st);
+    else j["bank"] = {{"path", bank.path()}, {"error", st.status().to_string()}};
     return j;
   }
 };

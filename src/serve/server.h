@@ -97,5 +97,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-
 }  // namespace vhm::serve

@@ -21,8 +21,8 @@ std::string PdqSignal::format_value(std::span<const uint8_t> value) const {
 Result<std::vector<uint8_t>> PdqSignal::parse_value(std::string_view text) const {
   const auto h = Hash256::from_hex(text);
   if (!h)
-    return Status(StatusCode::kInvalidArgument, "a PDQ hash is 64 hex digits (got " + std::to_string(text.size()) +
-                                                    " characters)");
+    return Status(StatusCode::kInvalidArgument,
+                  "a PDQ hash is 64 hex digits (got " + std::to_string(text.size()) + " characters)");
   return value_of(*h);
 }
 

@@ -159,9 +159,10 @@ TEST(BankCacheProof, AnOpenBankNoticesItsFramesWereReplaced) {
       ASSERT_TRUE(all.is_ok());
       char hex[17];
       std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(all->sum));
-      ASSERT_TRUE(db->exec("UPDATE meta SET value = '" + std::to_string(g) + "' WHERE key = 'generation'; "
-                           "UPDATE meta SET value = '" + std::to_string(g) + " " + hex +
-                           "' WHERE key = 'frames_checksum'; COMMIT")
+      ASSERT_TRUE(db->exec("UPDATE meta SET value = '" + std::to_string(g) +
+                           "' WHERE key = 'generation'; "
+                           "UPDATE meta SET value = '" +
+                           std::to_string(g) + " " + hex + "' WHERE key = 'frames_checksum'; COMMIT")
                       .is_ok());
     }
     EXPECT_EQ(exact_hits(*bank, after).size(), 1u);
@@ -305,7 +306,8 @@ TEST(BankCacheFiles, WrongTypedOrGarbageMetadataIsAStaleCache) {
       {"nested 100,000 deep", std::string(100000, '[') + std::string(100000, ']')},
       {"a number beyond a double", "{\"format\": 1e999}"},
       {"larger than any metadata", "{\"pad\": \"" + std::string(100000, 'x') + "\"}"},
-      {"no frames checksum (an older vhm's)", [&] {
+      {"no frames checksum (an older vhm's)",
+       [&] {
          auto j = nlohmann::json::parse(good);
          j.erase("frames_checksum");
          return j.dump();
@@ -342,10 +344,8 @@ TEST(BankCacheFiles, AFifoOrADeviceInPlaceOfTheCacheIsRebuiltNotWaitedFor) {
   for (const auto& c : cases) {
     const std::string path = c.meta ? b.meta_path : b.index;
     fs::remove(path);
-    if (c.fifo)
-      ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0) << std::strerror(errno);
-    else
-      fs::create_symlink("/dev/zero", path);
+    if (c.fifo) ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0) << std::strerror(errno);
+    else fs::create_symlink("/dev/zero", path);
     // A regression blocks here (the CLI test CliBankHostile.ACacheFifoDoesNotHangCommands
     // runs the same under a watchdog and fails instead).
     b.expect_rebuilt(c.what);
@@ -369,7 +369,8 @@ TEST(BankDamage, AHugeFrameCountIsAnErrorNotAnAllocation) {
     auto frames = bank->content_frames(1);
     EXPECT_EQ(frames.status().code(), StatusCode::kCorrupt) << frames.status().to_string();
     EXPECT_NE(frames.status().message().find("damaged bank"), std::string::npos) << frames.status().to_string();
-    Status each = bank->for_each_content(false, [](const ContentInfo&, std::span<const FrameHash>) { return Status::ok(); });
+    Status each =
+        bank->for_each_content(false, [](const ContentInfo&, std::span<const FrameHash>) { return Status::ok(); });
     EXPECT_EQ(each.code(), StatusCode::kCorrupt) << each.to_string();
     auto stats = bank->stats();
     EXPECT_TRUE(stats.is_ok()) << stats.status().to_string();

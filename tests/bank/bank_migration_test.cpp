@@ -175,8 +175,8 @@ TEST(BankFormat, AFormat2BankIsMigratedAndMatchesAsBefore) {
     frames[i].cropped_quality = 70;
   }
   const auto image = test::random_frames(1, rng);
-  const std::vector<Hash256> queries = {test::flip_bits(frames[9].hash, 5, rng), test::flip_bits(frames[12].cropped, 4, rng),
-                                        image[0].hash};
+  const std::vector<Hash256> queries = {test::flip_bits(frames[9].hash, 5, rng),
+                                        test::flip_bits(frames[12].cropped, 4, rng), image[0].hash};
   std::vector<BankHit> before;
   {
     auto bank = open_ok(dir.bank());
@@ -256,7 +256,8 @@ TEST(BankFormat, ANewerFormatIsRefused) {
   auto bank = Bank::open(dir.bank(), test::quiet_options());
   ASSERT_FALSE(bank.is_ok());
   EXPECT_EQ(bank.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(bank.status().message().find("bank format 4 is newer than this vhm reads (formats 1..3)"), std::string::npos)
+  EXPECT_NE(bank.status().message().find("bank format 4 is newer than this vhm reads (formats 1..3)"),
+            std::string::npos)
       << bank.status().to_string();
   EXPECT_EQ(bank.status().subject(), dir.bank());
   // Nothing was changed by the refusal.

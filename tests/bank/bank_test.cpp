@@ -2,8 +2,8 @@
 // very next lookup (same and other Bank objects), adds while another Bank looks up,
 // a kill -9 in the middle of an add, a corrupt or stale index cache.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -200,7 +200,7 @@ TEST(Bank, LookupEqualsBruteForceAcrossMainAndDelta) {
     add_some(*bank, 30, "main-");  // these end up in the saved cache at the next open's rebuild
   }
   auto bank = open_ok(dir.bank());  // rebuilt main (no cache yet after adds? cache from first open is stale)
-  add_some(*bank, 20, "delta-");     // these go to the delta
+  add_some(*bank, 20, "delta-");    // these go to the delta
   for (int i = 0; i < 20; ++i) queries.push_back(test::random_hash(rng));
   for (int d : {0, 10, 31, 45}) {
     auto hits = bank->lookup(queries, d);
@@ -272,14 +272,20 @@ TEST(Bank, RemovalTakesEffectForTheNextLookupHereAndInAnotherOpenBank) {
   EXPECT_EQ(frames->size(), 20u);
   // Export skips it unless asked.
   int live = 0, all = 0;
-  ASSERT_TRUE(writer->for_each_content(false, [&](const ContentInfo&, std::span<const FrameHash>) {
-                      ++live;
-                      return Status::ok();
-                    }).is_ok());
-  ASSERT_TRUE(writer->for_each_content(true, [&](const ContentInfo&, std::span<const FrameHash>) {
-                      ++all;
-                      return Status::ok();
-                    }).is_ok());
+  ASSERT_TRUE(writer
+                  ->for_each_content(false,
+                                     [&](const ContentInfo&, std::span<const FrameHash>) {
+                                       ++live;
+                                       return Status::ok();
+                                     })
+                  .is_ok());
+  ASSERT_TRUE(writer
+                  ->for_each_content(true,
+                                     [&](const ContentInfo&, std::span<const FrameHash>) {
+                                       ++all;
+                                       return Status::ok();
+                                     })
+                  .is_ok());
   EXPECT_EQ(live, 1);
   EXPECT_EQ(all, 2);
   // Twice: not an error; unknown: kNotFound; by id works.
@@ -662,7 +668,8 @@ TEST(Bank, KillDuringAddLeavesTheBankConsistent) {
   // returned proves the lookup did not wait (no clock involved).
   auto during = survivor->lookup(queries, 0);
   int early_status = 0;
-  EXPECT_EQ(::waitpid(child, &early_status, WNOHANG), 0) << "the writer left its transaction before the lookup returned";
+  EXPECT_EQ(::waitpid(child, &early_status, WNOHANG), 0)
+      << "the writer left its transaction before the lookup returned";
   ASSERT_TRUE(during.is_ok()) << during.status().to_string();
   EXPECT_EQ(during->size(), 1u);
   EXPECT_GT(fs::file_size(dir.bank() + "/" + kBankDatabaseFile + "-wal"), 1u << 20);  // the WAL holds its pages
@@ -718,8 +725,8 @@ TEST(Bank, VerifyFindsTamperedRows) {
   }
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir.bank() + "/" + kBankDatabaseFile).c_str(), &db), SQLITE_OK);
-  const std::string sql = "DELETE FROM frames WHERE id = (SELECT first_frame_id + 5 FROM contents WHERE id = " +
-                          std::to_string(id) + ")";
+  const std::string sql =
+      "DELETE FROM frames WHERE id = (SELECT first_frame_id + 5 FROM contents WHERE id = " + std::to_string(id) + ")";
   ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
   sqlite3_close(db);
   auto bank = open_ok(dir.bank());

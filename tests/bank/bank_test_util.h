@@ -70,7 +70,9 @@ inline std::vector<FrameHash> random_frames(size_t n, std::mt19937_64& rng) {
 // The first frame of each distinct hash, in order (what the bank stores).
 inline std::vector<FrameHash> dedup_frames(const std::vector<FrameHash>& frames) {
   struct H {
-    size_t operator()(const Hash256& h) const { return h.words[0] ^ (h.words[1] * 31) ^ (h.words[2] * 131) ^ h.words[3]; }
+    size_t operator()(const Hash256& h) const {
+      return h.words[0] ^ (h.words[1] * 31) ^ (h.words[2] * 131) ^ h.words[3];
+    }
   };
   std::unordered_set<Hash256, H> seen;
   std::vector<FrameHash> out;
@@ -128,9 +130,8 @@ class RawDb {
     EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr), SQLITE_OK) << sql;
     while (s && sqlite3_step(s) == SQLITE_ROW) {
       const unsigned char* t = sqlite3_column_text(s, 0);
-      out.emplace_back(t ? std::string(reinterpret_cast<const char*>(t),
-                                       static_cast<size_t>(sqlite3_column_bytes(s, 0)))
-                         : "NULL");
+      out.emplace_back(
+          t ? std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sqlite3_column_bytes(s, 0))) : "NULL");
     }
     sqlite3_finalize(s);
     return out;

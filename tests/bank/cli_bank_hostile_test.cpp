@@ -133,8 +133,7 @@ TEST(CliBankHostile, ADuplicateExternalIdNamesTheInputAndLine) {
   ASSERT_EQ(test::run_vhm("bank add " + bank + " " + first).exit_code, 0);
   auto r = test::run_vhm("bank add " + bank + " " + second + " --json");
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.err.find(second + ": line 2: external id 'te:1' is already content 1 of bank " + bank),
-            std::string::npos)
+  EXPECT_NE(r.err.find(second + ": line 2: external id 'te:1' is already content 1 of bank " + bank), std::string::npos)
       << r.err;
   EXPECT_EQ(json_of(r.out)["code"], "invalid argument");
   // Nothing of the file was added (te:2 neither).
@@ -159,7 +158,9 @@ TEST(CliBankHostile, TextThatIsNotUtf8IsStoredAndWrittenAsValidJson) {
     EXPECT_EQ(db.column("SELECT label FROM contents WHERE id = 3"), std::vector<std::string>{label});
     EXPECT_EQ(db.column("SELECT external_id FROM contents WHERE id = 3"), std::vector<std::string>{external});
   }
-  const std::string replaced = "lab\xEF\xBF\xBD" "el";  // U+FFFD in JSON output
+  const std::string replaced =
+      "lab\xEF\xBF\xBD"
+      "el";  // U+FFFD in JSON output
   // match --hashes hitting it: exit 0, valid JSON naming it (it was exit 3).
   const std::string list = b.dir.file("query.txt");
   write(list, hashes[2] + "\n");
@@ -318,19 +319,15 @@ TEST(CliBankHostile, ACacheFifoOrDeviceDoesNotHangCommands) {
     for (const bool fifo : {true, false}) {
       const std::string path = b.bank + "/" + name, what = std::string(name) + (fifo ? " a FIFO" : " -> /dev/zero");
       fs::remove(path);
-      if (fifo)
-        ASSERT_EQ(test::run_command("mkfifo " + q(path)).exit_code, 0);
-      else
-        fs::create_symlink("/dev/zero", path);
+      if (fifo) ASSERT_EQ(test::run_command("mkfifo " + q(path)).exit_code, 0);
+      else fs::create_symlink("/dev/zero", path);
       auto r = run_vhm_watched("match --bank " + b.bank + " --hashes " + list);
       EXPECT_EQ(r.exit_code, 0) << what << ": " << r.err;
       EXPECT_EQ(json_of(r.out)["hits"].size(), 1u) << what << ": " << r.out;
       EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(path))) << what << ": the rebuild replaces it";
       fs::remove(path);
-      if (fifo)
-        ASSERT_EQ(test::run_command("mkfifo " + q(path)).exit_code, 0);
-      else
-        fs::create_symlink("/dev/zero", path);
+      if (fifo) ASSERT_EQ(test::run_command("mkfifo " + q(path)).exit_code, 0);
+      else fs::create_symlink("/dev/zero", path);
       r = run_vhm_watched("bank verify " + b.bank);
       EXPECT_EQ(r.exit_code, 0) << what << ": " << r.out << r.err;
     }
@@ -358,8 +355,7 @@ TEST(CliBankHostile, ATruncatedDatabaseIsABadBank) {
       auto r = test::run_vhm(std::string("bank ") + cmd + " " + c.bank);
       if (std::string(cmd) == "verify")
         EXPECT_EQ(r.exit_code, 1) << cmd << " at " << keep << " bytes\n" << r.out << r.err;
-      else
-        EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << cmd << " at " << keep << " bytes\n" << r.out << r.err;
+      else EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << cmd << " at " << keep << " bytes\n" << r.out << r.err;
       EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
     }
   }

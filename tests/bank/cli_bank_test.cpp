@@ -66,8 +66,8 @@ TEST(CliBank, AddExportRemoveVerifyRoundTrip) {
 
   // A JSONL file as `vhm hash --format jsonl` writes, and a PDQ list.
   const std::string jsonl = dir.file("h.jsonl");
-  std::ofstream(jsonl) << R"({"path":"p.jpg","type":"image","pdq":")" << std::string(64, 'a')
-                       << R"(","quality":90})" << "\n";
+  std::ofstream(jsonl) << R"({"path":"p.jpg","type":"image","pdq":")" << std::string(64, 'a') << R"(","quality":90})"
+                       << "\n";
   const std::string list = dir.file("list.txt");
   std::ofstream(list) << "pdq " << std::string(64, 'b') << "\n" << std::string(64, 'c') << "\n";
   r = test::run_vhm("bank add " + bank + " " + jsonl + " " + list);
@@ -145,8 +145,7 @@ TEST(CliBank, AddsAVideoHashedOnTheFly) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string out = dir.file("out");
   ASSERT_EQ(test::run_vhm("bank export " + bank + " --format vpdq --out-dir " + out).exit_code, 0);
-  const std::string reference =
-      test::read_text_file(test::vpdq_reference_dir(corpus) + "/test-padded-dimensions.txt");
+  const std::string reference = test::read_text_file(test::vpdq_reference_dir(corpus) + "/test-padded-dimensions.txt");
   EXPECT_EQ(test::read_text_file(out + "/vid.txt"), dedup_text(reference));
 }
 

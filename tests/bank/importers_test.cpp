@@ -32,7 +32,8 @@ TEST(PdqList, PlainAndThreatExchangeLines) {
   auto bad = parse_pdq_list(text, "list.txt");
   expect_line_error(bad.status(), 5, "bad PDQ hash", "list.txt");
 
-  auto r = parse_pdq_list("# exported list\n" + kHexA + "\n\npdq " + kHexB + "\r\n  pdq   " + kHexA + "  \n", "list.txt");
+  auto r =
+      parse_pdq_list("# exported list\n" + kHexA + "\n\npdq " + kHexB + "\r\n  pdq   " + kHexA + "  \n", "list.txt");
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   ASSERT_EQ(r->contents.size(), 2u);
   EXPECT_EQ(r->lines_skipped, 1);  // the repeated hash
@@ -49,8 +50,7 @@ TEST(PdqList, OtherSignalTypesFailOrAreSkipped) {
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(r->contents.size(), 1u);
   EXPECT_EQ(r->lines_skipped, 1);
-  expect_line_error(parse_pdq_list("pdq " + kHexA + " extra\n", "x.txt").status(), 1, "expected 'pdq <64 hex",
-                    "x.txt");
+  expect_line_error(parse_pdq_list("pdq " + kHexA + " extra\n", "x.txt").status(), 1, "expected 'pdq <64 hex", "x.txt");
   expect_line_error(parse_pdq_list(kHexA.substr(0, 63) + "\n", "x.txt").status(), 1, "64 hex digits", "x.txt");
   EXPECT_EQ(parse_pdq_list("# nothing\n\n", "x.txt").status().code(), StatusCode::kCorrupt);
 }
@@ -121,21 +121,22 @@ TEST(HashJsonl, ReadsWhatVhmHashWrites) {
 }
 
 TEST(HashJsonl, GarbageNamesTheLine) {
-  const std::string ok = R"({"path":"a.mp4","type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" +
-                         kHexA + R"("}]})" + "\n";
+  const std::string ok =
+      R"({"path":"a.mp4","type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" + kHexA + R"("}]})" + "\n";
   expect_line_error(parse_hash_jsonl(ok + "{not json\n", "h.jsonl").status(), 2, "not JSON", "h.jsonl");
-  expect_line_error(parse_hash_jsonl(ok + R"({"path":"b.mp4","error":"cannot open","code":"not found"})" + "\n",
-                                     "h.jsonl")
-                        .status(),
-                    2, "'b.mp4' failed (cannot open)", "h.jsonl");
+  expect_line_error(
+      parse_hash_jsonl(ok + R"({"path":"b.mp4","error":"cannot open","code":"not found"})" + "\n", "h.jsonl").status(),
+      2, "'b.mp4' failed (cannot open)", "h.jsonl");
   expect_line_error(parse_hash_jsonl(ok + ok + R"({"path":"c.mp4","type":"video"})" + "\n", "h.jsonl").status(), 3,
                     "neither \"frames\" nor \"pdq\"", "h.jsonl");
-  expect_line_error(
-      parse_hash_jsonl(R"({"frames":[{"frame":0,"pts":0,"quality":100,"pdq":"abc"}]})" "\n", "h.jsonl").status(), 1,
-      "frames[0]: bad PDQ hash", "h.jsonl");
-  expect_line_error(parse_hash_jsonl(R"({"frames":[{"frame":-1,"pdq":")" + kHexA + R"("}]})" + "\n", "h.jsonl")
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"frame":0,"pts":0,"quality":100,"pdq":"abc"}]})"
+                                     "\n",
+                                     "h.jsonl")
                         .status(),
-                    1, "\"frame\" must be", "h.jsonl");
+                    1, "frames[0]: bad PDQ hash", "h.jsonl");
+  expect_line_error(
+      parse_hash_jsonl(R"({"frames":[{"frame":-1,"pdq":")" + kHexA + R"("}]})" + "\n", "h.jsonl").status(), 1,
+      "\"frame\" must be", "h.jsonl");
   expect_line_error(parse_hash_jsonl("[1,2]\n", "h.jsonl").status(), 1, "JSON object", "h.jsonl");
 }
 
@@ -143,27 +144,38 @@ TEST(HashJsonl, GarbageNamesTheLine) {
 // `vhm bank add`), and a number beyond a double escaped as an exception (exit 3, the
 // other files never processed). Both are errors of their line now.
 TEST(HashJsonl, HostileJsonIsAnErrorOfItsLine) {
-  const std::string ok = R"({"type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" + kHexA +
-                         R"("}]})" + "\n";
+  const std::string ok =
+      R"({"type":"video","frames":[{"frame":0,"pts":0,"quality":100,"pdq":")" + kHexA + R"("}]})" + "\n";
   const std::string deep = "{\"error\": " + std::string(100000, '[') + std::string(100000, ']') + "}\n";
   expect_line_error(parse_hash_jsonl(ok + deep, "h.jsonl").status(), 2, "not JSON", "h.jsonl");
   expect_line_error(parse_hash_jsonl(deep, "h.jsonl").status(), 1, "nest", "h.jsonl");
-  const std::string huge = R"({"type":"video","frames":[{"frame":0,"pts":1e999,"quality":100,"pdq":")" + kHexA +
-                           R"("}]})" + "\n";
+  const std::string huge =
+      R"({"type":"video","frames":[{"frame":0,"pts":1e999,"quality":100,"pdq":")" + kHexA + R"("}]})" + "\n";
   expect_line_error(parse_hash_jsonl(ok + ok + huge, "h.jsonl").status(), 3, "not JSON", "h.jsonl");
   // Wrong-typed and out-of-range fields, each named.
-  expect_line_error(
-      parse_hash_jsonl(R"({"frames":[{"frame":18446744073709551615,"pdq":")" + kHexA + R"("}]})" "\n", "h.jsonl")
-          .status(),
-      1, "\"frame\" must be an integer", "h.jsonl");
-  expect_line_error(
-      parse_hash_jsonl(R"({"frames":[{"quality":1e300,"pdq":")" + kHexA + R"("}]})" "\n", "h.jsonl").status(), 1,
-      "\"quality\" must be an integer", "h.jsonl");
-  expect_line_error(parse_hash_jsonl(R"({"label":[1],"pdq":")" + kHexA + R"("})" "\n", "h.jsonl").status(), 1,
-                    "\"label\" must be a string", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"frame":18446744073709551615,"pdq":")" + kHexA +
+                                         R"("}]})"
+                                         "\n",
+                                     "h.jsonl")
+                        .status(),
+                    1, "\"frame\" must be an integer", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"quality":1e300,"pdq":")" + kHexA +
+                                         R"("}]})"
+                                         "\n",
+                                     "h.jsonl")
+                        .status(),
+                    1, "\"quality\" must be an integer", "h.jsonl");
+  expect_line_error(parse_hash_jsonl(R"({"label":[1],"pdq":")" + kHexA +
+                                         R"("})"
+                                         "\n",
+                                     "h.jsonl")
+                        .status(),
+                    1, "\"label\" must be a string", "h.jsonl");
   // A huge error text is quoted, not reproduced whole.
-  const auto long_error =
-      parse_hash_jsonl(R"({"path":"x","error":")" + std::string(100000, 'e') + R"("})" "\n", "h.jsonl");
+  const auto long_error = parse_hash_jsonl(R"({"path":"x","error":")" + std::string(100000, 'e') +
+                                               R"("})"
+                                               "\n",
+                                           "h.jsonl");
   expect_line_error(long_error.status(), 1, "failed (eee", "h.jsonl");
   EXPECT_LT(long_error.status().message().size(), 1000u);
 }
@@ -271,8 +283,12 @@ TEST(HashJsonl, ReadsTheContentKindInEverySpelling) {
     ASSERT_TRUE(r.is_ok()) << c.record << ": " << r.status().to_string();
     EXPECT_EQ(r->contents.at(0).meta.kind, c.kind) << c.record;
   }
-  expect_line_error(parse_hash_jsonl("{" + image + R"(,"signal_type":"audio"})" "\n", "k.jsonl").status(), 1,
-                    "unknown signal_type", "k.jsonl");
+  expect_line_error(parse_hash_jsonl("{" + image +
+                                         R"(,"signal_type":"audio"})"
+                                         "\n",
+                                     "k.jsonl")
+                        .status(),
+                    1, "unknown signal_type", "k.jsonl");
 
   ContentInfo info;
   info.meta.kind = ContentKind::kImage;
@@ -308,16 +324,22 @@ TEST(HashJsonl, ReadsTheInsideBarsHashInEveryShapeVhmWrites) {
   EXPECT_EQ(im.cropped.to_hex(), kHexA);
   EXPECT_EQ(im.cropped_quality, 41);
 
-  expect_line_error(parse_hash_jsonl(R"({"frames":[{"pdq":")" + kHexA + R"(","pdq_inside_bars":"xyz"}]})" "\n",
+  expect_line_error(parse_hash_jsonl(R"({"frames":[{"pdq":")" + kHexA +
+                                         R"(","pdq_inside_bars":"xyz"}]})"
+                                         "\n",
                                      "h.jsonl")
                         .status(),
                     1, "frames[0]: bad PDQ hash 'xyz'", "h.jsonl");
   expect_line_error(parse_hash_jsonl(R"({"frames":[{"pdq":")" + kHexA + R"(","pdq_inside_bars":")" + kHexB +
-                                         R"(","quality_inside_bars":101}]})" "\n",
+                                         R"(","quality_inside_bars":101}]})"
+                                         "\n",
                                      "h.jsonl")
                         .status(),
                     1, "\"quality_inside_bars\" must be an integer 0..100", "h.jsonl");
-  expect_line_error(parse_hash_jsonl(R"({"pdq":")" + kHexA + R"(","pdq_inside_bars":{"quality":3}})" "\n", "h.jsonl")
+  expect_line_error(parse_hash_jsonl(R"({"pdq":")" + kHexA +
+                                         R"(","pdq_inside_bars":{"quality":3}})"
+                                         "\n",
+                                     "h.jsonl")
                         .status(),
                     1, "\"pdq_inside_bars\" has no \"pdq\"", "h.jsonl");
 }

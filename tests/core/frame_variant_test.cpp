@@ -27,7 +27,8 @@ TEST(FrameVariant, EveryVariantHasOneNameThatReadsBack) {
 }
 
 TEST(FrameVariant, OlderInsideBarsSpellingsStillRead) {
-  for (const char* old : {"cropped", "crop_bars", "bars"}) EXPECT_EQ(parse_frame_variant(old), FrameVariant::kInsideBars) << old;
+  for (const char* old : {"cropped", "crop_bars", "bars"})
+    EXPECT_EQ(parse_frame_variant(old), FrameVariant::kInsideBars) << old;
 }
 
 TEST(FrameVariant, DihedralTransformsMapBothWays) {

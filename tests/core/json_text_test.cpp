@@ -9,10 +9,14 @@ namespace vhm {
 namespace {
 
 TEST(JsonText, InvalidUtf8IsReplacedNotThrown) {
-  const nlohmann::json j = {{"label", std::string("a\xff" "b")}, {"ok", "caf\xc3\xa9"}};
+  const nlohmann::json j = {{"label", std::string("a\xff"
+                                                  "b")},
+                            {"ok", "caf\xc3\xa9"}};
   std::string text;
   ASSERT_NO_THROW(text = json_text(j));
-  EXPECT_EQ(text, "{\"label\":\"a\xEF\xBF\xBD" "b\",\"ok\":\"caf\xc3\xa9\"}");
+  EXPECT_EQ(text,
+            "{\"label\":\"a\xEF\xBF\xBD"
+            "b\",\"ok\":\"caf\xc3\xa9\"}");
   EXPECT_EQ(json_text(nlohmann::json{1, 2}, 1), "[\n 1,\n 2\n]");
 }
 
@@ -25,7 +29,10 @@ TEST(JsonText, Utf8Validation) {
   EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // a surrogate
   EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
   EXPECT_FALSE(is_valid_utf8("\xe2\x82"));          // cut short
-  EXPECT_EQ(valid_utf8("a\xff\xfe" "b\xc3\xa9"), "a\xEF\xBF\xBD\xEF\xBF\xBD" "b\xc3\xa9");
+  EXPECT_EQ(valid_utf8("a\xff\xfe"
+                       "b\xc3\xa9"),
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b\xc3\xa9");
   EXPECT_EQ(valid_utf8("\xe2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 

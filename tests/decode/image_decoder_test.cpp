@@ -126,9 +126,9 @@ TEST_F(BadImages, EachFailsWithTheFileNamed) {
   for (int i = 0; i < 5000; ++i) random_bytes.push_back(static_cast<char>((i * 2654435761u) >> 13));
   const std::string png_header_only = std::string("\x89PNG\r\n\x1a\n", 8) + "garbage";
   const std::string jpeg_header_only = "\xFF\xD8\xFF\xE0garbage";
-  for (const std::string& path : {write("empty.jpg", ""), write("random.png", random_bytes),
-                                  write("bad.png", png_header_only), write("bad.jpg", jpeg_header_only),
-                                  write("text.jpg", "hello world\n"), (dir_ / "missing.jpg").string()}) {
+  for (const std::string& path :
+       {write("empty.jpg", ""), write("random.png", random_bytes), write("bad.png", png_header_only),
+        write("bad.jpg", jpeg_header_only), write("text.jpg", "hello world\n"), (dir_ / "missing.jpg").string()}) {
     auto r = decode_image_file(path);
     ASSERT_FALSE(r.is_ok()) << path;
     EXPECT_NE(r.status().to_string().find(path), std::string::npos) << r.status().to_string();

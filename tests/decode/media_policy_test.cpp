@@ -85,8 +85,8 @@ TEST(MediaPolicy, LocatesInputsAndAppliesTheAccessRules) {
   EXPECT_EQ(locate_media("pipe:0", all)->protocol, MediaProtocol::kPipe);
   EXPECT_EQ(locate_media("https://x/y.mp4", all)->protocol, MediaProtocol::kHttps);
   // Protocols FFmpeg has and vhm does not read: never handed on.
-  for (const char* url : {"concat:a.mp4|b.mp4", "subfile:,start,0,end,10,:/etc/passwd", "data:,hello", "tcp://h:1",
-                          "rtmp://h/app"}) {
+  for (const char* url :
+       {"concat:a.mp4|b.mp4", "subfile:,start,0,end,10,:/etc/passwd", "data:,hello", "tcp://h:1", "rtmp://h/app"}) {
     auto r = locate_media(url, all);
     ASSERT_FALSE(r.is_ok()) << url;
     EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << url;
@@ -127,8 +127,8 @@ TEST(MediaPolicy, LocalFilesMustLieInsideTheRoots) {
   MediaAccess access;
   access.roots = {dir.file("allowed")};
   EXPECT_TRUE(locate_media(dir.file("allowed/a.mp4"), access).is_ok());
-  for (const std::string& p : {dir.file("other/b.mp4"), dir.file("allowed/link.mp4"), dir.file("allowed/../other/b.mp4"),
-                               dir.file("allowed-not/x.mp4")}) {
+  for (const std::string& p : {dir.file("other/b.mp4"), dir.file("allowed/link.mp4"),
+                               dir.file("allowed/../other/b.mp4"), dir.file("allowed-not/x.mp4")}) {
     auto r = locate_media(p, access);
     ASSERT_FALSE(r.is_ok()) << p;
     EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << p;
@@ -280,16 +280,19 @@ std::string be32(uint32_t v) {
 std::string png_bomb() {
   const std::string ihdr_body = "IHDR" + be32(20000) + be32(20000) + std::string("\x08\x02\x00\x00\x00", 5);
   const std::string idat_body = std::string("IDAT") + std::string("\x78\x9c\x03\x00\x00\x00\x00\x01", 8);
-  auto chunk = [](const std::string& body) { return be32(static_cast<uint32_t>(body.size() - 4)) + body + be32(crc32(body)); };
+  auto chunk = [](const std::string& body) {
+    return be32(static_cast<uint32_t>(body.size() - 4)) + body + be32(crc32(body));
+  };
   return std::string("\x89PNG\r\n\x1a\n", 8) + chunk(ihdr_body) + chunk(idat_body) + chunk("IEND");
 }
 
 // A 35-byte GIF whose logical screen is 16000 x 16000 (1.76 GB once allocated).
 std::string gif_bomb() {
-  return std::string("GIF89a\x80\x3e\x80\x3e\x00\x00\x00"
-                     "\x2c\x00\x00\x00\x00\x80\x3e\x80\x3e\x00"
-                     "\x02\x02\x44\x01\x00\x3b",
-                     26);
+  return std::string(
+      "GIF89a\x80\x3e\x80\x3e\x00\x00\x00"
+      "\x2c\x00\x00\x00\x00\x80\x3e\x80\x3e\x00"
+      "\x02\x02\x44\x01\x00\x3b",
+      26);
 }
 
 TEST(MediaPolicy, ImageBombsAreRefusedBeforeAllocation) {

@@ -300,8 +300,8 @@ TEST(VideoDecoder, UnsupportedCodecIsNamed) {
   TempDir dir;
   // a64multi has an encoder and no decoder: the file holds a video nothing here decodes.
   const std::string out = dir.file("c64.mkv");
-  const auto r = test::run_command("ffmpeg -nostdin -v error -f lavfi -i testsrc=s=320x200:d=1 -c:v a64multi '" +
-                                   out + "'");
+  const auto r =
+      test::run_command("ffmpeg -nostdin -v error -f lavfi -i testsrc=s=320x200:d=1 -c:v a64multi '" + out + "'");
   if (r.exit_code != 0) GTEST_SKIP() << "this ffmpeg cannot write a64multi: " << r.err;
   expect_failure(out, "unsupported codec");
   const Status s = decode_all(out);

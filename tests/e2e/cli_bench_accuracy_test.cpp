@@ -4,18 +4,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
 #include <filesystem>
 #include <numeric>
 #include <string>
-#include <unistd.h>
 
 #include "support/test_support.h"
 
 namespace vhm {
 namespace {
 
-const nlohmann::json& find_result(const nlohmann::json& results, const std::string& transform,
-                                  const std::string& mode, const std::string& config) {
+const nlohmann::json& find_result(const nlohmann::json& results, const std::string& transform, const std::string& mode,
+                                  const std::string& config) {
   for (const auto& r : results)
     if (r["transform"] == transform && r["mode"] == mode && r["config"] == config) return r;
   ADD_FAILURE() << "no result for " << transform << " / " << mode << " / " << config;
@@ -30,8 +30,7 @@ TEST(CliBenchAccuracy, TransformsRecallAndDistances) {
   if (!have_program("ffmpeg")) GTEST_SKIP() << "the ffmpeg CLI is not installed";
   const bool plots = have_program("gnuplot");
   const std::string videos = corpus + "/threatexchange/tmk/sample-videos/";
-  const auto plot_dir =
-      std::filesystem::temp_directory_path() / ("vhm-accuracy-plots-" + std::to_string(::getpid()));
+  const auto plot_dir = std::filesystem::temp_directory_path() / ("vhm-accuracy-plots-" + std::to_string(::getpid()));
   const auto r = test::run_vhm("bench accuracy " + videos + "doorknob-hd-no-bar.mp4 " + videos +
                                "pattern-hd-no-bar.mp4 --transforms identity,hflip,letterbox "
                                "--modes every-frame,keyframes --configs plain,bars,dihedral --json" +

@@ -33,9 +33,8 @@ bool have_gnuplot() { return test::run_command("command -v gnuplot").exit_code =
 struct TempDir {
   fs::path path;
   explicit TempDir(const std::string& tag) {
-    path = fs::temp_directory_path() /
-           ("vhm_plot_" + tag + "_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    path = fs::temp_directory_path() / ("vhm_plot_" + tag + "_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::error_code ec;
     fs::remove_all(path, ec);  // a leftover of an earlier, killed run
   }
@@ -130,8 +129,10 @@ TEST(CliBenchPlot, SearchDrawsThroughputAndRecall) {
 TEST(CliBenchPlot, HashDrawsMsPerFrame) {
   if (!have_gnuplot()) GTEST_SKIP() << "gnuplot is not on PATH";
   TempDir dir("hash");
-  const auto r = test::run_vhm("bench hash --sizes 96x64,320x200 --impl reference,cpu --threads 1,2 --frames 2 "
-                               "--repeat 1 --json --plot " + dir.path.string());
+  const auto r = test::run_vhm(
+      "bench hash --sizes 96x64,320x200 --impl reference,cpu --threads 1,2 --frames 2 "
+      "--repeat 1 --json --plot " +
+      dir.path.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(nlohmann::json::accept(r.out));
   expect_svg(dir.file("hash-ms-per-frame.svg"));

@@ -101,7 +101,8 @@ TEST(CliHash, HelpHasExamples) {
 }
 
 TEST(CliBench, HashBenchmarkJsonIsSane) {
-  const auto r = test::run_vhm("bench hash --sizes 96x64,320x200 --impl reference,cpu,gpu --threads 1,2 --frames 2 --repeat 1 --json");
+  const auto r = test::run_vhm(
+      "bench hash --sizes 96x64,320x200 --impl reference,cpu,gpu --threads 1,2 --frames 2 --repeat 1 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["benchmark"], "hash");

@@ -25,7 +25,9 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("vhm_e2e_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("vhm_e2e_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -90,14 +92,14 @@ TEST(CliHashVideo, JsonLinesCarryStreamFactsMd5AndFrames) {
   EXPECT_GE(j["frames_decoded"].get<int>(), j["frames_hashed"].get<int>());
   const auto md5 = test::run_command("md5sum " + video);
   EXPECT_EQ(j["md5"], md5.out.substr(0, 32));
-  const auto reference =
-      lines_of(test::read_text_file(corpus + "/threatexchange/vpdq/reference-debian12/one-per-second/chair-19-sd-bar.txt"));
+  const auto reference = lines_of(
+      test::read_text_file(corpus + "/threatexchange/vpdq/reference-debian12/one-per-second/chair-19-sd-bar.txt"));
   ASSERT_EQ(j["frames"].size(), reference.size());
   for (size_t i = 0; i < reference.size(); ++i) {
     const auto& f = j["frames"][i];
-    EXPECT_EQ(reference[i].substr(0, reference[i].rfind(',')),
-              std::to_string(f["frame"].get<int>()) + "," + std::to_string(f["quality"].get<int>()) + "," +
-                  f["pdq"].get<std::string>());
+    EXPECT_EQ(reference[i].substr(0, reference[i].rfind(',')), std::to_string(f["frame"].get<int>()) + "," +
+                                                                   std::to_string(f["quality"].get<int>()) + "," +
+                                                                   f["pdq"].get<std::string>());
     EXPECT_NEAR(f["pts"].get<double>(), std::stod(reference[i].substr(reference[i].rfind(',') + 1)), 0.0015);
   }
 }
@@ -115,10 +117,12 @@ TEST(CliHashVideo, BadInputsFailAloneNamedWithTheirReason) {
   std::ofstream(dir.file("truncated.mp4"), std::ios::binary) << bytes.substr(0, bytes.size() / 3);
   fs::copy_file(corpus + "/threatexchange/pdq/data/misc-images/modes/L.png", dir.file("picture.mp4"));
   // A raw-video header promising a 40000x40000 picture.
-  std::ofstream(dir.file("huge.y4m"), std::ios::binary) << "YUV4MPEG2 W40000 H40000 F30:1 C420jpeg\nFRAME\n" << std::string(4096, 'x');
-  std::vector<std::string> bad = {dir.file("zero.mp4"), dir.file("random.mp4"), dir.file("truncated.mp4"),
-                                  dir.file("picture.mp4"), dir.file("huge.y4m"), dir.file("missing.mp4")};
-  const bool have_ffmpeg = test::run_command("ffmpeg -nostdin -v error -f lavfi -i sine=d=1 " + dir.file("audio.m4a")).exit_code == 0;
+  std::ofstream(dir.file("huge.y4m"), std::ios::binary) << "YUV4MPEG2 W40000 H40000 F30:1 C420jpeg\nFRAME\n"
+                                                        << std::string(4096, 'x');
+  std::vector<std::string> bad = {dir.file("zero.mp4"),    dir.file("random.mp4"), dir.file("truncated.mp4"),
+                                  dir.file("picture.mp4"), dir.file("huge.y4m"),   dir.file("missing.mp4")};
+  const bool have_ffmpeg =
+      test::run_command("ffmpeg -nostdin -v error -f lavfi -i sine=d=1 " + dir.file("audio.m4a")).exit_code == 0;
   if (have_ffmpeg) bad.push_back(dir.file("audio.m4a"));
   std::string args;
   for (const auto& b : bad) args += " " + b;

@@ -20,7 +20,9 @@ namespace fs = std::filesystem;
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("vhm_e2e_hostile_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("vhm_e2e_hostile_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -129,7 +131,8 @@ TEST(CliHostileInput, PlaylistFilesAreNotFollowed) {
   TempDir dir;
   const std::string video = corpus + "/threatexchange/tmk/sample-videos/doorknob-hd-no-bar.mp4";
   write_file(dir.file("list.mp4"), "ffconcat version 1.0\nfile '" + video + "'\n");
-  write_file(dir.file("play.m3u8"), "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:" + video + "\n#EXT-X-ENDLIST\n");
+  write_file(dir.file("play.m3u8"),
+             "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nfile:" + video + "\n#EXT-X-ENDLIST\n");
   const auto r = test::run_vhm("hash --format jsonl " + dir.file("list.mp4") + " " + dir.file("play.m3u8"));
   EXPECT_EQ(r.exit_code, 1) << r.err;
   const auto lines = test::json_lines(r.out);

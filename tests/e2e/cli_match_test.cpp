@@ -33,8 +33,8 @@ class CliMatch : public ::testing::Test {
     fs::remove_all(bank_);
     ASSERT_EQ(test::run_vhm("bank create " + bank_).exit_code, 0);
     for (const char* name : {"chair-orig-22-sd-bar", "pattern-hd-no-bar", "doorknob-hd-no-bar"}) {
-      const auto r = test::run_vhm("bank add " + bank_ + " " + videos_ + "/" + name + ".mp4 --label " + family_of(name) +
-                                   " --external-id " + name);
+      const auto r = test::run_vhm("bank add " + bank_ + " " + videos_ + "/" + name + ".mp4 --label " +
+                                   family_of(name) + " --external-id " + name);
       ASSERT_EQ(r.exit_code, 0) << r.err;
     }
   }
@@ -89,7 +89,8 @@ TEST_F(CliMatch, NoCrossFamilyMatchAtAnyTestedThreshold) {
 
 TEST_F(CliMatch, VerdictCarriesRangesHashesAndExitCode) {
   VHM_REQUIRE_CORPUS(corpus);
-  const auto r = test::run_vhm("match -q --sample every-frame --exit-code --with-hashes --bank " + bank_ + " " + videos_ + "/chair-19-sd-bar.mp4");
+  const auto r = test::run_vhm("match -q --sample every-frame --exit-code --with-hashes --bank " + bank_ + " " +
+                               videos_ + "/chair-19-sd-bar.mp4");
   EXPECT_EQ(r.exit_code, 4) << r.err;
   const auto j = json_lines(r.out).at(0);
   EXPECT_TRUE(j["match"]);
@@ -105,7 +106,8 @@ TEST_F(CliMatch, VerdictCarriesRangesHashesAndExitCode) {
   ASSERT_FALSE(v["content_ranges"].empty());
   EXPECT_EQ(j["hashes"].size(), j["frames"].get<size_t>());
   EXPECT_EQ(j["hashes"][0]["pdq"].get<std::string>().size(), 64u);
-  const auto none = test::run_vhm("match -q --exit-code --bank " + bank_ + " " + videos_ + "/test-padded-dimensions.mp4");
+  const auto none =
+      test::run_vhm("match -q --exit-code --bank " + bank_ + " " + videos_ + "/test-padded-dimensions.mp4");
   EXPECT_EQ(none.exit_code, 0);
 }
 
@@ -130,7 +132,8 @@ TEST_F(CliMatch, RawHashLookupAndRemovalTakesEffectAtOnce) {
   EXPECT_EQ(hit["hits"][0]["signal"], "pdq");
 
   // A victim withdraws consent: the very next lookup no longer finds the content.
-  ASSERT_EQ(test::run_vhm("bank remove " + bank_ + " --external-id doorknob-hd-no-bar --reason withdrawn").exit_code, 0);
+  ASSERT_EQ(test::run_vhm("bank remove " + bank_ + " --external-id doorknob-hd-no-bar --reason withdrawn").exit_code,
+            0);
   r = test::run_vhm("match -q --bank " + bank_ + " " + videos_ + "/doorknob-hd-no-bar.mp4");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_TRUE(json_lines(r.out).at(0)["verdicts"].empty());

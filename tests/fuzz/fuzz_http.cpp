@@ -160,15 +160,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   start_daemon();
   fuzz::export_seeds({
       {"lookup-lines", "POST /v1/lookup\nContent-Type: text/plain\n\n" + hex(0) + "\npdq " + hex(1) + "\r\n# c\n\n"},
-      {"lookup-json", "POST /v1/lookup\nContent-Type: application/json\n\n[\"" + hex(2) + "\", \"pdq " + hex(0) + "\"]"},
+      {"lookup-json",
+       "POST /v1/lookup\nContent-Type: application/json\n\n[\"" + hex(2) + "\", \"pdq " + hex(0) + "\"]"},
       {"lookup-bad", "POST /v1/lookup?x=%ff\n\nnot a hash\n" + hex(1).substr(0, 40) + "\n"},
       {"health", "GET /v1/health\n\n"},
       {"stats", "GET /v1/stats?a=1&a=2\nAccept-Encoding: gzip\n\n"},
       {"unknown", "DELETE /v1/match/../x?%zz\nX-Forwarded-For: 10.0.0.1\n\n"},
       {"match-text", "POST /v1/match?kind=video&name=%ff%fe.mp4&with_hashes=maybe\n\nffconcat version 1.0\n"},
       {"multipart", "POST /v1/match\nContent-Type: multipart/form-data; boundary=x\n\n--x\r\n\r\n--x--\r\n"},
-      {"gzip-body", std::string("POST /v1/lookup\nContent-Encoding: gzip\n\n") +
-                        std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20)},
+      {"gzip-body",
+       std::string("POST /v1/lookup\nContent-Encoding: gzip\n\n") +
+           std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00", 20)},
   });
   return 0;
 }
@@ -189,7 +191,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string name(line.substr(0, colon));
     std::string_view value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-    if (token(name) && field_value(value) && !framing_header(name)) req.headers.emplace(std::move(name), std::string(value));
+    if (token(name) && field_value(value) && !framing_header(name))
+      req.headers.emplace(std::move(name), std::string(value));
   }
   req.body = std::string(text.substr(std::min(pos, text.size())));
 
@@ -206,9 +209,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fuzz::fail("no answer to " + req.method + " " + req.path + ": " + first + ", then on a new connection " +
                  httplib::to_string(error));
   }
-  if (res.status >= 500) fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) + ": " + res.body);
+  if (res.status >= 500)
+    fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) + ": " + res.body);
   if (!res.body.empty() && nlohmann::json::parse(res.body, nullptr, false).is_discarded())
-    fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) + " with a body that is not JSON: " +
-               res.body.substr(0, 200));
+    fuzz::fail(req.method + " " + req.path + " -> " + std::to_string(res.status) +
+               " with a body that is not JSON: " + res.body.substr(0, 200));
   return 0;
 }

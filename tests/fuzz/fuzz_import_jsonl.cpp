@@ -34,23 +34,40 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   vhm::fuzz::export_seeds({
       {"hash-video.jsonl",  // vhm hash --format jsonl --bars, a video
        R"({"path":"clips/a.mp4","md5":"0123456789abcdef0123456789abcdef","type":"video","frames":[)"
-       R"({"frame":0,"pts":0.0,"quality":100,"pdq":")" + a + R"("},)"
-       R"({"frame":3,"pts":0.1,"quality":42,"pdq":")" + b + R"(","pdq_inside_bars":")" + a +
-           R"(","quality_inside_bars":77}]})" "\n"},
+       R"({"frame":0,"pts":0.0,"quality":100,"pdq":")" +
+           a +
+           R"("},)"
+           R"({"frame":3,"pts":0.1,"quality":42,"pdq":")" +
+           b + R"(","pdq_inside_bars":")" + a +
+           R"(","quality_inside_bars":77}]})"
+           "\n"},
       {"hash-image.jsonl",  // vhm hash --format jsonl --bars, an image
        R"({"path":"photo.jpg","type":"image","pdq":")" + a + R"(","quality":95,"pdq_inside_bars":{"pdq":")" + b +
-           R"(","quality":60}})" "\n"},
+           R"(","quality":60}})"
+           "\n"},
       {"export.jsonl",  // vhm bank export --format jsonl: one video, one pdq, CRLF ends
        R"({"content_id":1,"external_id":"te:1","label":"ncii","source":"list.txt:1","signal_type":"video",)"
        R"("type":"video","added_at":"2024-05-01T12:00:00.123Z","input_frame_count":1,"frames_hashed":1,)"
-       R"("frames":[{"frame":0,"pts":1.5,"quality":80,"pdq":")" + a + R"("}]})" "\r\n"
-       R"({"content_id":2,"external_id":null,"label":"","source":"x","signal_type":"pdq","type":"image",)"
-       R"("pdq":")" + b + R"(","quality":100})" "\r\n"},
+       R"("frames":[{"frame":0,"pts":1.5,"quality":80,"pdq":")" +
+           a +
+           R"("}]})"
+           "\r\n"
+           R"({"content_id":2,"external_id":null,"label":"","source":"x","signal_type":"pdq","type":"image",)"
+           R"("pdq":")" +
+           b +
+           R"(","quality":100})"
+           "\r\n"},
       {"exchange.jsonl",  // hand-made: timestamps, no qualities, no frame numbers, a blank line
-       R"({"signal_type":"pdq","pdq":")" + a + R"(","external_id":"x:9"})" "\n\n"
-       R"({"frames":[{"pdq":")" + b + R"(","timestamp":2},{"pdq":")" + a + R"(","quality":null}]})" "\n"},
+       R"({"signal_type":"pdq","pdq":")" + a +
+           R"(","external_id":"x:9"})"
+           "\n\n"
+           R"({"frames":[{"pdq":")" +
+           b + R"(","timestamp":2},{"pdq":")" + a +
+           R"(","quality":null}]})"
+           "\n"},
       {"error.jsonl",  // a failed hash: an error to report, nothing to add
-       R"({"path":"bad.mp4","error":{"code":"corrupt","message":"truncated"}})" "\n"},
+       R"({"path":"bad.mp4","error":{"code":"corrupt","message":"truncated"}})"
+       "\n"},
   });
   return 0;
 }

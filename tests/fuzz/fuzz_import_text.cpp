@@ -34,9 +34,10 @@ void check_pdq_list(const vhm::ImportResult& r, std::string_view text) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   vhm::fuzz::export_seeds({
-      {"list.txt", "# a list\npdq 98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157\n\n"
-                   "md5 0123456789abcdef0123456789abcdef\r\n"
-                   "E162474A56BABAADCE4CCFE2231F4ABDCAC5342E31032BDD2EACA68BCA87D516\n"},
+      {"list.txt",
+       "# a list\npdq 98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157\n\n"
+       "md5 0123456789abcdef0123456789abcdef\r\n"
+       "E162474A56BABAADCE4CCFE2231F4ABDCAC5342E31032BDD2EACA68BCA87D516\n"},
   });
   return 0;
 }

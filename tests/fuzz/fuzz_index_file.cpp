@@ -82,7 +82,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (file.size() >= index_file::kHeaderBytes) {
     const uint64_t payload = file.size() - index_file::kHeaderBytes;
     if (mode & 1) put64(file, kPayloadBytesAt, payload);
-    if (mode & 2) put64(file, kPayloadChecksumAt, index_file::checksum(file.data() + index_file::kHeaderBytes, payload));
+    if (mode & 2)
+      put64(file, kPayloadChecksumAt, index_file::checksum(file.data() + index_file::kHeaderBytes, payload));
     if (mode & 4) put64(file, kHeaderChecksumAt, index_file::checksum(file.data(), kHeaderChecksumAt));
   }
   fuzz::write_file(g_path, file);

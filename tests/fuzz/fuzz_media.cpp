@@ -61,13 +61,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!more || !*more) break;
     const ImageView view = frame.view();
     if (!view.data || view.width != frame.width || view.height != frame.height || view.width <= 0 || view.height <= 0)
-      fuzz::fail("a frame of " + std::to_string(frame.width) + "x" + std::to_string(frame.height) +
-                 " with a view of " + std::to_string(view.width) + "x" + std::to_string(view.height));
+      fuzz::fail("a frame of " + std::to_string(frame.width) + "x" + std::to_string(frame.height) + " with a view of " +
+                 std::to_string(view.width) + "x" + std::to_string(view.height));
     // Touch the first and last pixel rows: a view that promises more than the
     // frame holds is an ASan report here, not later in a hasher.
     const int bpp = view.format == PixelFormat::kRgb24 ? 3 : 1;
     volatile uint8_t sink = view.data[0];
-    sink = view.data[static_cast<ptrdiff_t>(view.height - 1) * view.stride + static_cast<ptrdiff_t>(view.width) * bpp - 1];
+    sink =
+        view.data[static_cast<ptrdiff_t>(view.height - 1) * view.stride + static_cast<ptrdiff_t>(view.width) * bpp - 1];
     (void)sink;
   }
   return 0;

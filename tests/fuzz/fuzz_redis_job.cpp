@@ -94,8 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (name_end == std::string_view::npos) break;  // a name with no value
     const size_t value_end = text.find('\0', name_end + 1);
     std::string name(text.substr(pos, name_end - pos));
-    std::string value(text.substr(name_end + 1, value_end == std::string_view::npos ? std::string_view::npos
-                                                                                   : value_end - name_end - 1));
+    std::string value(text.substr(
+        name_end + 1, value_end == std::string_view::npos ? std::string_view::npos : value_end - name_end - 1));
     if (name == "path" && !value.empty()) value = sandboxed(value);
     entry.fields.emplace_back(std::move(name), std::move(value));
     pos = value_end == std::string_view::npos ? text.size() : value_end + 1;

@@ -35,8 +35,8 @@ Drained drain(FrameSource& source) {
     more = *filled;
     d.batch_sizes.push_back(batch.size());
     std::vector<PdqHash> out(batch.size());
-    EXPECT_TRUE(hash_frames(source.hasher(), batch.views(), batch.memory(), FrameSource::limited_range_lut(), out)
-                    .is_ok());
+    EXPECT_TRUE(
+        hash_frames(source.hasher(), batch.views(), batch.memory(), FrameSource::limited_range_lut(), out).is_ok());
     for (size_t i = 0; i < batch.size(); ++i) {
       d.indexes.push_back(batch.index(i));
       d.all_host &= batch.memory()[i] == PixelMemory::kHost;

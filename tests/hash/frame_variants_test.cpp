@@ -17,8 +17,7 @@ namespace {
 test::OwnedImage letterboxed(int width, int height, int bar, uint32_t seed) {
   auto img = test::random_image(width, height, PixelFormat::kRgb24, seed);
   for (int y = 0; y < height; ++y)
-    if (y < bar || y >= height - bar)
-      std::fill_n(img.pixels.begin() + y * img.view.stride, 3 * width, uint8_t{2});
+    if (y < bar || y >= height - bar) std::fill_n(img.pixels.begin() + y * img.view.stride, 3 * width, uint8_t{2});
   return img;
 }
 

@@ -73,7 +73,8 @@ class HostBackedDeviceHasher final : public PdqHasher {
 
 TEST(PdqHasher, HashFramesRoutesEachFrameByWhereItIsAndKeepsTheOrder) {
   std::vector<test::OwnedImage> images;
-  for (uint32_t seed = 0; seed < 6; ++seed) images.push_back(test::random_image(80 + 8 * seed, 60, PixelFormat::kGray8, seed));
+  for (uint32_t seed = 0; seed < 6; ++seed)
+    images.push_back(test::random_image(80 + 8 * seed, 60, PixelFormat::kGray8, seed));
   std::vector<ImageView> frames;
   for (const auto& i : images) frames.push_back(i.view);
   const std::vector<PixelMemory> memory = {PixelMemory::kHost,   PixelMemory::kDeviceLimitedRange,

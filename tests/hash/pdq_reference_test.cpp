@@ -93,8 +93,8 @@ TEST(PdqReference, DihedralVariantsPredictTransformedFiles) {
   // must match (distance <= 31) the DCT-domain variant of the original, and be far from the others.
   VHM_REQUIRE_CORPUS(corpus);
   const std::string dir = corpus + "/threatexchange/pdq/data/reg-test-input/dih/";
-  const char* files[] = {"bridge-1-original.jpg", "bridge-2-rotate-90.jpg", "bridge-3-rotate-180.jpg",
-                         "bridge-4-rotate-270.jpg", "bridge-5-flipx.jpg", "bridge-6-flipy.jpg",
+  const char* files[] = {"bridge-1-original.jpg",    "bridge-2-rotate-90.jpg",   "bridge-3-rotate-180.jpg",
+                         "bridge-4-rotate-270.jpg",  "bridge-5-flipx.jpg",       "bridge-6-flipy.jpg",
                          "bridge-7-flip-plus-1.jpg", "bridge-8-flip-minus-1.jpg"};
   const PdqDihedralHashes variants = pdq_dihedral_from_dct(photo_tool_dct(dir + files[0]));
   for (int k = 0; k < kDihedralCount; ++k) {

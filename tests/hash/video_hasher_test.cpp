@@ -206,9 +206,13 @@ TEST(VideoHasher, PruneCollapsesAStillVideo) {
   const fs::path dir = fs::temp_directory_path() / ("vhm_video_hasher_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string out = (dir / "still.mp4").string();
-  const auto r = test::run_command("ffmpeg -nostdin -v error -y -f lavfi -i color=c=gray:s=64x48:r=10:d=2 -c:v libx264 "
-                                   "-pix_fmt yuv420p '" + out + "' || ffmpeg -nostdin -v error -y -f lavfi -i "
-                                   "color=c=gray:s=64x48:r=10:d=2 '" + out + "'");
+  const auto r = test::run_command(
+      "ffmpeg -nostdin -v error -y -f lavfi -i color=c=gray:s=64x48:r=10:d=2 -c:v libx264 "
+      "-pix_fmt yuv420p '" +
+      out +
+      "' || ffmpeg -nostdin -v error -y -f lavfi -i "
+      "color=c=gray:s=64x48:r=10:d=2 '" +
+      out + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   VideoHashConfig config;
   auto all = hash_video(out, config);
@@ -308,7 +312,7 @@ TEST(VideoHasher, ReferenceSamplingAndTimestampArithmetic) {
   EXPECT_EQ(reference_frame_interval(1.0, 30000.0 / 1001.0), 29);  // truncated, not rounded
   EXPECT_EQ(reference_frame_interval(0.7, 30.0), 20);              // std::stof(0.7) * 30 = 20.99...
   EXPECT_EQ(reference_frame_interval(0.0, 30.0), 1);
-  EXPECT_EQ(reference_frame_interval(1.0, 0.5), 1);                // 0 becomes 1
+  EXPECT_EQ(reference_frame_interval(1.0, 0.5), 1);  // 0 becomes 1
   EXPECT_EQ(format_vpdq_line({1, reference_timestamp(1, 30.0), 100, Hash256{}}).substr(0, 6), "1,100,");
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.3f", reference_timestamp(1, 30.0));
@@ -413,8 +417,8 @@ TEST(VideoHasher, ExactPixelsAreUnchanged) {
   config.fast_range = LumaRange::kAsStored;
   auto h = hash_video(video_path(corpus, name), config);
   ASSERT_TRUE(h.is_ok()) << h.status().to_string();
-  expect_same_text(format_vpdq(h->frames), test::read_text_file(reference_dir(corpus, "every-frame") + "/" + name + ".txt"),
-                   name);
+  expect_same_text(format_vpdq(h->frames),
+                   test::read_text_file(reference_dir(corpus, "every-frame") + "/" + name + ".txt"), name);
   EXPECT_EQ(h->fast_frames, 0);
   EXPECT_EQ(h->pixels, PixelPath::kExact);
 }

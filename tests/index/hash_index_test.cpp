@@ -2,17 +2,17 @@
 // on random and clustered banks, ids, duplicates, removal, k-NN, save/load, empty.
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <fstream>
-#include <cstring>
 #include <sys/stat.h>
+#include <cstring>
+#include <fstream>
 
 #include <cstdio>
 #include <filesystem>
 #include <set>
 
 #include "index/hash_index.h"
-#include "index/index_file.h"
 #include "index/index_faiss_mih.h"
+#include "index/index_file.h"
 #include "index/index_mih.h"
 #include "index/index_test_util.h"
 
@@ -20,8 +20,8 @@ namespace vhm::index_test {
 namespace {
 
 // The exact specs (ivf with nprobe = nlist probes every list, so it is exact too).
-const std::vector<std::string> kExactSpecs = {"flat", "faiss-flat", "faiss-mih", "faiss-mih:8", "mih", "mih:16x16",
-                                   "mih:12x20", "mih:32x8", "ivf:8,nprobe=8"};
+const std::vector<std::string> kExactSpecs = {"flat",      "faiss-flat", "faiss-mih", "faiss-mih:8",   "mih",
+                                              "mih:16x16", "mih:12x20",  "mih:32x8",  "ivf:8,nprobe=8"};
 
 std::unique_ptr<HashIndex> make(const std::string& spec) {
   auto r = make_hash_index(spec);
@@ -375,8 +375,8 @@ TEST(IndexFactory, CraftedFaissCountsAreRefusedBeforeAllocation) {
   ASSERT_TRUE((*ivf)->save(path).is_ok());
   const std::string spec = (*ivf)->spec();
   std::ifstream saved(path, std::ios::binary);
-  const std::string payload =
-      std::string(std::istreambuf_iterator<char>(saved), std::istreambuf_iterator<char>()).substr(index_file::kHeaderBytes);
+  const std::string payload = std::string(std::istreambuf_iterator<char>(saved), std::istreambuf_iterator<char>())
+                                  .substr(index_file::kHeaderBytes);
   const uint64_t ntotal = bank.codes.size();
   int patched = 0, refused = 0;
   rusage before{};

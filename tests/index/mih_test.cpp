@@ -43,9 +43,7 @@ TEST(IndexMih, ManySmallAddsStayExact) {
   Bank so_far;
   for (size_t i = 0; i < bank.codes.size(); i += 37) {
     const size_t e = std::min(bank.codes.size(), i + 37);
-    ASSERT_TRUE(index
-                    .add(std::span(bank.codes).subspan(i, e - i), std::span(bank.ids).subspan(i, e - i))
-                    .is_ok());
+    ASSERT_TRUE(index.add(std::span(bank.codes).subspan(i, e - i), std::span(bank.ids).subspan(i, e - i)).is_ok());
     so_far.codes.insert(so_far.codes.end(), bank.codes.begin() + i, bank.codes.begin() + e);
     so_far.ids.insert(so_far.ids.end(), bank.ids.begin() + i, bank.ids.begin() + e);
     if (i % (37 * 20) == 0) {
@@ -152,8 +150,7 @@ TEST(HammingKernels, AgreeWithThePortableLoop) {
     if (k == hamming::avx512_kernels() &&
         !(__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")))
       continue;
-    if (k == hamming::avx2_kernels() && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")))
-      continue;
+    if (k == hamming::avx2_kernels() && !(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt"))) continue;
     std::vector<hamming::ScanHit> x, y;
     k->range_scan(codes.data(), codes.size(), q, 33, 0, x);
     slow.range_scan(codes.data(), codes.size(), q, 33, 0, y);

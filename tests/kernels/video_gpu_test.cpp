@@ -37,9 +37,9 @@ std::string video_path(const std::string& corpus, const std::string& name) {
   return corpus + "/threatexchange/tmk/sample-videos/" + name + ".mp4";
 }
 
-#define VHM_REQUIRE_GPU()                                                         \
-  do {                                                                            \
-    std::string vhm_why_;                                                         \
+#define VHM_REQUIRE_GPU()                                                               \
+  do {                                                                                  \
+    std::string vhm_why_;                                                               \
     if (!gpu::cuda_available(&vhm_why_)) GTEST_SKIP() << "no usable GPU: " << vhm_why_; \
   } while (0)
 
@@ -60,9 +60,9 @@ void expect_same_frames(const VideoHash& gpu, const VideoHash& cpu, const std::s
     const FrameHash& c = cpu.frames[i];
     if (g == c) continue;
     if (++reported <= 5)
-      ADD_FAILURE() << what << ": frame " << c.index << " GPU " << g.index << "," << g.quality << ","
-                    << g.hash.to_hex() << " CPU " << c.index << "," << c.quality << "," << c.hash.to_hex()
-                    << " (distance " << g.hash.hamming(c.hash) << ")";
+      ADD_FAILURE() << what << ": frame " << c.index << " GPU " << g.index << "," << g.quality << "," << g.hash.to_hex()
+                    << " CPU " << c.index << "," << c.quality << "," << c.hash.to_hex() << " (distance "
+                    << g.hash.hamming(c.hash) << ")";
   }
   EXPECT_EQ(reported, 0) << what << ": frames that differ";
 }
@@ -100,8 +100,8 @@ TEST(VideoGpu, DeviceLumaBatchMapsThroughTheTable) {
     ASSERT_EQ(cudaMemcpy2D(p, pitch, v.data, static_cast<size_t>(v.stride), static_cast<size_t>(s.w),
                            static_cast<size_t>(s.h), cudaMemcpyHostToDevice),
               cudaSuccess);
-    device_views.push_back({static_cast<const uint8_t*>(p), s.w, s.h, static_cast<ptrdiff_t>(pitch),
-                            PixelFormat::kGray8});
+    device_views.push_back(
+        {static_cast<const uint8_t*>(p), s.w, s.h, static_cast<ptrdiff_t>(pitch), PixelFormat::kGray8});
   }
   for (const auto& m : mapped) host_views.push_back(m.view);
   std::vector<PdqHash> got(device_views.size()), want(host_views.size()), plain(device_views.size()),
@@ -184,7 +184,8 @@ TEST(VideoGpu, NvdecLumaEqualsCpuLuma) {
 TEST(VideoGpu, GpuDecodeHashesEqualCpuFastPixels) {
   VHM_REQUIRE_GPU();
   VHM_REQUIRE_CORPUS(corpus);
-  for (const std::string name : {"chair-19-sd-bar", "doorknob-hd-no-bar", "pattern-hd-no-bar", "test-padded-dimensions"}) {
+  for (const std::string name :
+       {"chair-19-sd-bar", "doorknob-hd-no-bar", "pattern-hd-no-bar", "test-padded-dimensions"}) {
     for (const LumaRange range : {LumaRange::kExpand, LumaRange::kAsStored}) {
       const std::string what = name + (range == LumaRange::kExpand ? " expand" : " stored");
       VideoHashConfig gpu_config = fast_config(Device::kGpu, range), cpu_config = fast_config(Device::kCpu, range);
@@ -201,7 +202,8 @@ TEST(VideoGpu, GpuDecodeHashesEqualCpuFastPixels) {
       expect_same_frames(*g, *c, what);
     }
   }
-  VideoHashConfig gpu_config = fast_config(Device::kGpu, LumaRange::kExpand), cpu_config = fast_config(Device::kCpu, LumaRange::kExpand);
+  VideoHashConfig gpu_config = fast_config(Device::kGpu, LumaRange::kExpand),
+                  cpu_config = fast_config(Device::kCpu, LumaRange::kExpand);
   gpu_config.sampling = cpu_config.sampling = VideoSampling::kEverySeconds;
   auto g = hash_video(video_path(corpus, "chair-20-sd-bar"), gpu_config);
   auto c = hash_video(video_path(corpus, "chair-20-sd-bar"), cpu_config);
@@ -230,7 +232,8 @@ TEST(VideoGpu, AutoDecodesOnTheGpuAndFallsBackPerVideo) {
   const fs::path dir = fs::temp_directory_path() / ("vhm_video_gpu_test_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const std::string rgb = (dir / "rgb.mkv").string();
-  const auto r = test::run_command("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=s=96x64:d=1:r=10 -c:v png '" + rgb + "'");
+  const auto r =
+      test::run_command("ffmpeg -nostdin -v error -y -f lavfi -i testsrc=s=96x64:d=1:r=10 -c:v png '" + rgb + "'");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto refused = hash_video(rgb, fast_config(Device::kGpu, LumaRange::kExpand));
   ASSERT_FALSE(refused.is_ok());

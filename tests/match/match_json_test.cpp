@@ -4,8 +4,8 @@
 // verdicts again, field for field at the precision the writer rounds to.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <unistd.h>
+#include <filesystem>
 
 #include "bank/importers.h"
 #include "core/json_text.h"

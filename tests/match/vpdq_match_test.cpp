@@ -26,7 +26,8 @@ MatchContent as_content(int64_t id, const std::vector<FrameHash>& f) {
 }
 
 // What an exact index returns: every (code, content frame) within the distance.
-std::vector<MatchHit> brute_hits(const std::vector<QueryCode>& codes, const std::map<int64_t, MatchContent>& bank, int d) {
+std::vector<MatchHit> brute_hits(const std::vector<QueryCode>& codes, const std::map<int64_t, MatchContent>& bank,
+                                 int d) {
   std::vector<MatchHit> hits;
   for (uint32_t c = 0; c < codes.size(); ++c)
     for (const auto& [id, info] : bank)
@@ -47,19 +48,22 @@ TEST(VpdqMatch, VerdictsFromHitsEqualBruteForceOnCorpus) {
   };
   std::map<int64_t, MatchContent> bank;
   const std::vector<std::string> bank_names = {"chair-orig-22-sd-bar", "pattern-hd-no-bar", "doorknob-hd-no-bar"};
-  for (size_t i = 0; i < bank_names.size(); ++i) bank[static_cast<int64_t>(i + 1)] = as_content(i + 1, load(bank_names[i]));
+  for (size_t i = 0; i < bank_names.size(); ++i)
+    bank[static_cast<int64_t>(i + 1)] = as_content(i + 1, load(bank_names[i]));
   const MatchThresholds t;
-  for (const char* name : {"chair-19-sd-bar", "chair-22-with-large-logo-bar", "pattern-longer-no-bar", "doorknob-hd-no-bar",
-                           "test-padded-dimensions"}) {
+  for (const char* name : {"chair-19-sd-bar", "chair-22-with-large-logo-bar", "pattern-longer-no-bar",
+                           "doorknob-hd-no-bar", "test-padded-dimensions"}) {
     const auto query = as_query(load(name));
     std::vector<QueryCode> codes;
     for (uint32_t i = 0; i < query.size(); ++i) codes.push_back({i, FrameVariant::kOriginal, query[i].hash});
     const auto hits = brute_hits(codes, bank, t.distance);
-    const auto verdicts = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, t);
+    const auto verdicts = compute_verdicts(
+        query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, t);
     for (const auto& [id, info] : bank) {
       const auto [q, b] = vpdq_match_brute(query, info.frames, t);
       // id by init-capture: clang before 16 cannot capture a structured binding.
-      const auto it = std::find_if(verdicts.begin(), verdicts.end(), [&, id = id](const ContentVerdict& v) { return v.content == id; });
+      const auto it = std::find_if(verdicts.begin(), verdicts.end(),
+                                   [&, id = id](const ContentVerdict& v) { return v.content == id; });
       if (q == 0) {
         EXPECT_EQ(it, verdicts.end()) << name << " vs " << id;
         continue;
@@ -105,7 +109,8 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   // a duplicate of frame 0, a frame like the image, and unrelated frames.
   std::vector<QueryFrame> query;
   std::vector<QueryCode> codes;
-  for (int i = 0; i < 4; ++i) query.push_back({i, i * 1.0, 80, i == 2 ? random_hash() : near(video.frames[i].hash, 10)});
+  for (int i = 0; i < 4; ++i)
+    query.push_back({i, i * 1.0, 80, i == 2 ? random_hash() : near(video.frames[i].hash, 10)});
   query.push_back({4, 4.0, 80, query[0].hash});  // exact duplicate: counted once
   query.push_back({5, 5.0, 80, near(image.frames[0].hash, 31)});
   for (int i = 6; i < 10; ++i) query.push_back({i, i * 1.0, 80, random_hash()});
@@ -113,7 +118,8 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   codes.push_back({2, FrameVariant::kInsideBars, near(video.frames[2].hash, 5)});  // frame 2 inside its bars
   std::map<int64_t, MatchContent> bank{{1, video}, {2, image}};
   const auto hits = brute_hits(codes, bank, 31);
-  const auto v = compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, {});
+  const auto v =
+      compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, {});
   ASSERT_EQ(v.size(), 2u);
   const ContentVerdict& img = v[0].content == 2 ? v[0] : v[1];
   const ContentVerdict& vid = v[0].content == 1 ? v[0] : v[1];
@@ -128,7 +134,9 @@ TEST(VpdqMatch, VariantsDedupQualityAndImages) {
   EXPECT_EQ(vid.query_ranges, (std::vector<TimeRange>{{0, 3}}));
   MatchThresholds loose;
   loose.query_threshold = 40;
-  EXPECT_TRUE(compute_verdicts(query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, loose)[0].match);
+  EXPECT_TRUE(compute_verdicts(
+                  query, codes, hits, [&](int64_t id) -> const MatchContent& { return bank.at(id); }, loose)[0]
+                  .match);
 }
 
 TEST(VpdqMatch, MergeTimes) {

@@ -38,22 +38,24 @@ TEST_F(InputsTest, DirectoriesAreRecursiveSortedAndFilteredByExtension) {
   ASSERT_TRUE(r.is_ok());
   std::vector<std::string> urls;
   for (const auto& in : *r) urls.push_back(in.url);
-  EXPECT_EQ(urls, (std::vector<std::string>{p("a.MOV"), p("b/deep/c.webm"), p("b/photo.JPG"), p("b/x.png"), p("z.mp4")}));
+  EXPECT_EQ(urls,
+            (std::vector<std::string>{p("a.MOV"), p("b/deep/c.webm"), p("b/photo.JPG"), p("b/x.png"), p("z.mp4")}));
   EXPECT_EQ((*r)[1].kind, InputKind::kVideo);
   EXPECT_EQ((*r)[2].kind, InputKind::kImage);
   EXPECT_EQ((*r)[1].out_name, "b/deep/c");  // output files mirror the tree
 }
 
 TEST_F(InputsTest, ManifestsStdinNamesAndUrls) {
-  std::ofstream(p("list.txt")) << "# comment\n\n  " << p("z.mp4") << "  \r\n" << p("b") << "\nhttp://example.invalid/v.mp4\n";
+  std::ofstream(p("list.txt")) << "# comment\n\n  " << p("z.mp4") << "  \r\n"
+                               << p("b") << "\nhttp://example.invalid/v.mp4\n";
   std::istringstream names(p("a.MOV") + "\n");
   auto r = expand_inputs({"@" + p("list.txt"), "-", "pipe:0", p("nonexistent.mp4")}, {}, names);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   std::vector<std::string> urls;
   for (const auto& in : *r) urls.push_back(in.url);
-  EXPECT_EQ(urls, (std::vector<std::string>{p("z.mp4"), p("b/deep/c.webm"), p("b/photo.JPG"), p("b/x.png"),
-                                            "http://example.invalid/v.mp4", p("a.MOV"), "pipe:0",
-                                            p("nonexistent.mp4")}));
+  EXPECT_EQ(urls,
+            (std::vector<std::string>{p("z.mp4"), p("b/deep/c.webm"), p("b/photo.JPG"), p("b/x.png"),
+                                      "http://example.invalid/v.mp4", p("a.MOV"), "pipe:0", p("nonexistent.mp4")}));
   EXPECT_TRUE(is_url("pipe:0"));
   EXPECT_TRUE(is_url("https://x/y.mp4"));
   EXPECT_FALSE(is_url("dir/file.mp4"));
@@ -65,7 +67,8 @@ TEST_F(InputsTest, ManifestsStdinNamesAndUrls) {
 TEST(Shard, ParsesAndPartitions) {
   EXPECT_TRUE(parse_shard("0/1").is_ok());
   EXPECT_EQ(parse_shard("3/8")->index, 3);
-  for (const char* bad : {"", "8/8", "-1/4", "1/0", "a/b", "1/2/3", "1", "1/2x"}) EXPECT_FALSE(parse_shard(bad).is_ok()) << bad;
+  for (const char* bad : {"", "8/8", "-1/4", "1/0", "a/b", "1/2/3", "1", "1/2x"})
+    EXPECT_FALSE(parse_shard(bad).is_ok()) << bad;
   std::vector<Input> inputs;
   for (int i = 0; i < 1000; ++i) inputs.push_back({"video-" + std::to_string(i) + ".mp4", InputKind::kVideo, ""});
   std::multiset<std::string> seen;
@@ -77,7 +80,8 @@ TEST(Shard, ParsesAndPartitions) {
     // Membership depends on the name only, not on the rest of the list.
     const std::vector<Input> first_half(inputs.begin(), inputs.begin() + 500);
     for (const auto& in : select_shard(first_half, {k, 7}))
-      EXPECT_TRUE(std::find_if(part.begin(), part.end(), [&](const Input& x) { return x.url == in.url; }) != part.end());
+      EXPECT_TRUE(std::find_if(part.begin(), part.end(), [&](const Input& x) { return x.url == in.url; }) !=
+                  part.end());
   }
   EXPECT_EQ(seen.size(), 1000u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 1000u);
@@ -93,7 +97,8 @@ TEST(OrderedPool, ResultsComeBackInOrderWithBoundedLookahead) {
       200, 4,
       [&](size_t i) {
         const int now = ++running;
-        for (int m = max_running; now > m && !max_running.compare_exchange_weak(m, now);) {}
+        for (int m = max_running; now > m && !max_running.compare_exchange_weak(m, now);) {
+        }
         const size_t done = emitted_count;
         ahead = std::max<size_t>(ahead, i - std::min(i, done));
         std::this_thread::sleep_for(std::chrono::microseconds((i * 7919) % 500));

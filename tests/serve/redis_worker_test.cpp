@@ -9,11 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
-#include <mutex>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -322,10 +322,10 @@ TEST_F(RedisWorker, SigtermFinishesTheJobInHandAndExitsZero) {
 TEST_F(RedisWorker, NoHttpRunsWorkersOnly) {
   create_group();
   xadd({{"job", "solo"}, {"path", video_path("doorknob-hd-no-bar.mp4")}});
-  const auto r = test::run_command("timeout --foreground --preserve-status -s TERM 3 " + std::string(VHM_BINARY) +
-                                   " serve --no-http --bank " + bank_ + " --redis " + redis_->url() + " --stream " +
-                                   stream_ + " --results " + results_ + " --result-prefix " + prefix_ +
-                                   " --allow-paths " + videos_);
+  const auto r =
+      test::run_command("timeout --foreground --preserve-status -s TERM 3 " + std::string(VHM_BINARY) +
+                        " serve --no-http --bank " + bank_ + " --redis " + redis_->url() + " --stream " + stream_ +
+                        " --results " + results_ + " --result-prefix " + prefix_ + " --allow-paths " + videos_);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(results().size(), 1u) << r.err;
   EXPECT_TRUE(matched(results()[0].result, "te:doorknob"));
@@ -444,12 +444,12 @@ TEST_F(RedisWorker, AMatchOnANonUtf8LabelIsPublished) {
   const std::string bank = bank_ + "-latin1";
   fs::remove_all(bank);
   ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
-  const auto added = test::run_command(std::string(VHM_BINARY) + " bank add " + bank + " " +
-                                       video_path("doorknob-hd-no-bar.mp4") +
-                                       " --external-id \"$(printf 'te:\\351')\" --label \"$(printf 'caf\\351')\"");
+  const auto added =
+      test::run_command(std::string(VHM_BINARY) + " bank add " + bank + " " + video_path("doorknob-hd-no-bar.mp4") +
+                        " --external-id \"$(printf 'te:\\351')\" --label \"$(printf 'caf\\351')\"");
   ASSERT_EQ(added.exit_code, 0) << added.err;
-  auto daemon = test::start_serve(bank, {"--redis", redis_->url(), "--stream", stream_, "--results", results_,
-                                         "--result-prefix", prefix_});
+  auto daemon = test::start_serve(
+      bank, {"--redis", redis_->url(), "--stream", stream_, "--results", results_, "--result-prefix", prefix_});
   ASSERT_NE(daemon, nullptr);
   xadd({{"job", "latin1"}, {"media", test::read_text_file(video_path("doorknob-hd-no-bar.mp4"))}});
   ASSERT_TRUE(eventually([&] { return results().size() == 1 && pending() == 0; })) << daemon->output();

@@ -1,12 +1,12 @@
 // vhm serve against slow, idle and oversized clients (serve/http_connections.h): raw
 // sockets on loopback playing the attacker, the built daemon on a temporary bank.
 // Every wait is for an event (an answer, a close) with a generous bound, never a speed.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -154,8 +154,7 @@ TEST_F(ServeConnections, SlowAndIdleClientsDoNotStallHealth) {
     ASSERT_TRUE(idle.back()->connected());
   }
   // The daemon has taken all of them before health is asked (each is a thread of its).
-  ASSERT_TRUE(eventually([&] { return stats()["connections"]["open"].get<int>() >= 208 + 1; }))
-      << stats().dump();
+  ASSERT_TRUE(eventually([&] { return stats()["connections"]["open"].get<int>() >= 208 + 1; })) << stats().dump();
   const std::string health = request(port(), get_close("/v1/health"));
   EXPECT_EQ(status_of(health), 200) << health;
   for (auto& c : slow) EXPECT_TRUE(c->send("O")) << "a slow client was dropped";
@@ -208,7 +207,8 @@ TEST_F(ServeConnections, AnOversizedBodyGets413BeforeItIsSent) {
   EXPECT_NE(body_of(answer).value("error", "").find("--max-body-mb"), std::string::npos) << answer;
   // The same with "Expect: 100-continue", as curl sends it for large uploads.
   Conn e(port());
-  ASSERT_TRUE(e.send("POST /v1/match HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      e.send("POST /v1/match HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n"));
   const std::string expected = e.read_until_closed(seconds(10));
   EXPECT_EQ(status_of(expected), 413) << expected;
 }

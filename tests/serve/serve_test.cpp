@@ -1,12 +1,12 @@
 // vhm serve end to end: the built binary on a temporary bank of a corpus video, talked
 // to over HTTP on a port it chose itself (--port 0, read from its start line).
-#include <gtest/gtest.h>
-#include <unistd.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -168,11 +168,10 @@ TEST_F(Serve, UploadsAreDecodedFromTheirOwnBytesOnly) {
   // running: wait for that first.
   while (!origin.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/v.m3u8";
-  for (const std::string& body :
-       {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + url + "\n",
-        "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + url + "\n#EXT-X-ENDLIST\n",
-        "ffconcat version 1.0\nfile '" + videos_ + "/doorknob-hd-no-bar.mp4'\n",
-        std::string("ffconcat version 1.0\nfile \xff\xfe.mp4\n")}) {
+  for (const std::string& body : {"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n" + url + "\n",
+                                  "#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n" + url + "\n#EXT-X-ENDLIST\n",
+                                  "ffconcat version 1.0\nfile '" + videos_ + "/doorknob-hd-no-bar.mp4'\n",
+                                  std::string("ffconcat version 1.0\nfile \xff\xfe.mp4\n")}) {
     const Reply r = post(*server_, "/v1/match", body);
     EXPECT_EQ(r.status, 422) << body << " -> " << r.body.dump();
     EXPECT_FALSE(r.body.contains("verdicts")) << r.body.dump();

@@ -22,19 +22,18 @@ std::optional<std::string> corpus_dir();
 bool corpus_required();
 
 // Ends the calling test without the corpus: a failure in CI, a skip elsewhere.
-#define VHM_SKIP_WITHOUT_CORPUS()                                                              \
-  if (::vhm::test::corpus_required())                                                          \
-    FAIL() << "shared corpus not found, and CI=true requires it (set VHM_CORPUS or place it at " \
-           << VHM_CORPUS_DIR << ")";                                                           \
-  else                                                                                         \
-    GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")"
+#define VHM_SKIP_WITHOUT_CORPUS()                                                                                  \
+  if (::vhm::test::corpus_required())                                                                              \
+    FAIL() << "shared corpus not found, and CI=true requires it (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR \
+           << ")";                                                                                                 \
+  else GTEST_SKIP() << "shared corpus not found (set VHM_CORPUS or place it at " << VHM_CORPUS_DIR << ")"
 
 // Declares `var`, the corpus directory, or ends the test as VHM_SKIP_WITHOUT_CORPUS says.
-#define VHM_REQUIRE_CORPUS(var)                    \
-  auto var##_opt = ::vhm::test::corpus_dir();      \
-  if (!var##_opt) {                                \
-    VHM_SKIP_WITHOUT_CORPUS();                     \
-  }                                                \
+#define VHM_REQUIRE_CORPUS(var)               \
+  auto var##_opt = ::vhm::test::corpus_dir(); \
+  if (!var##_opt) {                           \
+    VHM_SKIP_WITHOUT_CORPUS();                \
+  }                                           \
   const std::string var = *var##_opt
 
 // Random pixels with a fixed seed: smooth structure plus noise, so the DCT is not flat.
