@@ -46,8 +46,8 @@ SignalRegistry make_builtin() {
 }  // namespace
 
 const SignalRegistry& builtin_signals() {
-  static const SignalRegistry registry = make_builtin();  // built once, never changed
-  return registry;
+  static const SignalRegistry kRegistry = make_builtin();  // built once, never changed
+  return kRegistry;
 }
 
 std::string_view signal_name(SignalId id) {
