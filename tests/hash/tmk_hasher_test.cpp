@@ -1,0 +1,97 @@
+// TMK+PDQF from libav: every reference .tmk whose video is in the corpus is reproduced.
+// Where a file is not byte-identical the test prints, per section, the largest absolute
+// difference, and still requires level-1 and level-2 against the reference >= 0.99999.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "core/tmk_features.h"
+#include "hash/tmk_hasher.h"
+#include "signal/tmk_signal.h"
+#include "support/test_support.h"
+
+namespace vhm {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+float max_abs_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  float m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+  return m;
+}
+
+// (video, reference hash) for every sample video with a hash, and the padded one.
+std::vector<std::pair<fs::path, fs::path>> reference_pairs(const std::string& corpus) {
+  const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
+  std::vector<std::pair<fs::path, fs::path>> pairs;
+  for (const auto& entry : fs::directory_iterator(tmk / "sample-hashes")) {
+    if (entry.path().extension() != ".tmk") continue;
+    const fs::path video = tmk / "sample-videos" / (entry.path().stem().string() + ".mp4");
+    if (fs::exists(video)) pairs.emplace_back(video, entry.path());
+  }
+  pairs.emplace_back(tmk / "sample-videos" / "test-padded-dimensions.mp4",
+                     tmk / "reference-debian12" / "test-padded-dimensions.tmk");
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
+TEST(TmkHasher, ReproducesTheReferenceHashes) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const auto pairs = reference_pairs(corpus);
+  ASSERT_EQ(pairs.size(), 14u);
+  int identical = 0;
+  for (const auto& [video, reference_path] : pairs) {
+    const auto reference_bytes = read_bytes(reference_path);
+    auto reference = parse_tmk(reference_bytes);
+    ASSERT_TRUE(reference.is_ok()) << reference.status().to_string();
+    auto ours = tmk_hash_video(video.string());
+    ASSERT_TRUE(ours.is_ok()) << ours.status().to_string();
+    if (serialize_tmk(*ours) == reference_bytes) {
+      ++identical;
+      continue;
+    }
+    const float level1 = tmk_level1_score(*ours, *reference);
+    const float level2 = tmk_level2_score(*ours, *reference);
+    ADD_FAILURE() << video.filename() << " not byte-identical: frames " << ours->frame_count << " vs "
+                  << reference->frame_count << "; max |diff| pure average "
+                  << max_abs_difference(ours->pure_average, reference->pure_average) << ", cos "
+                  << max_abs_difference(ours->cos_features, reference->cos_features) << ", sin "
+                  << max_abs_difference(ours->sin_features, reference->sin_features) << "; level-1 " << level1
+                  << ", level-2 " << level2;
+    EXPECT_GE(level1, 0.99999f) << video.filename();
+    EXPECT_GE(level2, 0.99999f) << video.filename();
+  }
+  std::printf("TMK: %d of %zu reference hashes byte-identical\n", identical, pairs.size());
+}
+
+TEST(TmkHasher, FeatureAccumulationIsNormalisedAndWeighted) {
+  TmkAccumulator acc;
+  std::vector<float> feature(256);
+  for (int k = 0; k < 256; ++k) feature[k] = static_cast<float>((k * 37) % 101) - 50.0f;
+  acc.add_feature(feature);
+  acc.add_feature(feature);
+  const TmkFeatures f = acc.finish();
+  EXPECT_EQ(f.frame_count, 2);
+  EXPECT_EQ(f.pure_average, feature);  // the average of two equal features
+  // Each (period, coefficient) cell has norm sqrt(c_j), sin of j = 0 excepted (zero).
+  for (int j = 0; j < f.coefficient_count(); ++j) {
+    float sum = 0;
+    for (float e : f.cos_feature(0, j)) sum += e * e;
+    EXPECT_NEAR(std::sqrt(sum), std::sqrt(f.coefficients[j]), 1e-6f) << j;
+  }
+  for (float e : f.sin_feature(2, 0)) EXPECT_EQ(e, 0.0f);
+}
+
+}  // namespace
+}  // namespace vhm
