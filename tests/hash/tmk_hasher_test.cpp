@@ -75,6 +75,18 @@ TEST(TmkHasher, ReproducesTheReferenceHashes) {
   std::printf("TMK: %d of %zu reference hashes byte-identical\n", identical, pairs.size());
 }
 
+// One video through the whole path, for the sanitizer run (which leaves out the sweep
+// above): the odd-sized one, whose frames are padded, byte for byte.
+TEST(TmkHasher, OddSizedVideoReproducesItsReferenceHash) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
+  const auto reference_bytes = read_bytes(tmk / "reference-debian12" / "test-padded-dimensions.tmk");
+  ASSERT_FALSE(reference_bytes.empty());
+  auto ours = tmk_hash_video((tmk / "sample-videos" / "test-padded-dimensions.mp4").string());
+  ASSERT_TRUE(ours.is_ok()) << ours.status().to_string();
+  EXPECT_TRUE(serialize_tmk(*ours) == reference_bytes);
+}
+
 TEST(TmkHasher, FeatureAccumulationIsNormalisedAndWeighted) {
   TmkAccumulator acc;
   std::vector<float> feature(256);
