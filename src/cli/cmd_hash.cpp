@@ -20,8 +20,10 @@ extern "C" {
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
 #include "core/json_text.h"
+#include "core/tmk_features.h"
 #include "hash/hash_output.h"
 #include "hash/input_hasher.h"
+#include "hash/tmk_hasher.h"
 #include "pipeline/inputs.h"
 #include "pipeline/ordered_pool.h"
 #include "pipeline/progress.h"
@@ -57,6 +59,10 @@ Sampling (--sample): every-frame (all frames), Ns (e.g. 1s, 0.5s: frame n when
 n % int(N*fps) == 0, as the reference's -r N), keyframes (only key frames are
 decoded: fastest). --prune D drops a frame within D bits of the last one kept.
 
+Signals (--signal): pdq (default: the formats above), tmk (Meta's TMK+PDQF video
+hash, the reference tmk-hash-video's .tmk file byte for byte: NAME.tmk in --out-dir,
+or the bytes on stdout for a single input; local video files only; docs/TMK.md).
+
 Examples:
   vhm hash clip.mp4                                  # per-frame lines on stdout
   vhm hash --format vpdq --out-dir hashes/ videos/   # reference files, one per video
@@ -65,6 +71,7 @@ Examples:
   find /data -name '*.mp4' | vhm hash --shard 3/8 --format jsonl -
   vhm hash photo.jpg                                 # pdq_hex,quality,path
   vhm hash --dihedral photo.jpg                      # the eight rotations and flips
+  vhm hash --signal tmk --out-dir tmk/ videos/       # NAME.tmk per video
 
 Exit codes: 0 every input hashed; 1 some inputs failed (each named on stderr with the
 reason; the rest were hashed); 2 usage error (nothing was done); 3 internal error.
@@ -75,6 +82,7 @@ struct HashOptions {
   std::vector<std::string> inputs;
   std::string format = "csv";
   std::string out_dir;
+  std::string signal = "pdq";
   HashingFlags hashing;
   int jobs = 1;
   int threads = 0;
@@ -90,6 +98,54 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
+// --signal tmk: each input's .tmk file. Inputs are local video files (TMK's decoding
+// reads the file itself, under decode/tmk_frames.h's guards).
+int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs) {
+  const bool to_stdout = opt.out_dir.empty();
+  if (to_stdout && inputs.size() > 1) return usage_error("--signal tmk with several inputs needs --out-dir");
+  std::set<std::string> used_names;
+  int failures = 0;
+  run_ordered<std::pair<Status, std::vector<uint8_t>>>(
+      inputs.size(), opt.jobs,
+      [&](size_t i) -> std::pair<Status, std::vector<uint8_t>> {
+        const Input& in = inputs[i];
+        std::error_code ec;
+        if (in.kind != InputKind::kVideo || !fs::is_regular_file(in.url, ec))
+          return {Status(StatusCode::kUnsupported, "--signal tmk takes local video files", in.url), {}};
+        auto features = tmk_hash_video(in.url);
+        if (!features) return {features.status(), {}};
+        return {Status::ok(), serialize_tmk(*features)};
+      },
+      [&](size_t i, std::pair<Status, std::vector<uint8_t>> result) {
+        if (!result.first.is_ok()) {
+          ++failures;
+          std::fprintf(stderr, "vhm hash: error: %s\n", result.first.to_string().c_str());
+          return;
+        }
+        const auto& bytes = result.second;
+        if (to_stdout) {
+          std::cout.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+          std::cout.flush();
+          return;
+        }
+        const std::string base = inputs[i].out_name.empty() ? "input" : inputs[i].out_name;
+        std::string name = base;
+        for (int n = 2; used_names.count(name); ++n) name = base + "-" + std::to_string(n);
+        used_names.insert(name);
+        const fs::path path = fs::path(opt.out_dir) / (name + ".tmk");
+        std::error_code ec;
+        fs::create_directories(path.parent_path(), ec);
+        std::ofstream out(path, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+        if (!out) {
+          ++failures;
+          std::fprintf(stderr, "vhm hash: error: %s: cannot write %s\n", inputs[i].url.c_str(), path.c_str());
+        }
+      },
+      [] {});
+  return failures ? kExitInputFailed : kExitOk;
+}
+
 }  // namespace
 
 int cmd_hash(int argc, char** argv) {
@@ -97,6 +153,7 @@ int cmd_hash(int argc, char** argv) {
   po::options_description visible(kHashHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&opt.format)->default_value(opt.format),
                                                     "csv, jsonl or vpdq")(
+      "signal", po::value(&opt.signal)->default_value(opt.signal), "pdq or tmk")(
       "out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")(
       "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")(
       "threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")(
@@ -111,6 +168,8 @@ int cmd_hash(int argc, char** argv) {
   // ---- validate every flag before doing anything
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
     return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
+  if (opt.signal != "pdq" && opt.signal != "tmk")
+    return usage_error("--signal must be pdq or tmk, not '" + opt.signal + "'");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   auto hashing = hashing_config_from_flags(opt.hashing, threads_per_input(opt.threads, opt.jobs));
@@ -141,6 +200,14 @@ int cmd_hash(int argc, char** argv) {
   if (inputs.empty()) {
     std::fprintf(stderr, "vhm hash: no inputs to hash%s\n", opt.shard.empty() ? "" : " in this shard");
     return expanded->empty() ? kExitInputFailed : kExitOk;
+  }
+  if (opt.signal == "tmk") {
+    if (!opt.out_dir.empty()) {
+      std::error_code ec;
+      fs::create_directories(opt.out_dir, ec);
+      if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
+    }
+    return hash_tmk_inputs(opt, inputs);
   }
   const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
   if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");

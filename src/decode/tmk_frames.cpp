@@ -1,9 +1,11 @@
 #include "decode/tmk_frames.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "decode/av_ptr.h"
+#include "decode/media_policy.h"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -12,6 +14,22 @@ extern "C" {
 
 namespace vhm {
 namespace {
+
+// A container that asks to open another file or URL (a playlist, a reference to an
+// external track) is refused: an input is decoded from its own bytes only. The one open
+// allowed is the input itself, through FFmpeg's own opener.
+struct OpenGuard {
+  int (*default_open)(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) = nullptr;
+  std::string path;
+  bool opened = false;
+};
+
+int open_only_the_input(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options) {
+  auto* guard = static_cast<OpenGuard*>(s->opaque);
+  if (!guard || guard->opened || !url || guard->path != url) return AVERROR(EPERM);
+  guard->opened = true;
+  return guard->default_open(s, pb, url, flags, options);
+}
 
 Status av_failure(const char* what, int rc, const std::string& path) {
   return {StatusCode::kCorrupt, av::error_text(what, rc), path};
@@ -135,8 +153,17 @@ class ConstantRateSync {
 
 Result<TmkFrameStats> decode_tmk_frames(const std::string& path,
                                         const std::function<void(const uint8_t* rgb64x64)>& on_frame) {
-  AVFormatContext* raw = nullptr;
-  if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0)
+  // The same guards as VideoDecoder's: local files only, vhm's demuxer allow-list, no
+  // nested opens, and the pixel limit before any frame is allocated.
+  const MediaLimits limits;
+  AVFormatContext* raw = avformat_alloc_context();
+  if (!raw) return Status(StatusCode::kInternal, "out of memory", path);
+  raw->format_whitelist = av_strdup(std::string(kVideoDemuxers).c_str());
+  raw->protocol_whitelist = av_strdup("file");
+  OpenGuard guard{raw->io_open, path};
+  raw->opaque = &guard;
+  raw->io_open = &open_only_the_input;
+  if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0)  // frees raw on failure
     return Status(StatusCode::kNotFound, av::error_text("avformat_open_input", rc), path);
   av::FormatContextPtr format(raw);
   if (int rc = avformat_find_stream_info(format.get(), nullptr); rc < 0)
@@ -150,7 +177,11 @@ Result<TmkFrameStats> decode_tmk_frames(const std::string& path,
   avcodec_parameters_to_context(decoder.get(), stream->codecpar);
   decoder->pkt_timebase = stream->time_base;
   decoder->thread_count = 0;
-  if (int rc = avcodec_open2(decoder.get(), codec, nullptr); rc < 0) return av_failure("avcodec_open2", rc, path);
+  AVDictionary* codec_options = nullptr;
+  av_dict_set(&codec_options, "max_pixels", std::to_string(limits.max_pixels).c_str(), 0);
+  const int open_rc = avcodec_open2(decoder.get(), codec, &codec_options);
+  av_dict_free(&codec_options);
+  if (open_rc < 0) return av_failure("avcodec_open2", open_rc, path);
 
   // The CLI's input ts_offset: timestamps start at the container's start time.
   const int64_t ts_offset = format->start_time == AV_NOPTS_VALUE ? 0 : -format->start_time;

@@ -11,6 +11,9 @@
 //     duplicated against a 1/15 s clock (VSCFR for a one-stream input, else CFR), and at
 //     the end the last frame is repeated as the median of the last three "previous
 //     frame" duplications says.
+// The input must be a local file; it is opened with the guards VideoDecoder has (vhm's
+// demuxer allow-list, the file protocol only, no nested opens, the pixel limit), but not
+// through InputSource's byte and time budgets.
 #pragma once
 
 #include <cstdint>
