@@ -10,7 +10,7 @@ packages=(
   # Still images: the same decoders the reference photo hasher uses
   libjpeg62-turbo-dev libpng-dev
   # Search, CLI, storage, logging, JSON
-  libfaiss-dev libopenblas-dev libboost-program-options-dev libsqlite3-dev
+  libfaiss-dev libopenblas-dev libboost-program-options-dev libsqlite3-dev libxml2-dev
   libspdlog-dev nlohmann-json3-dev
   # HTTP server and client of vhm serve / vhm bench serve (header plus compiled library)
   libcpp-httplib-dev

@@ -172,13 +172,29 @@ const char* import_format_name(ImportFormat format) {
       return "pdq";
     case ImportFormat::kMedia:
       return "media";
+    case ImportFormat::kTeFile:
+      return "te-file";
+    case ImportFormat::kTeCsv:
+      return "te-csv";
+    case ImportFormat::kThreatExchange:
+      return "threatexchange";
+    case ImportFormat::kStopNcii:
+      return "stopncii";
+    case ImportFormat::kTcap:
+      return "tcap";
+    case ImportFormat::kTmk:
+      return "tmk";
+    case ImportFormat::kNcmec:
+      return "ncmec";
   }
   return "?";
 }
 
 std::optional<ImportFormat> parse_import_format(std::string_view name) {
   for (ImportFormat f :
-       {ImportFormat::kAuto, ImportFormat::kVpdq, ImportFormat::kJsonl, ImportFormat::kPdqList, ImportFormat::kMedia})
+       {ImportFormat::kAuto, ImportFormat::kVpdq, ImportFormat::kJsonl, ImportFormat::kPdqList, ImportFormat::kMedia,
+        ImportFormat::kTeFile, ImportFormat::kTeCsv, ImportFormat::kThreatExchange, ImportFormat::kStopNcii,
+        ImportFormat::kTcap, ImportFormat::kTmk, ImportFormat::kNcmec})
     if (name == import_format_name(f)) return f;
   if (name == "video" || name == "image") return ImportFormat::kMedia;
   return std::nullopt;
@@ -187,6 +203,19 @@ std::optional<ImportFormat> parse_import_format(std::string_view name) {
 ImportFormat detect_import_format(const std::string& path, std::string_view head) {
   std::string ext = fs::path(path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  // The exchanges' lists, by what they hold: each has a mark no other format carries.
+  if (head.substr(0, 12) == "TMK1FVECPDQF" || ext == ".tmk") return ImportFormat::kTmk;
+  const std::string_view start = trim(head);
+  if (start.substr(0, 22) == "signal_type,signal_str" || ext == ".csv") return ImportFormat::kTeCsv;
+  if (start.substr(0, 1) == "<" && (start.find("hashsharing.ncmec.org/hashsharing/v2") != std::string_view::npos))
+    return ImportFormat::kNcmec;
+  if (ext == ".xml") return ImportFormat::kNcmec;
+  if (!start.empty() && (start.front() == '{' || start.front() == '[')) {
+    if (start.find("\"hashRecords\"") != std::string_view::npos) return ImportFormat::kStopNcii;
+    if (start.find("\"hash_digest\"") != std::string_view::npos) return ImportFormat::kTcap;
+    if (start.find("\"HASH_") != std::string_view::npos && start.find("indicator\"") != std::string_view::npos)
+      return ImportFormat::kThreatExchange;
+  }
   if (ext == ".jsonl" || ext == ".json" || ext == ".ndjson") return ImportFormat::kJsonl;
   if (is_url(path) || has_image_extension(path) || has_video_extension(path)) return ImportFormat::kMedia;
   // The first meaningful line decides.
@@ -324,6 +353,43 @@ Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& na
   return r;
 }
 
+ImportResult exchange_list_to_import(ExchangeList list, const std::string& name, ImportFormat format) {
+  ImportResult r;
+  r.format = format;
+  r.notes = std::move(list.notes);
+  r.lines_skipped = list.unknown_skipped;
+  for (size_t i = 0; i < list.records.size(); ++i) {
+    ExchangeRecord& record = list.records[i];
+    if (record.deleted) {
+      if (!record.external_id.empty()) r.remove_external_ids.push_back(record.external_id);
+      continue;
+    }
+    if (record.signal != ExchangeSignal::kPdq && record.signal != ExchangeSignal::kVpdq) {
+      ++r.signals_not_stored;
+      continue;
+    }
+    NewContent c;
+    c.origin = {name, static_cast<int64_t>(i + 1)};
+    c.meta.source = name + ":" + std::to_string(i + 1);
+    c.meta.external_id = record.external_id;
+    for (const auto& l : record.labels) c.meta.label += (c.meta.label.empty() ? "" : " ") + l;
+    if (record.signal == ExchangeSignal::kPdq) {
+      c.meta.kind = ContentKind::kImage;
+      FrameHash f;
+      f.hash = record.pdq;
+      f.quality = record.quality;
+      c.frames.push_back(f);
+    } else {
+      c.meta.kind = ContentKind::kVideo;
+      c.frames = std::move(record.frames);
+    }
+    r.contents.push_back(std::move(c));
+  }
+  if (r.signals_not_stored)
+    r.notes.push_back(std::to_string(r.signals_not_stored) + " records skipped: signal not stored by this bank yet");
+  return r;
+}
+
 Result<ImportResult> import_file(const std::string& path, const ImportOptions& options) {
   ImportFormat format = options.format;
   std::string text;
@@ -375,6 +441,25 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
       }
       r.contents.push_back(std::move(c));
       result = std::move(r);
+      break;
+    }
+    case ImportFormat::kTeFile:
+    case ImportFormat::kTeCsv:
+    case ImportFormat::kThreatExchange:
+    case ImportFormat::kStopNcii:
+    case ImportFormat::kTcap:
+    case ImportFormat::kTmk:
+    case ImportFormat::kNcmec: {
+      const auto bytes = std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+      auto list = format == ImportFormat::kTeFile           ? parse_te_file(text, path)
+                  : format == ImportFormat::kTeCsv          ? parse_te_csv(text, path)
+                  : format == ImportFormat::kThreatExchange ? parse_threatexchange_json(text, path)
+                  : format == ImportFormat::kStopNcii       ? parse_stopncii_page(text, path)
+                  : format == ImportFormat::kTcap           ? parse_tcap_list(text, path)
+                  : format == ImportFormat::kNcmec          ? parse_ncmec_xml(text, path, options.tmk_dir)
+                                                            : parse_tmk_file(bytes, path);
+      if (!list) return list.status();
+      result = exchange_list_to_import(std::move(list).value(), path, format);
       break;
     }
     case ImportFormat::kAuto:

@@ -16,8 +16,16 @@
 //   media  a video (hashed on the fly, every frame by default) or an image (one PDQ hash),
 //          with the picture inside the bars when ImportOptions::hashing asks for it
 //          (video.crop_bars)
-// "auto" picks by extension (.jsonl/.json -> jsonl; image or video extensions -> media)
-// and otherwise by the first meaningful line (four commas -> vpdq, a hash -> pdq).
+//   te-file, te-csv, threatexchange, stopncii, tcap, tmk, ncmec
+//          the exchanges' lists (bank/exchange_formats.h): pdq records become image
+//          contents, vpdq records video contents; video_md5, video_sha256 and tmk
+//          records are counted in signals_not_stored; deleted records' external ids are
+//          returned in remove_external_ids; unknown signal types are notes
+// "auto" finds a .tmk by its magic, te-csv by its header (or .csv), the exchanges' JSON
+// by their keys ("hashRecords", "hash_digest", "HASH_..." indicators), NCMEC's XML by its
+// namespace (or .xml); then it picks by extension (.jsonl/.json ->
+// jsonl; image or video extensions -> media) and otherwise by the first meaningful line (four commas -> vpdq, a hash ->
+// pdq).
 #pragma once
 
 #include <span>
@@ -28,13 +36,28 @@
 #include <nlohmann/json.hpp>
 
 #include "bank/bank.h"
+#include "bank/exchange_formats.h"
 #include "core/status.h"
 #include "hash/input_hasher.h"
 
 namespace vhm {
 
-enum class ImportFormat { kAuto, kVpdq, kJsonl, kPdqList, kMedia };
-const char* import_format_name(ImportFormat format);  // "auto", "vpdq", "jsonl", "pdq", "media"
+enum class ImportFormat {
+  kAuto,
+  kVpdq,
+  kJsonl,
+  kPdqList,
+  kMedia,
+  kTeFile,
+  kTeCsv,
+  kThreatExchange,
+  kStopNcii,
+  kTcap,
+  kTmk,
+  kNcmec
+};
+// "auto", "vpdq", "jsonl", "pdq", "media", "te-file", "te-csv", "threatexchange", "stopncii", "tcap", "tmk", "ncmec"
+const char* import_format_name(ImportFormat format);
 std::optional<ImportFormat> parse_import_format(std::string_view name);
 
 struct ImportOptions {
@@ -43,12 +66,17 @@ struct ImportOptions {
   std::string label;              // set on every content (overrides a JSON record's own)
   std::string external_id;        // only when the file yields exactly one content
   bool skip_unsupported = false;  // pdq lists: skip "md5 ..." and other signal types instead of failing
+  std::string tmk_dir;            // ncmec: where the TMK_PDQF files its entries name were fetched to
 };
 
 struct ImportResult {
   std::vector<NewContent> contents;
   ImportFormat format = ImportFormat::kAuto;  // what was read
   int64_t lines_skipped = 0;                  // pdq lists: repeated hashes and skipped signal types
+  // The exchanges' lists:
+  std::vector<std::string> remove_external_ids;  // records the exchange withdrew
+  int64_t signals_not_stored = 0;                // md5, sha256, tmk: not stored by this bank yet
+  std::vector<std::string> notes;                // one line per skipped record
 };
 
 // Reads one file (or, for media, any URL FFmpeg opens).
@@ -58,6 +86,9 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
 Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string& name);
 Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& name);
 Result<ImportResult> parse_pdq_list(std::string_view text, const std::string& name, bool skip_unsupported = false);
+
+// An exchange's records as what this bank stores (see the formats above); `name` is the file.
+ImportResult exchange_list_to_import(ExchangeList list, const std::string& name, ImportFormat format);
 
 // The format "auto" finds for this path and the start of its text (empty for media).
 ImportFormat detect_import_format(const std::string& path, std::string_view head);

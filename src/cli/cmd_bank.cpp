@@ -19,6 +19,7 @@ extern "C" {
 
 #include "bank/bank.h"
 #include "bank/bank_json.h"
+#include "bank/exchange_formats.h"
 #include "bank/importers.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -200,6 +201,16 @@ Formats (--format auto picks by extension, then by the first line):
          python-threatexchange's file exchange writes; each hash one image content
   media  videos (hashed now, every frame by default, the reference's timestamps) and
          images (one PDQ hash: an image content)
+  te-file, te-csv   python-threatexchange's local file and CSV export (pdq, vpdq)
+  threatexchange    ThreatExchange threat_descriptors JSON
+  stopncii          a StopNCII FetchHashes page
+  tcap              a Tech Against Terrorism (TCAP) hash list
+  tmk               a raw .tmk file
+  ncmec             NCMEC hash-sharing XML v2 (TMK_PDQF files from --tmk-dir)
+         The exchanges' pdq records become image contents and vpdq records videos;
+         md5, sha256 and TMK records are skipped (not stored by this bank yet);
+         records the exchange deleted remove the content with that external id
+         (before the file's contents are added); unknown signal types are skipped
 
 A frame or image with letterbox/pillarbox bars is stored with the hash of the picture
 inside them as well (media, unless --no-bars; JSON Lines from 'vhm hash --bars'), and
@@ -223,14 +234,16 @@ others were added); 2 usage error; 3 internal error.
 Options)";
   std::string dir;
   std::vector<std::string> inputs;
-  std::string format = "auto", label, external_id;
+  std::string format = "auto", label, external_id, options_tmk_dir;
   bool skip_unsupported = false, json = false, quiet = false;
   po::options_description visible(kHelp);
-  visible.add_options()("help,h", "show this help")("format,f", po::value(&format)->default_value(format),
-                                                    "auto, vpdq, jsonl, pdq or media")(
+  visible.add_options()("help,h", "show this help")(
+      "format,f", po::value(&format)->default_value(format),
+      "auto, vpdq, jsonl, pdq, media, te-file, te-csv, threatexchange, stopncii, tcap, tmk or ncmec")(
       "label", po::value(&label), "label for every content added (overrides a JSON record's)")(
       "external-id", po::value(&external_id), "the exchange's id of the content (one content per run)")(
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
+      "tmk-dir", po::value(&options_tmk_dir), "ncmec: the directory holding the TMK_PDQF files its entries name")(
       "json", po::bool_switch(&json), "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
   // Media are hashed as HashingPreset::kBank: every frame, the reference's timestamps
@@ -243,7 +256,11 @@ Options)";
   if (inputs.empty()) return usage_error("add", "no INPUT given");
   ImportOptions options;
   const auto f = parse_import_format(format);
-  if (!f) return usage_error("add", "--format must be auto, vpdq, jsonl, pdq or media, not '" + format + "'");
+  if (!f)
+    return usage_error("add",
+                       "--format must be auto, vpdq, jsonl, pdq, media, te-file, te-csv, threatexchange, stopncii, "
+                       "tcap, tmk or ncmec, not '" +
+                           format + "'");
   options.format = *f;
   auto hashing = hashing_config_from_flags(hashing_flags, 0);
   if (!hashing) return usage_error("add", hashing.status().message());
@@ -251,6 +268,7 @@ Options)";
   options.label = label;
   options.external_id = external_id;
   options.skip_unsupported = skip_unsupported;
+  options.tmk_dir = options_tmk_dir;
   av_log_set_level(AV_LOG_FATAL);
 
   std::vector<std::string> files;
@@ -264,8 +282,25 @@ Options)";
   int64_t total_contents = 0, total_frames = 0;
   for (const std::string& file : files) {
     auto imported = import_file(file, options);
-    Result<std::vector<AddedContent>> added =
-        imported ? (*bank)->add_contents(imported->contents) : Result<std::vector<AddedContent>>(imported.status());
+    // The exchange's deletions first: a withdrawn record then re-sent is added again.
+    int64_t removed = 0;
+    Status removal = Status::ok();
+    if (imported) {
+      for (const std::string& id : imported->remove_external_ids) {
+        auto r = (*bank)->remove(ContentRef::by_external_id(id), "deleted by the exchange (" + file + ")");
+        if (r) {
+          removed += r->already_removed ? 0 : 1;
+        } else if (r.status().code() != StatusCode::kNotFound) {
+          removal = r.status();  // a bank that holds no such content has nothing to remove
+          break;
+        }
+      }
+    }
+    Result<std::vector<AddedContent>> added = !imported          ? Result<std::vector<AddedContent>>(imported.status())
+                                              : !removal.is_ok() ? Result<std::vector<AddedContent>>(removal)
+                                              : imported->contents.empty()
+                                                  ? Result<std::vector<AddedContent>>(std::vector<AddedContent>{})
+                                                  : (*bank)->add_contents(imported->contents);
     if (!added) {
       ++failures;
       const Status st = added.status().with_subject(file);
@@ -293,12 +328,20 @@ Options)";
                                             {"content_ids", ids},
                                             {"frames_stored", frames},
                                             {"duplicates_dropped", dups},
-                                            {"lines_skipped", imported->lines_skipped}})
+                                            {"lines_skipped", imported->lines_skipped},
+                                            {"removed", removed},
+                                            {"signals_not_stored", imported->signals_not_stored},
+                                            {"notes", imported->notes}})
                 << "\n";
     } else if (!quiet) {
+      for (const std::string& note : imported->notes)
+        std::fprintf(stderr, "vhm bank add: %s: %s\n", file.c_str(), note.c_str());
+      if (removed)
+        std::printf("%s: removed %lld contents the exchange deleted\n", file.c_str(), static_cast<long long>(removed));
       const std::string ids =
-          added->size() == 1 ? "id " + std::to_string(added->front().id)
-                             : "ids " + std::to_string(added->front().id) + ".." + std::to_string(added->back().id);
+          added->empty()       ? "none"
+          : added->size() == 1 ? "id " + std::to_string(added->front().id)
+                               : "ids " + std::to_string(added->front().id) + ".." + std::to_string(added->back().id);
       std::printf(
           "%s: added %zu content%s (%s), %lld frames stored, %lld duplicate frames dropped%s\n", file.c_str(),
           added->size(), added->size() == 1 ? "" : "s", ids.c_str(), static_cast<long long>(frames),
@@ -464,25 +507,31 @@ consistent snapshot:
          id (else content-ID), exactly the lines that were added less exact-duplicate
          frames (the reference format has no inside-bars hashes); image contents
          become a one-line file (0,quality,hex,0.000)
+  te-csv python-threatexchange's CSV (signal_type,signal_str,collab,category,tags) on
+         stdout (or --out FILE): a pdq row per image content, a vpdq row per video
+         (timestamps to 3 significant digits, as python-threatexchange writes them),
+         the label as tags; 'vhm bank add --format te-csv' reads it back
 
 Examples:
   vhm bank export banks/known > known.jsonl
   vhm bank export banks/known --format vpdq --out-dir exported/
   vhm bank export banks/known --include-removed --out audit.jsonl
+  vhm bank export banks/known --format te-csv --out known.csv
 
 Options)";
   std::string dir, format = "jsonl", out_dir, out_file;
   bool include_removed = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&format)->default_value(format),
-                                                    "jsonl or vpdq")("out-dir,o", po::value(&out_dir),
-                                                                     "vpdq: directory for the files (created)")(
+                                                    "jsonl, vpdq or te-csv")("out-dir,o", po::value(&out_dir),
+                                                                             "vpdq: directory for the files (created)")(
       "out", po::value(&out_file), "jsonl: write to this file instead of stdout")(
       "include-removed", po::bool_switch(&include_removed), "also the tombstoned contents");
   if (int rc = parse("export", argc, argv, visible, dir); rc >= 0) return rc;
-  if (format != "jsonl" && format != "vpdq") return usage_error("export", "--format must be jsonl or vpdq");
+  if (format != "jsonl" && format != "vpdq" && format != "te-csv")
+    return usage_error("export", "--format must be jsonl, vpdq or te-csv");
   if (format == "vpdq" && out_dir.empty()) return usage_error("export", "--format vpdq needs --out-dir");
-  if (format == "jsonl" && !out_dir.empty()) return usage_error("export", "--out-dir is for --format vpdq (use --out)");
+  if (format != "vpdq" && !out_dir.empty()) return usage_error("export", "--out-dir is for --format vpdq (use --out)");
   if (!out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(out_dir, ec);
@@ -498,8 +547,22 @@ Options)";
   std::ostream& out = out_file.empty() ? std::cout : file_out;
   std::set<std::string> used;
   int64_t count = 0;
+  if (format == "te-csv") out << te_csv_header();
   Status st = (*bank)->for_each_content(include_removed, [&](const ContentInfo& c, std::span<const FrameHash> frames) {
     ++count;
+    if (format == "te-csv") {
+      ExchangeRecord record;
+      if (c.meta.kind == ContentKind::kImage && frames.size() == 1) {
+        record.signal = ExchangeSignal::kPdq;
+        record.pdq = frames[0].hash;
+      } else {
+        record.signal = ExchangeSignal::kVpdq;
+        record.frames.assign(frames.begin(), frames.end());
+      }
+      if (!c.meta.label.empty()) record.labels.push_back(c.meta.label);
+      out << te_csv_row(record);
+      return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
+    }
     if (format == "jsonl") {
       out << json_text(content_to_json(c, frames)) << "\n";
       return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);

@@ -1,0 +1,85 @@
+// The hash lists the exchanges send, read into neutral typed records (and the
+// python-threatexchange CSV written back). Each parser reads a whole file: a malformed
+// record is a kCorrupt Status naming the file and the line or record index, and nothing
+// of that file is returned; a record of a signal type vhm does not know is skipped with
+// one note, never failing the file.
+//   te-file         python-threatexchange's local file: "<signal_type> <signal>" per line,
+//                   or bare signals of one given type
+//   te-csv          python-threatexchange's CSV export: signal_type,signal_str,collab,category,tags
+//   threatexchange  Graph API threat_descriptors JSON ({"data": [...]}, or the array)
+//   stopncii        a FetchHashes page ({"hashRecords": [...], "nextPageToken", "hasMoreRecords"})
+//   tcap            a Tech Against Terrorism hash list ({"results": [...]})
+//   tmk             one raw .tmk file (TMK1 FVEC PDQF, sized as its header says)
+//   ncmec           NCMEC hash-sharing XML v2 (ncmec_xml.cpp, libxml2): images (PDQ) and
+//                   videos (MD5; TMK_PDQF as a file name looked up in a directory);
+//                   deletedImage / deletedVideo as deletions; MD5 and SHA1 of images
+//                   are notes (no such signal here)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hash256.h"
+#include "core/status.h"
+#include "core/video_hash.h"
+
+namespace vhm {
+
+enum class ExchangeSignal { kPdq, kVpdq, kVideoMd5, kVideoSha256, kTmk };
+// The stored names: "pdq", "vpdq", "video_md5", "video_sha256", "tmk".
+const char* exchange_signal_name(ExchangeSignal signal);
+std::optional<ExchangeSignal> parse_exchange_signal(std::string_view name);
+
+struct ExchangeRecord {
+  ExchangeSignal signal = ExchangeSignal::kPdq;
+  Hash256 pdq;                      // kPdq
+  int quality = 100;                // kPdq; lists without a quality count the hash as good
+  std::vector<FrameHash> frames;    // kVpdq
+  std::vector<uint8_t> bytes;       // kVideoMd5: 16, kVideoSha256: 32, kTmk: the whole .tmk file
+  std::string external_id;          // the exchange's id; empty when it gives none
+  std::vector<std::string> labels;  // tags, categories, collaborations, case numbers
+  bool deleted = false;             // the exchange withdrew it: remove, do not add
+};
+
+struct ExchangeList {
+  std::vector<ExchangeRecord> records;
+  std::vector<std::string> notes;  // one per skipped record: "line 3: unknown signal type 'url'"
+  int64_t unknown_skipped = 0;
+  // StopNCII pages: where the next page starts.
+  std::string next_page_token;
+  bool has_more_records = false;
+};
+
+// A whole file's size limit is the caller's; these bound every length they read.
+Result<ExchangeList> parse_te_file(std::string_view text, const std::string& name,
+                                   std::optional<ExchangeSignal> bare_type = ExchangeSignal::kPdq);
+Result<ExchangeList> parse_te_csv(std::string_view text, const std::string& name);
+Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name);
+Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name);
+Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name);
+// tmk_dir: where the TMK_PDQF binaries the file names were fetched to ("" for none:
+// a TMK_PDQF fingerprint is then an error).
+Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& name, const std::string& tmk_dir = {});
+Result<ExchangeList> parse_tmk_file(std::span<const uint8_t> bytes, const std::string& name);
+
+// Checks a .tmk file's magic and that its size is the one its header implies; the
+// reason when it is not one.
+Status check_tmk_bytes(std::span<const uint8_t> bytes);
+// ThreatExchange's raw TMK form: "TMK1FVECPDQF|" + base64 of the file after those 12 bytes.
+Result<std::vector<uint8_t>> decode_threatexchange_tmk(std::string_view text);
+Result<std::vector<uint8_t>> decode_base64(std::string_view text);
+
+// python-threatexchange's vPDQ signal string: a JSON array of "pdqhex,quality,timestamp",
+// timestamps with 3 significant digits (1.23e+03).
+std::string te_vpdq_signal(std::span<const FrameHash> frames);
+Result<std::vector<FrameHash>> parse_te_vpdq_signal(std::string_view signal);
+
+// python-threatexchange's CSV: the header line, and one row per record (quoted as CSV needs).
+std::string te_csv_header();
+std::string te_csv_row(const ExchangeRecord& record);
+
+}  // namespace vhm

@@ -1,0 +1,183 @@
+// The exchanges' JSON lists (bank/exchange_formats.h): ThreatExchange descriptors,
+// StopNCII FetchHashes pages, TCAP hash lists.
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "bank/exchange_detail.h"
+#include "bank/exchange_formats.h"
+#include "core/json_text.h"
+
+namespace vhm {
+
+using namespace exchange_detail;
+
+namespace {
+
+Result<nlohmann::json> parse_document(std::string_view text, const std::string& name) {
+  auto parsed = parse_json_text(text);
+  if (!parsed) return Status(StatusCode::kCorrupt, "not JSON: " + parsed.status().message(), name);
+  return parsed;
+}
+
+// j[key] as a string ("" when absent or null); numbers (Graph API ids) as their digits.
+Result<std::string> string_field(const nlohmann::json& j, const char* key, const std::string& name,
+                                 const std::string& where) {
+  if (!j.contains(key) || j[key].is_null()) return std::string();
+  if (j[key].is_string()) return j[key].get<std::string>();
+  if (j[key].is_number_integer()) return std::to_string(j[key].get<int64_t>());
+  return record_error(name, where, std::string("\"") + key + "\" must be a string");
+}
+
+bool true_field(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_boolean() && j[key].get<bool>();
+}
+
+// Graph API tags: ["a", "b"] or {"data": [{"text": "a"}, ...]}.
+void collect_tags(const nlohmann::json& tags, std::vector<std::string>& out) {
+  const nlohmann::json* arr = &tags;
+  if (tags.is_object() && tags.contains("data")) arr = &tags["data"];
+  if (!arr->is_array()) return;
+  for (const auto& t : *arr) {
+    if (t.is_string()) out.push_back(t.get<std::string>());
+    if (t.is_object() && t.contains("text") && t["text"].is_string()) out.push_back(t["text"].get<std::string>());
+  }
+}
+
+// A stable short name for a long value (FNV-1a, 64 bits): the same on every machine.
+std::string fnv1a_hex(std::string_view s) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+}  // namespace
+
+Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name) {
+  auto doc = parse_document(text, name);
+  if (!doc) return doc.status();
+  const nlohmann::json* data = &*doc;
+  if (doc->is_object() && doc->contains("data")) data = &(*doc)["data"];
+  if (!data->is_array()) return Status(StatusCode::kCorrupt, "expected {\"data\": [descriptors]}", name);
+  ExchangeList list;
+  for (size_t i = 0; i < data->size(); ++i) {
+    const auto& d = (*data)[i];
+    const std::string where = record_at(i);
+    if (!d.is_object()) return record_error(name, where, "a descriptor must be an object");
+    const nlohmann::json* indicator = d.contains("indicator") && d["indicator"].is_object() ? &d["indicator"] : &d;
+    auto type = string_field(d, "type", name, where);
+    if (!type) return type.status();
+    if (type->empty()) type = string_field(*indicator, "type", name, where);
+    if (!type) return type.status();
+    auto value = string_field(*indicator, "indicator", name, where);
+    if (!value) return value.status();
+    if (value->empty()) value = string_field(d, "raw_indicator", name, where);
+    if (!value) return value.status();
+    auto media = string_field(d, "media_type", name, where);
+    if (!media) return media.status();
+    std::vector<std::string> tags;
+    if (d.contains("tags")) collect_tags(d["tags"], tags);
+    bool video_tag = lower(*media) == "video";
+    for (const auto& t : tags) video_tag = video_tag || lower(t) == "media_type_video";
+    ExchangeRecord r;
+    if (*type == "HASH_PDQ") r.signal = ExchangeSignal::kPdq;
+    else if (*type == "HASH_VIDEO_MD5" || (*type == "HASH_MD5" && video_tag)) r.signal = ExchangeSignal::kVideoMd5;
+    else if (*type == "HASH_TMK") r.signal = ExchangeSignal::kTmk;
+    else {
+      note_unknown(list, where, type->empty() ? std::string_view("(none)") : std::string_view(*type));
+      continue;
+    }
+    Status st = set_value(r, *value);
+    if (!st.is_ok()) return record_error(name, where, st.message());
+    auto id = string_field(d, "id", name, where);
+    if (!id) return id.status();
+    if (!id->empty()) r.external_id = "te:" + *id;
+    r.labels = std::move(tags);
+    auto status = string_field(d, "status", name, where);
+    if (!status) return status.status();
+    r.deleted = true_field(d, "deleted") || true_field(d, "is_expired") || lower(*status) == "deleted" ||
+                lower(*status) == "expired";
+    list.records.push_back(std::move(r));
+  }
+  return list;
+}
+
+Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name) {
+  auto doc = parse_document(text, name);
+  if (!doc) return doc.status();
+  if (!doc->is_object() || !doc->contains("hashRecords") || !(*doc)["hashRecords"].is_array())
+    return Status(StatusCode::kCorrupt, "expected {\"hashRecords\": [...]}", name);
+  ExchangeList list;
+  auto token = string_field(*doc, "nextPageToken", name, "page");
+  if (!token) return token.status();
+  list.next_page_token = *token;
+  list.has_more_records = true_field(*doc, "hasMoreRecords");
+  const auto& records = (*doc)["hashRecords"];
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto& h = records[i];
+    const std::string where = record_at(i);
+    if (!h.is_object()) return record_error(name, where, "a hash record must be an object");
+    auto type = string_field(h, "signalType", name, where);
+    if (!type) return type.status();
+    ExchangeRecord r;
+    if (*type == "ImagePDQ") r.signal = ExchangeSignal::kPdq;
+    else if (*type == "VideoMD5") r.signal = ExchangeSignal::kVideoMd5;
+    else if (*type == "VideoTMK") r.signal = ExchangeSignal::kTmk;
+    else {
+      note_unknown(list, where, *type);
+      continue;
+    }
+    auto value = string_field(h, "hashValue", name, where);
+    if (!value) return value.status();
+    Status st = set_value(r, *value);
+    if (!st.is_ok()) return record_error(name, where, st.message());
+    // StopNCII gives a hash no id of its own: the hash is its identity.
+    r.external_id = "stopncii:" + *value;
+    if (r.signal == ExchangeSignal::kTmk) r.external_id = "stopncii:tmk:" + fnv1a_hex(*value);  // too long to be an id
+    if (h.contains("caseNumbers") && h["caseNumbers"].is_object())
+      for (const auto& [case_type, number] : h["caseNumbers"].items())
+        if (number.is_string()) r.labels.push_back(case_type + ":" + number.get<std::string>());
+    auto status = string_field(h, "hashStatus", name, where);
+    if (!status) return status.status();
+    r.deleted = lower(*status) == "withdrawn";
+    list.records.push_back(std::move(r));
+  }
+  return list;
+}
+
+Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name) {
+  auto doc = parse_document(text, name);
+  if (!doc) return doc.status();
+  if (!doc->is_object() || !doc->contains("results") || !(*doc)["results"].is_array())
+    return Status(StatusCode::kCorrupt, "expected {\"results\": [...]}", name);
+  ExchangeList list;
+  const auto& results = (*doc)["results"];
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& h = results[i];
+    const std::string where = record_at(i);
+    if (!h.is_object()) return record_error(name, where, "a result must be an object");
+    auto algorithm = string_field(h, "algorithm", name, where);
+    if (!algorithm) return algorithm.status();
+    const std::string a = lower(*algorithm);
+    ExchangeRecord r;
+    if (a == "pdq") r.signal = ExchangeSignal::kPdq;
+    else if (a == "md5") r.signal = ExchangeSignal::kVideoMd5;
+    else if (a == "sha256") r.signal = ExchangeSignal::kVideoSha256;
+    else {
+      note_unknown(list, where, *algorithm);
+      continue;
+    }
+    auto digest = string_field(h, "hash_digest", name, where);
+    if (!digest) return digest.status();
+    Status st = set_value(r, *digest);
+    if (!st.is_ok()) return record_error(name, where, st.message());
+    r.external_id = "tcap:" + lower(*digest);
+    r.deleted = true_field(h, "deleted");
+    list.records.push_back(std::move(r));
+  }
+  return list;
+}
+
+}  // namespace vhm

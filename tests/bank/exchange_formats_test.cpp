@@ -1,0 +1,358 @@
+// The exchanges' hash lists (bank/exchange_formats.h): fixtures written from the public
+// documentation; each format's records, unknown types as notes, garbage as a kCorrupt
+// naming the record, the te-csv writer read back, and `vhm bank add` end to end.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "bank/bank_test_util.h"
+#include "bank/exchange_formats.h"
+#include "bank/importers.h"
+#include "support/test_support.h"
+
+namespace vhm {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kHexA = "e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c";
+const std::string kHexB = "c0f1117837246aaccddea259648fbfd62f434c89c9e99b249776be216c8d055c";
+const std::string kMd5 = "d41d8cd98f00b204e9800998ecf8427e";
+const std::string kSha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+void expect_corrupt(const Status& st, const std::string& where, const std::string& fragment) {
+  EXPECT_EQ(st.code(), StatusCode::kCorrupt) << st.to_string();
+  EXPECT_NE(st.message().find(where + ":"), std::string::npos) << st.to_string();
+  EXPECT_NE(st.message().find(fragment), std::string::npos) << st.to_string();
+  EXPECT_EQ(st.subject(), "list");
+}
+
+// The smallest well-formed .tmk: 1 period, 1 coefficient, a 2-dimensional feature.
+std::string tiny_tmk() {
+  std::string t = "TMK1FVECPDQF";
+  auto put = [&](int32_t v) {
+    for (int i = 0; i < 4; ++i) t += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  for (int32_t v : {15, 1, 1, 2, 10}) put(v);
+  t += std::string(4 + 4 + 8 + 2 * 4 * 2, '\x01');
+  return t;
+}
+
+std::string base64(std::string_view bytes) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(v >> s) & 63];
+  }
+  if (i + 1 == bytes.size()) {
+    const uint32_t v = uint8_t(bytes[i]) << 16;
+    out += std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == bytes.size()) {
+    const uint32_t v = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
+    out += std::string{kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::span<const uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(TeFile, TypedAndBareLinesUnknownTypesAreNotes) {
+  auto r = parse_te_file("# list\npdq " + kHexA + "\nvideo_md5 " + kMd5 + "\nurl https://x\n" + kHexB + "\n", "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 3u);
+  EXPECT_EQ(r->records[0].pdq.to_hex(), kHexA);
+  EXPECT_EQ(r->records[1].signal, ExchangeSignal::kVideoMd5);
+  EXPECT_EQ(r->records[1].bytes.size(), 16u);
+  EXPECT_EQ(r->records[2].pdq.to_hex(), kHexB);  // bare: the given type, pdq
+  EXPECT_EQ(r->unknown_skipped, 1);
+  ASSERT_EQ(r->notes.size(), 1u);
+  EXPECT_NE(r->notes[0].find("line 4"), std::string::npos) << r->notes[0];
+  expect_corrupt(parse_te_file("pdq " + kHexA + "\nvideo_md5 abc\n", "list").status(), "line 2", "32 hex digits");
+  expect_corrupt(parse_te_file(kHexA + "\n", "list", std::nullopt).status(), "line 1", "<signal_type>");
+}
+
+TEST(TeCsv, EverySignalAndQuotedVpdq) {
+  const std::string vpdq = "\"[\"\"" + kHexA + ",100,0.0\"\", \"\"" + kHexB + ",87,1.23e+03\"\"]\"";
+  const std::string text =
+      "signal_type,signal_str,collab,category,tags\r\n"
+      "pdq," +
+      kHexA +
+      ",my-collab,adult,tag1 tag2\n"
+      "vpdq," +
+      vpdq +
+      ",,,\n"
+      "video_md5," +
+      kMd5 +
+      ",,,\n"
+      "video_sha256," +
+      kSha256 +
+      ",,,\n"
+      "raw_text,hello,,,\n";
+  auto r = parse_te_csv(text, "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 4u);
+  EXPECT_EQ(r->records[0].labels, (std::vector<std::string>{"my-collab", "adult", "tag1", "tag2"}));
+  ASSERT_EQ(r->records[1].frames.size(), 2u);
+  EXPECT_EQ(r->records[1].frames[1].hash.to_hex(), kHexB);
+  EXPECT_EQ(r->records[1].frames[1].quality, 87);
+  EXPECT_DOUBLE_EQ(r->records[1].frames[1].pts_seconds, 1230.0);
+  EXPECT_EQ(r->records[3].bytes.size(), 32u);
+  EXPECT_EQ(r->unknown_skipped, 1);
+  expect_corrupt(parse_te_csv("signal_type,signal_str\npdq,xyz\n", "list").status(), "line 2", "bad PDQ hash");
+  expect_corrupt(parse_te_csv("signal_type,signal_str\nvpdq,\"[\"\"" + kHexA + ",101,0\"\"]\"\n", "list").status(),
+                 "line 2", "quality");
+  expect_corrupt(parse_te_csv("signal_type,signal_str\npdq,\"" + kHexA + "\n", "list").status(), "line 2",
+                 "not closed");
+  expect_corrupt(parse_te_csv("pdq," + kHexA + "\n", "list").status(), "line 1", "header");
+}
+
+TEST(TeCsv, WriterReadsBack) {
+  ExchangeRecord image;
+  image.pdq = *Hash256::from_hex(kHexA);
+  image.labels = {"ncii"};
+  ExchangeRecord video;
+  video.signal = ExchangeSignal::kVpdq;
+  for (int i = 0; i < 3; ++i) {
+    FrameHash f;
+    f.index = i;
+    f.hash = *Hash256::from_hex(i % 2 ? kHexA : kHexB);
+    f.quality = 90 + i;
+    f.pts_seconds = i * 1234.5;
+    video.frames.push_back(f);
+  }
+  EXPECT_NE(te_vpdq_signal(video.frames).find(",91,1.23e+03\""), std::string::npos) << te_vpdq_signal(video.frames);
+  auto r = parse_te_csv(te_csv_header() + te_csv_row(image) + te_csv_row(video), "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[0].pdq, image.pdq);
+  EXPECT_EQ(r->records[0].labels, image.labels);
+  ASSERT_EQ(r->records[1].frames.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(r->records[1].frames[i].hash, video.frames[i].hash);
+    EXPECT_EQ(r->records[1].frames[i].quality, video.frames[i].quality);
+    EXPECT_NEAR(r->records[1].frames[i].pts_seconds, video.frames[i].pts_seconds, 5.0);  // 3 significant digits
+  }
+}
+
+TEST(Tmk, MagicAndHeaderSize) {
+  const std::string tmk = tiny_tmk();
+  EXPECT_TRUE(check_tmk_bytes(as_bytes(tmk)).is_ok()) << check_tmk_bytes(as_bytes(tmk)).to_string();
+  EXPECT_EQ(check_tmk_bytes(as_bytes(tmk.substr(0, tmk.size() - 1))).code(), StatusCode::kCorrupt);
+  std::string bad_magic = tmk;
+  bad_magic[4] = 'X';
+  EXPECT_EQ(check_tmk_bytes(as_bytes(bad_magic)).code(), StatusCode::kCorrupt);
+  std::string huge = tmk;
+  huge[16] = huge[17] = huge[18] = '\x7f';  // a period count no file has: refused, nothing allocated
+  EXPECT_EQ(check_tmk_bytes(as_bytes(huge)).code(), StatusCode::kCorrupt);
+  auto r = parse_tmk_file(as_bytes(tmk), "x.tmk");
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r->records.at(0).bytes.size(), tmk.size());
+  EXPECT_EQ(parse_tmk_file(as_bytes(tmk.substr(0, 20)), "x.tmk").status().subject(), "x.tmk");
+}
+
+TEST(Tmk, CorpusFilesAreWellFormed) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path dir = fs::path(corpus) / "threatexchange/tmk/sample-hashes";
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() != ".tmk") continue;
+    const std::string bytes = test::read_text_file(e.path().string());
+    EXPECT_TRUE(check_tmk_bytes(as_bytes(bytes)).is_ok()) << e.path();
+    ++seen;
+  }
+  EXPECT_GT(seen, 0);
+}
+
+TEST(ThreatExchange, DescriptorsTmkAndDeletions) {
+  const std::string tmk = tiny_tmk();
+  const std::string te_tmk = "TMK1FVECPDQF|" + base64(tmk.substr(12));
+  const std::string text = R"({"data": [
+    {"id": "101", "type": "HASH_PDQ", "indicator": {"indicator": ")" +
+                           kHexA + R"("}, "tags": {"data": [{"text": "nsfw"}]}},
+    {"id": 102, "type": "HASH_VIDEO_MD5", "raw_indicator": ")" +
+                           kMd5 + R"("},
+    {"id": "103", "type": "HASH_MD5", "raw_indicator": ")" +
+                           kMd5 + R"(", "media_type": "VIDEO"},
+    {"id": "104", "type": "HASH_TMK", "raw_indicator": ")" +
+                           te_tmk + R"("},
+    {"id": "105", "type": "HASH_PDQ", "raw_indicator": ")" +
+                           kHexB + R"(", "status": "DELETED"},
+    {"id": "106", "type": "URI", "raw_indicator": "https://example.com"}
+  ]})";
+  auto r = parse_threatexchange_json(text, "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 5u);
+  EXPECT_EQ(r->records[0].external_id, "te:101");
+  EXPECT_EQ(r->records[0].labels, std::vector<std::string>{"nsfw"});
+  EXPECT_EQ(r->records[1].external_id, "te:102");
+  EXPECT_EQ(r->records[2].signal, ExchangeSignal::kVideoMd5);
+  EXPECT_EQ(r->records[3].signal, ExchangeSignal::kTmk);
+  EXPECT_EQ(std::string(r->records[3].bytes.begin(), r->records[3].bytes.end()), tmk);
+  EXPECT_TRUE(r->records[4].deleted);
+  EXPECT_EQ(r->unknown_skipped, 1);
+  expect_corrupt(
+      parse_threatexchange_json(R"({"data": [{"type": "HASH_TMK", "raw_indicator": "TMK1FVECPDQF|AAAA"}]})", "list")
+          .status(),
+      "record 0", ".tmk");
+  EXPECT_EQ(parse_threatexchange_json("{\"data\": 3}", "list").status().code(), StatusCode::kCorrupt);
+}
+
+TEST(StopNcii, PageRecordsStatusAndTmkForms) {
+  const std::string tmk = tiny_tmk();
+  const std::string text =
+      R"({"hashRecords": [
+    {"signalType": "ImagePDQ", "hashValue": ")" +
+      kHexA + R"(", "hashStatus": "Active", "caseNumbers": {"ncii": "C-1"}, "lastModtimestamp": 1700000000},
+    {"signalType": "ImagePDQ", "hashValue": ")" +
+      kHexB + R"(", "hashStatus": "Withdrawn"},
+    {"signalType": "VideoMD5", "hashValue": ")" +
+      kMd5 + R"(", "hashStatus": "Active"},
+    {"signalType": "VideoTMK", "hashValue": ")" +
+      base64(tmk) + R"(", "hashStatus": "Active"},
+    {"signalType": "VideoTMK", "hashValue": "TMK1FVECPDQF|)" +
+      base64(tmk.substr(12)) + R"(", "hashStatus": "Active"},
+    {"signalType": "Text", "hashValue": "x", "hashStatus": "Active"}
+  ], "nextPageToken": "tok2", "hasMoreRecords": true})";
+  auto r = parse_stopncii_page(text, "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 5u);
+  EXPECT_EQ(r->next_page_token, "tok2");
+  EXPECT_TRUE(r->has_more_records);
+  EXPECT_EQ(r->records[0].labels, std::vector<std::string>{"ncii:C-1"});
+  EXPECT_FALSE(r->records[0].deleted);
+  EXPECT_TRUE(r->records[1].deleted);
+  EXPECT_EQ(r->records[1].external_id, "stopncii:" + kHexB);
+  EXPECT_EQ(r->records[3].bytes, r->records[4].bytes);  // both TMK forms: the same file
+  EXPECT_EQ(r->records[3].bytes.size(), tmk.size());
+  EXPECT_EQ(r->unknown_skipped, 1);
+  expect_corrupt(
+      parse_stopncii_page(R"({"hashRecords": [{"signalType": "VideoMD5", "hashValue": "zz"}]})", "list").status(),
+      "record 0", "video_md5");
+}
+
+TEST(Tcap, ResultsAndDeleted) {
+  const std::string text = R"({"count": 3, "results": [
+    {"hash_digest": ")" + kSha256 +
+                           R"(", "algorithm": "SHA256", "deleted": false},
+    {"hash_digest": ")" + kHexA +
+                           R"(", "algorithm": "PDQ", "deleted": true},
+    {"hash_digest": "abc", "algorithm": "TLSH", "deleted": false}
+  ]})";
+  auto r = parse_tcap_list(text, "list");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_EQ(r->records[0].signal, ExchangeSignal::kVideoSha256);
+  EXPECT_TRUE(r->records[1].deleted);
+  EXPECT_EQ(r->records[1].external_id, "tcap:" + kHexA);
+  EXPECT_EQ(r->unknown_skipped, 1);
+  expect_corrupt(parse_tcap_list(R"({"results": [{"hash_digest": "12", "algorithm": "MD5"}]})", "list").status(),
+                 "record 0", "32 hex digits");
+}
+
+TEST(Ncmec, ImagesVideosTmkReferencesAndDeletions) {
+  test::TempBankDir dir;
+  const std::string tmk = tiny_tmk();
+  std::ofstream(dir.file("v1.tmk"), std::ios::binary) << tmk;
+  const std::string text = R"(<?xml version="1.0" encoding="UTF-8"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+  <images count="3" maxTimestamp="2024-01-01T00:00:00Z">
+    <image><id>img-1</id><member id="7">ESP</member><classification>A1</classification>
+      <fingerprints><md5>)" +
+                           kMd5 + R"(</md5><pdq>)" + kHexA + R"(</pdq></fingerprints></image>
+    <deletedImage><id>img-2</id><member id="7">ESP</member></deletedImage>
+  </images>
+  <videos count="1" maxTimestamp="2024-01-01T00:00:00Z">
+    <video><id>vid-1</id><member id="7">ESP</member>
+      <fingerprints><md5>)" +
+                           kMd5 + R"(</md5><tmk_pdqf>files/v1.tmk</tmk_pdqf></fingerprints></video>
+  </videos>
+</queryResult>)";
+  auto r = parse_ncmec_xml(text, "list", dir.str());
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 4u);
+  EXPECT_EQ(r->records[0].signal, ExchangeSignal::kPdq);
+  EXPECT_EQ(r->records[0].external_id, "ncmec:img-1");
+  EXPECT_EQ(r->records[0].labels, std::vector<std::string>{"A1"});
+  EXPECT_TRUE(r->records[1].deleted);
+  EXPECT_EQ(r->records[1].external_id, "ncmec:img-2");
+  EXPECT_EQ(r->records[2].signal, ExchangeSignal::kVideoMd5);
+  EXPECT_EQ(r->records[3].signal, ExchangeSignal::kTmk);
+  EXPECT_EQ(r->records[3].bytes.size(), tmk.size());
+  EXPECT_EQ(r->unknown_skipped, 1);  // the image's MD5
+  expect_corrupt(parse_ncmec_xml(text, "list", dir.file("absent")).status(), "line 10", "TMK_PDQF");
+  std::string bad = text;
+  bad.replace(bad.find(kHexA), 4, "zzzz");
+  expect_corrupt(parse_ncmec_xml(bad, "list", dir.str()).status(), "line 5", "bad PDQ hash");
+  EXPECT_EQ(parse_ncmec_xml("<queryResult/>", "list").status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(parse_ncmec_xml("<queryResult", "list").status().code(), StatusCode::kCorrupt);
+  EXPECT_EQ(detect_import_format("a.txt", text), ImportFormat::kNcmec);
+}
+
+TEST(ExchangeImport, AutoDetectionByContent) {
+  EXPECT_EQ(detect_import_format("a.json", R"({"hashRecords": [])"), ImportFormat::kStopNcii);
+  EXPECT_EQ(detect_import_format("a.json", R"({"results": [{"hash_digest": "x"}]})"), ImportFormat::kTcap);
+  EXPECT_EQ(detect_import_format("a.json", R"({"data": [{"type": "HASH_PDQ", "raw_indicator": "x"}]})"),
+            ImportFormat::kThreatExchange);
+  EXPECT_EQ(detect_import_format("a.txt", "signal_type,signal_str,collab,category,tags\n"), ImportFormat::kTeCsv);
+  EXPECT_EQ(detect_import_format("a.bin", tiny_tmk()), ImportFormat::kTmk);
+  EXPECT_EQ(detect_import_format("a.jsonl", R"({"pdq": "x"})"), ImportFormat::kJsonl);
+  EXPECT_EQ(detect_import_format("a.txt", "pdq " + kHexA), ImportFormat::kPdqList);
+  for (const char* name : {"te-file", "te-csv", "threatexchange", "stopncii", "tcap", "tmk", "ncmec"})
+    EXPECT_EQ(import_format_name(*parse_import_format(name)), std::string(name));
+}
+
+// A te-csv list added to a real bank with `vhm bank add`, exported as te-csv, added to a
+// second bank; then a TCAP deletion removes a content by its external id.
+TEST(ExchangeImport, CliAddExportRoundTripAndDeletion) {
+  test::TempBankDir dir;
+  const std::string bank = dir.bank(), bank2 = dir.file("bank2");
+  ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+  ASSERT_EQ(test::run_vhm("bank create " + bank2).exit_code, 0);
+  const std::string csv = dir.file("list.csv");
+  std::ofstream(csv) << "signal_type,signal_str,collab,category,tags\n"
+                     << "pdq," << kHexA << ",,,\n"
+                     << "vpdq,\"[\"\"" << kHexA << ",100,0\"\",\"\"" << kHexB << ",80,1.5\"\"]\",,,\n"
+                     << "video_md5," << kMd5 << ",,,\n"
+                     << "url,https://x,,,\n";
+  auto add = test::run_vhm("bank add " + bank + " " + csv + " --json");
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  const auto j = nlohmann::json::parse(add.out);
+  EXPECT_EQ(j["format"], "te-csv");
+  EXPECT_EQ(j["contents"], 2);
+  EXPECT_EQ(j["signals_not_stored"], 1);
+  EXPECT_EQ(j["lines_skipped"], 1);
+
+  const std::string exported = dir.file("out.csv");
+  ASSERT_EQ(test::run_vhm("bank export " + bank + " --format te-csv --out " + exported).exit_code, 0);
+  auto back = parse_te_csv(test::read_text_file(exported), exported);
+  ASSERT_TRUE(back.is_ok()) << back.status().to_string();
+  ASSERT_EQ(back->records.size(), 2u);
+  EXPECT_EQ(back->records[0].pdq.to_hex(), kHexA);
+  ASSERT_EQ(back->records[1].frames.size(), 2u);
+  EXPECT_EQ(back->records[1].frames[1].hash.to_hex(), kHexB);
+  EXPECT_EQ(back->records[1].frames[1].quality, 80);
+  ASSERT_EQ(test::run_vhm("bank add " + bank2 + " " + exported + " --format te-csv").exit_code, 0);
+
+  // TCAP: one hash added with its external id, then the list that deletes it.
+  const std::string add_list = dir.file("tcap1.json"), delete_list = dir.file("tcap2.json");
+  std::ofstream(add_list) << R"({"results": [{"hash_digest": ")" << kHexB
+                          << R"(", "algorithm": "PDQ", "deleted": false}]})";
+  std::ofstream(delete_list) << R"({"results": [{"hash_digest": ")" << kHexB
+                             << R"(", "algorithm": "PDQ", "deleted": true}]})";
+  ASSERT_EQ(test::run_vhm("bank add " + bank + " " + add_list).exit_code, 0);
+  auto del = test::run_vhm("bank add " + bank + " " + delete_list + " --json");
+  ASSERT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(nlohmann::json::parse(del.out)["removed"], 1);
+  auto bank_open = test::open_ok(bank);
+  auto content = bank_open->content(ContentRef::by_external_id("tcap:" + kHexB));
+  ASSERT_TRUE(content.is_ok()) << content.status().to_string();
+  EXPECT_TRUE(content->removed());
+}
+
+}  // namespace
+}  // namespace vhm

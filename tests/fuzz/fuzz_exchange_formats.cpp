@@ -1,0 +1,78 @@
+// The exchanges' hash lists (bank/exchange_formats.h): python-threatexchange's file and
+// CSV, ThreatExchange descriptors, StopNCII pages, TCAP lists, NCMEC XML, raw .tmk.
+//
+// Oracles: whatever a parser accepts holds values of their signal's size (MD5 16 bytes,
+// SHA-256 32, a TMK file that passes its own check, vPDQ at least one frame); one note
+// per skipped record; a te-csv row written from an accepted record reads back equal.
+#include <string>
+
+#include "bank/exchange_formats.h"
+#include "fuzz/target_support.h"
+
+namespace {
+
+void check_list(const vhm::ExchangeList& list) {
+  using vhm::ExchangeSignal;
+  using vhm::fuzz::fail;
+  if (static_cast<size_t>(list.unknown_skipped) != list.notes.size()) fail("a skipped record without its note");
+  for (const vhm::ExchangeRecord& r : list.records) {
+    if (r.deleted) continue;
+    switch (r.signal) {
+      case ExchangeSignal::kVideoMd5:
+        if (r.bytes.size() != 16) fail("an MD5 of other than 16 bytes");
+        break;
+      case ExchangeSignal::kVideoSha256:
+        if (r.bytes.size() != 32) fail("a SHA-256 of other than 32 bytes");
+        break;
+      case ExchangeSignal::kTmk:
+        if (!vhm::check_tmk_bytes(r.bytes).is_ok()) fail("an accepted TMK that fails its check");
+        break;
+      case ExchangeSignal::kVpdq:
+        if (r.frames.empty()) fail("a vpdq record with no frames");
+        break;
+      case ExchangeSignal::kPdq:
+        break;
+    }
+    if (r.signal == ExchangeSignal::kPdq || r.signal == ExchangeSignal::kVpdq) {
+      auto back = vhm::parse_te_csv(vhm::te_csv_header() + vhm::te_csv_row(r), "back.csv");
+      if (!back || back->records.size() != 1) fail("a te-csv row written does not read back");
+      if (r.signal == ExchangeSignal::kPdq && back->records[0].pdq != r.pdq) fail("a pdq row read back differs");
+      if (r.signal == ExchangeSignal::kVpdq && back->records[0].frames.size() != r.frames.size())
+        fail("a vpdq row read back has other frames");
+    }
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  vhm::fuzz::export_seeds({
+      {"list.csv",
+       "signal_type,signal_str,collab,category,tags\n"
+       "pdq,98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157,c,cat,a b\n"
+       "vpdq,\"[\"\"98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157,100,1.23e+03\"\"]\",,,\n"
+       "video_md5,d41d8cd98f00b204e9800998ecf8427e,,,\nurl,https://x,,,\n"},
+      {"stopncii.json",
+       R"({"hashRecords": [{"signalType": "VideoMD5", "hashValue": "d41d8cd98f00b204e9800998ecf8427e",)"
+       R"( "hashStatus": "Withdrawn"}], "nextPageToken": "t", "hasMoreRecords": false})"},
+      {"tcap.json", R"({"results": [{"hash_digest": "d41d8cd98f00b204e9800998ecf8427e", "algorithm": "MD5"}]})"},
+      {"ncmec.xml",
+       "<queryResult xmlns=\"https://hashsharing.ncmec.org/hashsharing/v2\"><images><image><id>1</id>"
+       "<fingerprints><pdq>98736629670cc19fc9f23862f66cce1f599e32c78e236c78619d202e9e66c157</pdq></fingerprints>"
+       "</image><deletedImage><id>2</id></deletedImage></images></queryResult>"},
+  });
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace vhm;
+  const std::string_view text = fuzz::as_text(data, size);
+  if (auto l = parse_te_file(text, "f")) check_list(*l);
+  if (auto l = parse_te_csv(text, "f")) check_list(*l);
+  if (auto l = parse_threatexchange_json(text, "f")) check_list(*l);
+  if (auto l = parse_stopncii_page(text, "f")) check_list(*l);
+  if (auto l = parse_tcap_list(text, "f")) check_list(*l);
+  if (auto l = parse_ncmec_xml(text, "f")) check_list(*l);
+  if (auto l = parse_tmk_file({data, size}, "f")) check_list(*l);
+  return 0;
+}
