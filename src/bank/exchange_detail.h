@@ -1,6 +1,6 @@
-// What the exchanges' parsers share (exchange_formats.cpp, exchange_json.cpp): the
-// wording of their errors and notes, and a signal's value read from its text. Not an
-// interface for other folders.
+// What the bank's readers of hash lists share (exchange_formats.cpp, exchange_json.cpp,
+// and importers.cpp for shown/trim): the wording of their errors and notes, and a
+// signal's value read from its text. Not an interface for other folders.
 #pragma once
 
 #include <string>

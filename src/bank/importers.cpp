@@ -10,6 +10,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "bank/exchange_detail.h"
 #include "core/json_text.h"
 #include "decode/media_policy.h"
 #include "hash/vpdq_format.h"
@@ -24,18 +25,9 @@ Status line_error(const std::string& name, size_t line, const std::string& what)
   return {StatusCode::kCorrupt, "line " + std::to_string(line) + ": " + what, name};
 }
 
-std::string shown(std::string_view s) {
-  constexpr size_t kMax = 40;
-  std::string out(s.substr(0, kMax));
-  if (s.size() > kMax) out += "...";
-  return "'" + out + "'";
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
+// The quoting and trimming every reader of a hash list uses (exchange_detail.h).
+using exchange_detail::shown;
+using exchange_detail::trim;
 
 // Calls fn(line_number, line) for each line (line ends "\n" or "\r\n").
 template <typename Fn>
