@@ -32,6 +32,8 @@ struct Mode {
   VideoSampling sampling = VideoSampling::kEveryFrame;
   double seconds = 0;
   int prune_distance = -1;
+  bool vpdq = true;  // false: the mode "tmk", TMK+PDQF alone (every frame decoded, no PDQ)
+  bool tmk = false;  // TMK+PDQF too ("+tmk"), from the same decode
   VideoHashConfig config(int threads, Device device) const;
 };
 std::optional<Mode> parse_mode(const std::string& text);

@@ -38,6 +38,8 @@
 #include "bench/bench_util.h"
 #include "bench/environment.h"
 #include "bench/plot.h"
+#include "decode/tmk_frames.h"
+#include "hash/tmk_hasher.h"
 #include "hash/video_hasher.h"
 
 extern char** environ;
@@ -53,6 +55,7 @@ VideoHashConfig Mode::config(int threads, Device device) const {
   c.sampling = sampling;
   c.seconds = sampling == VideoSampling::kEverySeconds ? seconds : 1.0;
   c.prune_distance = prune_distance;
+  c.compute_tmk = tmk;
   c.threads = threads;
   c.device = device;
   return c;
@@ -62,15 +65,28 @@ std::optional<Mode> parse_mode(const std::string& text) {
   Mode m;
   m.name = text;
   std::string base = text;
+  // Suffixes: +prune<D> (or prune=D), +tmk.
   if (const auto plus = text.find('+'); plus != std::string::npos) {
-    std::string prune = text.substr(plus + 1);
     base = text.substr(0, plus);
-    if (!prune.starts_with("prune")) return std::nullopt;
-    prune = prune.substr(5);
-    if (!prune.empty() && (prune[0] == '=' || prune[0] == ':')) prune = prune.substr(1);
-    if (prune.empty() || prune.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    m.prune_distance = std::atoi(prune.c_str());
-    if (m.prune_distance > 256) return std::nullopt;
+    std::stringstream rest(text.substr(plus + 1));
+    for (std::string suffix; std::getline(rest, suffix, '+');) {
+      if (suffix == "tmk") {
+        m.tmk = true;
+        continue;
+      }
+      if (!suffix.starts_with("prune")) return std::nullopt;
+      std::string prune = suffix.substr(5);
+      if (!prune.empty() && (prune[0] == '=' || prune[0] == ':')) prune = prune.substr(1);
+      if (prune.empty() || prune.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+      m.prune_distance = std::atoi(prune.c_str());
+      if (m.prune_distance > 256) return std::nullopt;
+    }
+  }
+  if (base == "tmk") {
+    if (m.tmk || m.prune_distance >= 0) return std::nullopt;
+    m.vpdq = false;
+    m.tmk = true;
+    return m;
   }
   if (base == "every-frame" || base == "all") {
     m.sampling = VideoSampling::kEveryFrame;
@@ -105,7 +121,7 @@ std::optional<std::vector<Mode>> parse_modes(const std::string& list, std::strin
   for (const auto& item : split_list(list)) {
     auto m = parse_mode(item);
     if (!m) {
-      error = "cannot read mode '" + item + "' (every-frame, keyframes or <N>s, optionally +prune<D>)";
+      error = "cannot read mode '" + item + "' (every-frame, keyframes or <N>s, optionally +prune<D> and +tmk; or tmk)";
       return std::nullopt;
     }
     if (std::none_of(modes.begin(), modes.end(), [&](const Mode& x) { return x.name == m->name; })) modes.push_back(*m);
@@ -472,11 +488,13 @@ VIDEO arguments every *.mp4 of the corpus's threatexchange/tmk/sample-videos is 
 Progress goes to stderr.
 
 Modes: every-frame, keyframes, <N>s (every N seconds: 1s, 0.5s, 2s), each optionally
-+prune<D> (drop frames within D bits of the last kept one), e.g. 1s+prune8.
++prune<D> (drop frames within D bits of the last kept one), e.g. 1s+prune8, and +tmk
+(TMK+PDQF too, from the same decode; not with keyframes); tmk alone: TMK+PDQF only.
 
 Examples:
   vhm bench decode
   vhm bench decode --modes every-frame,0.5s,keyframes --repeat 3 --markdown
+  vhm bench decode --modes every-frame,every-frame+tmk,tmk --no-vpdq   # TMK's cost
   vhm bench decode clip.mp4 --threads 1 --json
 
 Options)");
@@ -579,6 +597,19 @@ Options)");
         Row& r = mine[k++];
         const VideoHashConfig config = m.config(threads, *pdq_device);
         const auto c = video::run_in_child([&]() -> json {
+          if (!m.vpdq) {
+            // TMK alone: the decoder feeds only the TMK sampler.
+            const auto started = std::chrono::steady_clock::now();
+            TmkAccumulator accumulator;
+            auto stats = decode_tmk_frames(file, [&](const uint8_t* rgb) { accumulator.add_rgb64x64(rgb); });
+            if (!stats) return {{"error", stats.status().to_string()}};
+            const TmkFeatures features = accumulator.finish();
+            return {{"frames_decoded", stats->decoded},
+                    {"frames_hashed", features.frame_count},
+                    {"duration", 0.0},
+                    {"hasher", "tmk"},
+                    {"elapsed", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}};
+          }
           auto h = hash_video(file, config);
           if (!h) return {{"error", h.status().to_string()}};
           return {{"frames_decoded", h->frames_decoded},

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -59,9 +60,15 @@ Sampling (--sample): every-frame (all frames), Ns (e.g. 1s, 0.5s: frame n when
 n % int(N*fps) == 0, as the reference's -r N), keyframes (only key frames are
 decoded: fastest). --prune D drops a frame within D bits of the last one kept.
 
-Signals (--signal): pdq (default: the formats above), tmk (Meta's TMK+PDQF video
-hash, the reference tmk-hash-video's .tmk file byte for byte: NAME.tmk in --out-dir,
-or the bytes on stdout for a single input; local video files only; docs/TMK.md).
+Signals (--signals, a comma list; default vpdq):
+  vpdq    PDQ of images, vPDQ of videos: the formats above (pdq is the same word)
+  tmk     Meta's TMK+PDQF video hash, the reference tmk-hash-video's .tmk file byte
+          for byte (docs/TMK.md): NAME.tmk in --out-dir; alone, also the bytes on
+          stdout for a single input; in jsonl also "tmk" in ThreatExchange's form
+          (TMK1FVECPDQF|base64). With vpdq both come from ONE decode of the video.
+  md5     the file's MD5 (jsonl "md5"; jsonl always carries it for local files)
+  sha256  the file's SHA-256 (jsonl "sha256"), read beside the MD5
+--signal tmk is --signals tmk.
 
 Examples:
   vhm hash clip.mp4                                  # per-frame lines on stdout
@@ -71,7 +78,9 @@ Examples:
   find /data -name '*.mp4' | vhm hash --shard 3/8 --format jsonl -
   vhm hash photo.jpg                                 # pdq_hex,quality,path
   vhm hash --dihedral photo.jpg                      # the eight rotations and flips
-  vhm hash --signal tmk --out-dir tmk/ videos/       # NAME.tmk per video
+  vhm hash --signals tmk --out-dir tmk/ videos/      # NAME.tmk per video
+  vhm hash --signals vpdq,tmk,md5 --format jsonl --out-dir tmk/ clip.mp4
+                                                     # vPDQ, TMK and MD5 from one decode
 
 Exit codes: 0 every input hashed; 1 some inputs failed (each named on stderr with the
 reason; the rest were hashed); 2 usage error (nothing was done); 3 internal error.
@@ -82,7 +91,8 @@ struct HashOptions {
   std::vector<std::string> inputs;
   std::string format = "csv";
   std::string out_dir;
-  std::string signal = "pdq";
+  std::string signal;   // --signal: the older single-signal spelling
+  std::string signals;  // --signals LIST
   HashingFlags hashing;
   int jobs = 1;
   int threads = 0;
@@ -98,11 +108,53 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
+// What --signals asked for.
+struct SignalChoice {
+  bool vpdq = false;
+  bool tmk = false;
+  bool md5 = false;
+  bool sha256 = false;
+};
+
+Result<SignalChoice> parse_signal_list(const std::string& list) {
+  SignalChoice c;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string word = list.substr(start, comma - start);
+    if (word == "vpdq" || word == "pdq") c.vpdq = true;
+    else if (word == "tmk") c.tmk = true;
+    else if (word == "md5" || word == "video_md5") c.md5 = true;
+    else if (word == "sha256" || word == "video_sha256") c.sha256 = true;
+    else
+      return Status(StatusCode::kInvalidArgument, "--signals: '" + word + "' is not a signal (vpdq, tmk, md5, sha256)");
+    start = comma + 1;
+  }
+  return c;
+}
+
+// A name for each input's file in --out-dir, unique within the run.
+std::string unique_name(const Input& input, std::set<std::string>& used) {
+  const std::string base = input.out_name.empty() ? "input" : input.out_name;
+  std::string name = base;
+  for (int n = 2; used.count(name); ++n) name = base + "-" + std::to_string(n);
+  used.insert(name);
+  return name;
+}
+
+bool write_file(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  return static_cast<bool>(out);
+}
+
 // --signal tmk: each input's .tmk file. Inputs are local video files (TMK's decoding
 // reads the file itself, under decode/tmk_frames.h's guards).
-int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs) {
+int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs, const MediaPolicy& media) {
   const bool to_stdout = opt.out_dir.empty();
-  if (to_stdout && inputs.size() > 1) return usage_error("--signal tmk with several inputs needs --out-dir");
+  if (to_stdout && inputs.size() > 1) return usage_error("--signals tmk with several inputs needs --out-dir");
   std::set<std::string> used_names;
   int failures = 0;
   run_ordered<std::pair<Status, std::vector<uint8_t>>>(
@@ -111,8 +163,8 @@ int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs) {
         const Input& in = inputs[i];
         std::error_code ec;
         if (in.kind != InputKind::kVideo || !fs::is_regular_file(in.url, ec))
-          return {Status(StatusCode::kUnsupported, "--signal tmk takes local video files", in.url), {}};
-        auto features = tmk_hash_video(in.url);
+          return {Status(StatusCode::kUnsupported, "--signals tmk takes local video files", in.url), {}};
+        auto features = tmk_hash_video(in.url, media);
         if (!features) return {features.status(), {}};
         return {Status::ok(), serialize_tmk(*features)};
       },
@@ -128,16 +180,8 @@ int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs) {
           std::cout.flush();
           return;
         }
-        const std::string base = inputs[i].out_name.empty() ? "input" : inputs[i].out_name;
-        std::string name = base;
-        for (int n = 2; used_names.count(name); ++n) name = base + "-" + std::to_string(n);
-        used_names.insert(name);
-        const fs::path path = fs::path(opt.out_dir) / (name + ".tmk");
-        std::error_code ec;
-        fs::create_directories(path.parent_path(), ec);
-        std::ofstream out(path, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        if (!out) {
+        const fs::path path = fs::path(opt.out_dir) / (unique_name(inputs[i], used_names) + ".tmk");
+        if (!write_file(path, bytes)) {
           ++failures;
           std::fprintf(stderr, "vhm hash: error: %s: cannot write %s\n", inputs[i].url.c_str(), path.c_str());
         }
@@ -153,7 +197,8 @@ int cmd_hash(int argc, char** argv) {
   po::options_description visible(kHashHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&opt.format)->default_value(opt.format),
                                                     "csv, jsonl or vpdq")(
-      "signal", po::value(&opt.signal)->default_value(opt.signal), "pdq or tmk")(
+      "signals", po::value(&opt.signals), "comma list of vpdq, tmk, md5, sha256 (default vpdq)")(
+      "signal", po::value(&opt.signal), "one signal: pdq or tmk (as --signals)")(
       "out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")(
       "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs hashed in parallel")(
       "threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")(
@@ -168,8 +213,19 @@ int cmd_hash(int argc, char** argv) {
   // ---- validate every flag before doing anything
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
     return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
-  if (opt.signal != "pdq" && opt.signal != "tmk")
+  if (!opt.signal.empty() && opt.signal != "pdq" && opt.signal != "tmk")
     return usage_error("--signal must be pdq or tmk, not '" + opt.signal + "'");
+  if (!opt.signal.empty() && !opt.signals.empty()) return usage_error("give --signals or --signal, not both");
+  auto signals = parse_signal_list(opt.signals.empty() ? (opt.signal.empty() ? "vpdq" : opt.signal) : opt.signals);
+  if (!signals) return usage_error(signals.status().message());
+  const SignalChoice chosen = *signals;
+  if (!chosen.vpdq && !chosen.tmk) return usage_error("--signals: md5 and sha256 come with vpdq or tmk");
+  if (!chosen.vpdq && (chosen.md5 || chosen.sha256))
+    return usage_error("--signals: md5 and sha256 come with vpdq (written in its jsonl)");
+  if ((chosen.md5 || chosen.sha256) && opt.format != "jsonl")
+    return usage_error("--signals md5/sha256 are written by --format jsonl");
+  if (chosen.vpdq && chosen.tmk && opt.format != "jsonl" && opt.out_dir.empty())
+    return usage_error("--signals vpdq,tmk with --format " + opt.format + " needs --out-dir for the NAME.tmk files");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   auto hashing = hashing_config_from_flags(opt.hashing, threads_per_input(opt.threads, opt.jobs));
@@ -201,14 +257,16 @@ int cmd_hash(int argc, char** argv) {
     std::fprintf(stderr, "vhm hash: no inputs to hash%s\n", opt.shard.empty() ? "" : " in this shard");
     return expanded->empty() ? kExitInputFailed : kExitOk;
   }
-  if (opt.signal == "tmk") {
+  if (!chosen.vpdq) {
     if (!opt.out_dir.empty()) {
       std::error_code ec;
       fs::create_directories(opt.out_dir, ec);
       if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
     }
-    return hash_tmk_inputs(opt, inputs);
+    return hash_tmk_inputs(opt, inputs, config.video.media);
   }
+  config.video.compute_tmk = chosen.tmk;
+  config.video.compute_sha256 = chosen.sha256;
   const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
   if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");
   if (!opt.out_dir.empty()) {
@@ -235,6 +293,16 @@ int cmd_hash(int argc, char** argv) {
           progress.clear();
           std::fprintf(stderr, "vhm hash: error: %s\n", h.status.to_string().c_str());
         }
+        // NAME.txt and NAME.tmk share NAME, made unique within the run.
+        const std::string name = opt.out_dir.empty() || !h.status.is_ok() ? "" : unique_name(h.input, used_names);
+        if (h.video && h.video->tmk && !name.empty()) {
+          const fs::path path = fs::path(opt.out_dir) / (name + ".tmk");
+          if (!write_file(path, serialize_tmk(*h.video->tmk))) {
+            ++failures;
+            progress.clear();
+            std::fprintf(stderr, "vhm hash: error: %s: cannot write %s\n", h.input.url.c_str(), path.c_str());
+          }
+        }
         if (opt.format == "jsonl") {
           std::cout << json_text(to_json(h, output)) << "\n";
         } else if (!h.status.is_ok()) {
@@ -244,10 +312,6 @@ int cmd_hash(int argc, char** argv) {
         } else if (vpdq_to_stdout) {
           std::cout << format_vpdq_text(h);
         } else {
-          // NAME.txt, made unique within the run when two inputs share a name.
-          std::string name = h.input.out_name.empty() ? "input" : h.input.out_name;
-          for (int n = 2; used_names.count(name); ++n) name = h.input.out_name + "-" + std::to_string(n);
-          used_names.insert(name);
           const fs::path path = fs::path(opt.out_dir) / (name + ".txt");
           std::error_code ec;
           fs::create_directories(path.parent_path(), ec);

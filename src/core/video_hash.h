@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/hash256.h"
+#include "core/tmk_features.h"
 
 namespace vhm {
 
@@ -58,13 +60,15 @@ struct FrameHash {
 };
 
 struct VideoHash {
-  VideoStreamInfo info;           // container, codec, size, fps, duration, frame count
-  std::vector<FrameHash> frames;  // in frame order
-  int64_t frames_decoded = 0;     // frames that came out of the decoder (all, sampled or not)
-  int64_t decode_errors = 0;      // damaged packets/frames the decoder skipped (0 for a sound file)
-  std::string md5_hex;            // MD5 of the file's bytes (32 lowercase hex); empty unless a local file or memory
-  std::string hasher;             // the PdqHasher used ("cpu-avx2", "gpu", ...)
-  std::string decoder = "cpu";    // where frames were decoded: "cpu" or "nvdec"
+  VideoStreamInfo info;            // container, codec, size, fps, duration, frame count
+  std::vector<FrameHash> frames;   // in frame order
+  int64_t frames_decoded = 0;      // frames that came out of the decoder (all, sampled or not)
+  int64_t decode_errors = 0;       // damaged packets/frames the decoder skipped (0 for a sound file)
+  std::string md5_hex;             // MD5 of the file's bytes (32 lowercase hex); empty unless a local file or memory
+  std::string sha256_hex;          // SHA-256 of them (64 lowercase hex), when asked for
+  std::optional<TmkFeatures> tmk;  // TMK+PDQF of the video, when asked for
+  std::string hasher;              // the PdqHasher used ("cpu-avx2", "gpu", ...)
+  std::string decoder = "cpu";     // where frames were decoded: "cpu" or "nvdec"
   PixelPath pixels = PixelPath::kExact;  // the pixels asked for
   int64_t fast_frames = 0;               // kFast: frames hashed from luma (the rest took the exact path)
   // Why the result is not entirely what was asked for, else empty: frames whose pixel

@@ -1,11 +1,12 @@
 #include "decode/tmk_frames.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "decode/av_ptr.h"
-#include "decode/media_policy.h"
+#include "decode/video_decoder.h"
 
 extern "C" {
 #include <libavutil/opt.h>
@@ -13,30 +14,9 @@ extern "C" {
 }
 
 namespace vhm {
-namespace {
-
-// A container that asks to open another file or URL (a playlist, a reference to an
-// external track) is refused: an input is decoded from its own bytes only. The one open
-// allowed is the input itself, through FFmpeg's own opener.
-struct OpenGuard {
-  int (*default_open)(AVFormatContext*, AVIOContext**, const char*, int, AVDictionary**) = nullptr;
-  std::string path;
-  bool opened = false;
-};
-
-int open_only_the_input(AVFormatContext* s, AVIOContext** pb, const char* url, int flags, AVDictionary** options) {
-  auto* guard = static_cast<OpenGuard*>(s->opaque);
-  if (!guard || guard->opened || !url || guard->path != url) return AVERROR(EPERM);
-  guard->opened = true;
-  return guard->default_open(s, pb, url, flags, options);
-}
-
-Status av_failure(const char* what, int rc, const std::string& path) {
-  return {StatusCode::kCorrupt, av::error_text(what, rc), path};
-}
 
 // One 64x64 RGB24 picture, as the CLI's scale filter makes it.
-class TmkScaler {
+class TmkFrameSampler::Scaler {
  public:
   Status scale(const AVFrame* f, std::vector<uint8_t>& rgb) {
     if (!sws_ || f->width != width_ || f->height != height_ || f->format != format_ || f->colorspace != colorspace_ ||
@@ -83,9 +63,9 @@ class TmkScaler {
 
 // do_video_out's frame-rate conversion for one output stream at 15 fps (encoder time
 // base 1/15), fed the frames as they leave the filter graph.
-class ConstantRateSync {
+class TmkFrameSampler::RateSync {
  public:
-  ConstantRateSync(bool variable_start, double frame_duration) : vscfr_(variable_start), duration_(frame_duration) {}
+  RateSync(bool variable_start, double frame_duration) : vscfr_(variable_start), duration_(frame_duration) {}
 
   // How many times to emit the previous picture, then how many in all (this one after).
   struct Counts {
@@ -149,106 +129,98 @@ class ConstantRateSync {
   int64_t last_previous_[3] = {0, 0, 0};
 };
 
-}  // namespace
+TmkFrameSampler::TmkFrameSampler(std::function<void(const uint8_t*)> on_frame)
+    : on_frame_(std::move(on_frame)),
+      scaler_(std::make_unique<Scaler>()),
+      previous_rgb_(3 * kTmkFrameSide * kTmkFrameSide),
+      current_rgb_(3 * kTmkFrameSide * kTmkFrameSide) {}
 
-Result<TmkFrameStats> decode_tmk_frames(const std::string& path,
-                                        const std::function<void(const uint8_t* rgb64x64)>& on_frame) {
-  // The same guards as VideoDecoder's: local files only, vhm's demuxer allow-list, no
-  // nested opens, and the pixel limit before any frame is allocated.
-  const MediaLimits limits;
-  AVFormatContext* raw = avformat_alloc_context();
-  if (!raw) return Status(StatusCode::kInternal, "out of memory", path);
-  raw->format_whitelist = av_strdup(std::string(kVideoDemuxers).c_str());
-  raw->protocol_whitelist = av_strdup("file");
-  OpenGuard guard{raw->io_open, path};
-  raw->opaque = &guard;
-  raw->io_open = &open_only_the_input;
-  if (int rc = avformat_open_input(&raw, path.c_str(), nullptr, nullptr); rc < 0)  // frees raw on failure
-    return Status(StatusCode::kNotFound, av::error_text("avformat_open_input", rc), path);
-  av::FormatContextPtr format(raw);
-  if (int rc = avformat_find_stream_info(format.get(), nullptr); rc < 0)
-    return av_failure("avformat_find_stream_info", rc, path);
-  const AVCodec* codec = nullptr;
-  const int stream_index = av_find_best_stream(format.get(), AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0);
-  if (stream_index < 0) return Status(StatusCode::kUnsupported, "no video stream", path);
-  AVStream* stream = format->streams[stream_index];
-  av::CodecContextPtr decoder(avcodec_alloc_context3(codec));
-  if (!decoder) return Status(StatusCode::kInternal, "avcodec_alloc_context3 failed", path);
-  avcodec_parameters_to_context(decoder.get(), stream->codecpar);
-  decoder->pkt_timebase = stream->time_base;
-  decoder->thread_count = 0;
-  AVDictionary* codec_options = nullptr;
-  av_dict_set(&codec_options, "max_pixels", std::to_string(limits.max_pixels).c_str(), 0);
-  const int open_rc = avcodec_open2(decoder.get(), codec, &codec_options);
-  av_dict_free(&codec_options);
-  if (open_rc < 0) return av_failure("avcodec_open2", open_rc, path);
+TmkFrameSampler::~TmkFrameSampler() { av_frame_free(&previous_); }
 
+void TmkFrameSampler::start(const AVFormatContext* format, int stream_index) {
+  const AVStream* stream = format->streams[stream_index];
   // The CLI's input ts_offset: timestamps start at the container's start time.
   const int64_t ts_offset = format->start_time == AV_NOPTS_VALUE ? 0 : -format->start_time;
-  const int64_t shift = av_rescale_q(ts_offset, AV_TIME_BASE_Q, stream->time_base);
+  shift_ = av_rescale_q(ts_offset, AV_TIME_BASE_Q, stream->time_base);
+  tb_num_ = stream->time_base.num;
+  tb_den_ = stream->time_base.den;
   // The filter graph's frame rate (the buffer source's), as a frame's length at 15 fps,
   // capped at one output frame.
-  const AVRational rate = av_guess_frame_rate(format.get(), stream, nullptr);
+  const AVRational rate =
+      av_guess_frame_rate(const_cast<AVFormatContext*>(format), const_cast<AVStream*>(stream), nullptr);
   double duration = 0;
   if (rate.num > 0 && rate.den > 0) duration = 1 / (av_q2d(rate) / kTmkFramesPerSecond);
   if (stream->start_time != AV_NOPTS_VALUE) duration = std::min(duration, 1.0);
-  ConstantRateSync sync(format->nb_streams == 1, duration);
+  sync_ = std::make_unique<RateSync>(format->nb_streams == 1, duration);
+  // reap_filters' float_pts: the pts rescaled to 1/15 with extra bits (below).
+  extra_bits_ = std::clamp(29 - av_log2(kTmkFramesPerSecond), 0, 16);
+}
 
-  const AVRational tb = stream->time_base;
-  // reap_filters' float_pts: the pts rescaled to 1/15 with extra bits, nudged off midpoints.
-  AVRational fine{1, kTmkFramesPerSecond};
-  const int extra_bits = std::clamp(29 - av_log2(fine.den), 0, 16);
-  fine.den <<= extra_bits;
+Status TmkFrameSampler::emit(const AVFrame* frame, bool* scaled, std::vector<uint8_t>& rgb) {
+  if (!*scaled) {
+    VHM_RETURN_IF_ERROR(scaler_->scale(frame, rgb));
+    *scaled = true;
+  }
+  on_frame_(rgb.data());
+  ++stats_.emitted;
+  return Status::ok();
+}
 
-  TmkScaler scaler;
-  std::vector<uint8_t> current(3 * kTmkFrameSide * kTmkFrameSide), previous;
-  TmkFrameStats stats;
-  av::PacketPtr packet(av_packet_alloc());
-  av::FramePtr frame(av_frame_alloc());
-  bool draining = false;
+Status TmkFrameSampler::add(const AVFrame* frame) {
+  if (!sync_) return {StatusCode::kInternal, "TmkFrameSampler::add before start"};
+  if (frame->hw_frames_ctx) return {StatusCode::kUnsupported, "TMK frames need frames decoded on the CPU"};
+  ++stats_.decoded;
+  const AVRational tb{tb_num_, tb_den_};
+  const AVRational fine{1, kTmkFramesPerSecond << extra_bits_};
+  const int64_t pts = frame->best_effort_timestamp == AV_NOPTS_VALUE ? 0 : frame->best_effort_timestamp + shift_;
+  double float_pts = static_cast<double>(av_rescale_q(pts, tb, fine));
+  float_pts /= 1 << extra_bits_;
+  // Nudged off midpoints, as reap_filters does.
+  float_pts += (float_pts > 0 ? 1 : float_pts < 0 ? -1 : 0) * 1.0 / (1 << 17);
+  const double pkt_ticks = static_cast<double>(frame->pkt_duration) * av_q2d(tb) * kTmkFramesPerSecond;
+  const auto counts = sync_->next(float_pts, pkt_ticks);
+  bool current_scaled = false;
+  for (int64_t i = 0; i < counts.total; ++i) {
+    if (i < counts.previous && previous_) VHM_RETURN_IF_ERROR(emit(previous_, &previous_scaled_, previous_rgb_));
+    else VHM_RETURN_IF_ERROR(emit(frame, &current_scaled, current_rgb_));
+  }
+  // This frame is the one the next duplication repeats.
+  if (!previous_) previous_ = av_frame_alloc();
+  if (!previous_) return {StatusCode::kInternal, "out of memory"};
+  av_frame_unref(previous_);
+  if (int rc = av_frame_ref(previous_, frame); rc < 0)
+    return {StatusCode::kInternal, av::error_text("av_frame_ref", rc)};
+  std::swap(previous_rgb_, current_rgb_);
+  previous_scaled_ = current_scaled;
+  return Status::ok();
+}
+
+Status TmkFrameSampler::finish() {
+  if (!sync_ || !previous_) return Status::ok();
+  for (int64_t i = 0, n = sync_->flush(); i < n; ++i)
+    VHM_RETURN_IF_ERROR(emit(previous_, &previous_scaled_, previous_rgb_));
+  av_frame_unref(previous_);
+  return Status::ok();
+}
+
+Result<TmkFrameStats> decode_tmk_frames(const std::string& url,
+                                        const std::function<void(const uint8_t* rgb64x64)>& on_frame,
+                                        const MediaPolicy& media) {
+  TmkFrameSampler sampler(on_frame);
+  VideoDecoderOptions options;
+  options.media = media;
+  options.tmk_frames = &sampler;
+  // No frame is wanted for PDQ: the decoder only feeds the sampler.
+  options.want = [](int64_t) { return false; };
+  auto decoder = VideoDecoder::open(url, options);
+  if (!decoder) return decoder.status();
+  DecodedFrame unused;
   for (;;) {
-    int rc = avcodec_receive_frame(decoder.get(), frame.get());
-    if (rc == AVERROR(EAGAIN)) {
-      if (draining) break;
-      rc = av_read_frame(format.get(), packet.get());
-      if (rc == AVERROR_EOF) {
-        draining = true;
-        avcodec_send_packet(decoder.get(), nullptr);
-        continue;
-      }
-      if (rc < 0) return av_failure("av_read_frame", rc, path);
-      if (packet->stream_index == stream_index) {
-        if (packet->pts != AV_NOPTS_VALUE) packet->pts += shift;
-        if (packet->dts != AV_NOPTS_VALUE) packet->dts += shift;
-        avcodec_send_packet(decoder.get(), packet.get());  // damaged packets are skipped, as the CLI does
-      }
-      av_packet_unref(packet.get());
-      continue;
-    }
-    if (rc == AVERROR_EOF) break;
-    if (rc < 0) continue;  // a damaged frame: the CLI goes on
-    ++stats.decoded;
-    if (Status s = scaler.scale(frame.get(), current); !s.is_ok()) return s.with_subject(path);
-    const int64_t pts = frame->best_effort_timestamp;
-    double float_pts = static_cast<double>(av_rescale_q(pts == AV_NOPTS_VALUE ? 0 : pts, tb, fine));
-    float_pts /= 1 << extra_bits;
-    float_pts += (float_pts > 0 ? 1 : float_pts < 0 ? -1 : 0) * 1.0 / (1 << 17);
-    const double pkt_ticks = frame->pkt_duration * av_q2d(tb) * kTmkFramesPerSecond;
-    const auto counts = sync.next(float_pts, pkt_ticks);
-    for (int64_t i = 0; i < counts.total; ++i) {
-      on_frame(i < counts.previous && !previous.empty() ? previous.data() : current.data());
-      ++stats.emitted;
-    }
-    previous = current;
-    av_frame_unref(frame.get());
+    auto more = (*decoder)->next(unused);
+    if (!more) return more.status();
+    if (!*more) break;
   }
-  if (!previous.empty()) {
-    for (int64_t i = 0, n = sync.flush(); i < n; ++i) {
-      on_frame(previous.data());
-      ++stats.emitted;
-    }
-  }
-  return stats;
+  return sampler.stats();
 }
 
 }  // namespace vhm

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "decode/tmk_frames.h"
+
 // libavutil/hwcontext_cuda.h includes <cuda.h> unless CUDA_VERSION is defined, and needs
 // from it only the two opaque handle types, declared here as cuda.h declares them, so
 // this file builds without the CUDA toolkit (no CUDA call is made here).
@@ -220,6 +222,9 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_source(std::unique_ptr<
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
                                                               const VideoDecoderOptions& options) {
   dec->options_ = options;
+  if (options.tmk_frames && (options.keyframes_only || options.hardware != HardwareDecode::kNone))
+    return Status(StatusCode::kInvalidArgument,
+                  "TMK frames need every frame decoded on the CPU (not key frames only, not hardware decoding)", url);
   AVFormatContext* fmt = dec->format_.get();
   VideoStreamInfo& info = dec->info_;
   info.url = url;
@@ -267,6 +272,7 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
 
   info.stream_index = stream;
   info.codec = codec->name;
+  if (options.tmk_frames) options.tmk_frames->start(fmt, stream);
   info.width = st->codecpar->width;
   info.height = st->codecpar->height;
   if (info.width <= 0 || info.height <= 0)
@@ -625,6 +631,9 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
     if (rc == AVERROR_EOF) {
       finished_ = true;
       if (Status s = finish_status(); !s.is_ok()) return s;
+      if (options_.tmk_frames) {
+        if (Status s = options_.tmk_frames->finish(); !s.is_ok()) return s.with_subject(info_.url);
+      }
       return false;
     }
     if (rc < 0) {
@@ -643,6 +652,13 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
     consecutive_errors_ = 0;
     // The reference's frame number: the count of frames the decoder has output so far.
     const int64_t ordinal = frames_decoded_++;
+    if (options_.tmk_frames) {
+      if (Status s = options_.tmk_frames->add(f); !s.is_ok()) {
+        av_frame_unref(f);
+        finished_ = true;
+        return s.with_subject(info_.url);
+      }
+    }
     const int64_t ts = f->best_effort_timestamp != AV_NOPTS_VALUE ? f->best_effort_timestamp : f->pts;
     if (options_.keyframes_only && first_frame_ts_ == AV_NOPTS_VALUE) first_frame_ts_ = ts;
     // Decoders that ignore skip_frame (VP9, AV1, ...) still give every frame: keyframes

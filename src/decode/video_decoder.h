@@ -47,6 +47,8 @@
 
 namespace vhm {
 
+class TmkFrameSampler;
+
 // The 256-entry table kExpand applies to limited-range luma (the GPU path reads it).
 const std::array<uint8_t, 256>& limited_to_full_range_table();
 // The same mapping as the CPU path computes it, one byte (equal to the table's entry).
@@ -129,6 +131,12 @@ struct VideoDecoderOptions {
   // most 32 in all (the stream's references included): this many more are reserved, and
   // it must stay <= VideoDecoder::max_hardware_frames_held().
   int hardware_frames_held = 0;
+  // When set, every frame out of the decoder (whatever `want` and keyframes_only say)
+  // is also given to this TMK frame sampler (decode/tmk_frames.h), and its end of
+  // stream too: one decode gives vPDQ and TMK. It must outlive the decoder. Not with
+  // keyframes_only (TMK needs every frame; open() refuses it) nor hardware decoding
+  // (the sampler scales host frames).
+  TmkFrameSampler* tmk_frames = nullptr;
 };
 
 class VideoDecoder {

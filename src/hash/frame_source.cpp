@@ -70,6 +70,7 @@ VideoDecoderOptions decoder_options(const FrameSourceConfig& config, const Frame
   options.pixels = config.pixels;
   options.fast_range = config.fast_range;
   options.media = config.media;
+  options.tmk_frames = config.tmk_frames;
   return options;
 }
 
@@ -117,7 +118,9 @@ Result<std::unique_ptr<FrameSource>> FrameSource::open(const VideoInput& input, 
     }
   }
   const bool fast = config.pixels == PixelPath::kFast;
-  if (fast && (device == Device::kGpu || (device == Device::kAuto && host_device == Device::kAuto))) {
+  // TMK's sampler scales host frames: a video hashed for TMK too is decoded on the CPU.
+  if (fast && !config.tmk_frames &&
+      (device == Device::kGpu || (device == Device::kAuto && host_device == Device::kAuto))) {
     Status s = source->open_nvdec(input, config, /*required=*/device == Device::kGpu);
     if (!s.is_ok()) {
       if (device == Device::kGpu || s.code() != StatusCode::kUnavailable) return s.with_subject(url);

@@ -34,6 +34,7 @@
 namespace vhm {
 
 class VideoDecoder;
+class TmkFrameSampler;
 
 // Where a video's bytes come from: a URL FFmpeg opens, or bytes already in memory
 // (`name` is then only the name errors and the info carry; the bytes must outlive the
@@ -51,6 +52,9 @@ struct FrameSourceConfig {
   int threads = 0;        // decoder and CPU hashing threads (0 = all cores)
   int batch_frames = 32;  // wanted frames per batch (fewer for large frames or few NVDEC surfaces)
   MediaPolicy media;
+  // Also feed every decoded frame to this TMK sampler (decode/tmk_frames.h); the video
+  // is then decoded on the CPU, never on NVDEC.
+  TmkFrameSampler* tmk_frames = nullptr;
 };
 
 // Frames of one batch: their pixels (views), where those are (memory), and for each its

@@ -76,9 +76,10 @@ TmkFeatures TmkAccumulator::finish() {
   return std::move(features_);
 }
 
-Result<TmkFeatures> tmk_hash_video(const std::string& path) {
+Result<TmkFeatures> tmk_hash_video(const std::string& url, const MediaPolicy& media) {
   TmkAccumulator accumulator;
-  auto stats = decode_tmk_frames(path, [&](const uint8_t* rgb) { accumulator.add_rgb64x64(rgb); });
+  auto stats = decode_tmk_frames(
+      url, [&](const uint8_t* rgb) { accumulator.add_rgb64x64(rgb); }, media);
   if (!stats.is_ok()) return stats.status();
   return accumulator.finish();
 }

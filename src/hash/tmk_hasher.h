@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/tmk_features.h"
+#include "decode/media_policy.h"
 
 namespace vhm {
 
@@ -29,7 +30,9 @@ class TmkAccumulator {
   std::vector<float> luma_;
 };
 
-// The TMK+PDQF hash of the video at `path`.
-Result<TmkFeatures> tmk_hash_video(const std::string& path);
+// The TMK+PDQF hash of the video at `url` (TMK only; hash_video with
+// VideoHashConfig::compute_tmk gives it beside vPDQ from one decode). The input is opened
+// as VideoDecoder opens it, under `media`'s access rules and budgets.
+Result<TmkFeatures> tmk_hash_video(const std::string& url, const MediaPolicy& media = {});
 
 }  // namespace vhm

@@ -2,13 +2,16 @@
 
 #include <chrono>
 #include <future>
+#include <optional>
 #include <span>
 #include <vector>
 
+#include "decode/tmk_frames.h"
 #include "hash/frame_pruning.h"
 #include "hash/frame_source.h"
 #include "hash/frame_variants.h"
 #include "hash/pdq_hasher.h"
+#include "hash/tmk_hasher.h"
 
 namespace vhm {
 namespace {
@@ -53,6 +56,15 @@ Result<VideoHash> hash_video_input(const VideoInput& input, const VideoHashConfi
   source_config.threads = config.threads;
   source_config.batch_frames = config.batch_frames;
   source_config.media = config.media;
+  // TMK+PDQF from the same decode: the sampler sees every decoded frame on the decoding
+  // thread, the accumulator sums each 15 fps frame's PDQF as it comes.
+  std::optional<TmkAccumulator> tmk;
+  std::optional<TmkFrameSampler> tmk_frames;
+  if (config.compute_tmk) {
+    tmk.emplace();
+    tmk_frames.emplace([&tmk](const uint8_t* rgb) { tmk->add_rgb64x64(rgb); });
+    source_config.tmk_frames = &*tmk_frames;
+  }
   auto opened = FrameSource::open(input, source_config, sampling);
   if (!opened) return opened.status();
   FrameSource& source = **opened;
@@ -65,11 +77,12 @@ Result<VideoHash> hash_video_input(const VideoInput& input, const VideoHashConfi
   result.decoder = source.decoder_name();
   result.info = source.info();
 
-  // The MD5 reads the file (or the bytes in memory) on another thread while the video decodes.
-  std::future<Result<std::string>> md5;
-  if (config.compute_md5) {
-    if (input.in_memory) md5 = md5_bytes_hex_async(input.bytes);
-    else if (const std::string& path = source.local_path(); !path.empty()) md5 = md5_file_hex_async(path);
+  // The digests read the file (or the bytes in memory) on another thread while the video decodes.
+  std::future<Result<InputDigests>> digests;
+  const DigestKinds kinds{config.compute_md5, config.compute_sha256};
+  if (kinds.md5 || kinds.sha256) {
+    if (input.in_memory) digests = digest_bytes_async(input.bytes, kinds);
+    else if (const std::string& path = source.local_path(); !path.empty()) digests = digest_file_async(path, kinds);
   }
 
   FramePruning pruning(config.prune_distance);
@@ -120,13 +133,17 @@ Result<VideoHash> hash_video_input(const VideoInput& input, const VideoHashConfi
     current ^= 1;
   }
   if (Status s = collect(); !s.is_ok() && failure.is_ok()) failure = s;
-  if (md5.valid()) {
-    auto digest = md5.get();
+  if (digests.valid()) {
+    auto digest = digests.get();
     if (!digest && failure.is_ok()) failure = digest.status();
-    if (digest) result.md5_hex = *digest;
+    if (digest) {
+      result.md5_hex = std::move(digest->md5_hex);
+      result.sha256_hex = std::move(digest->sha256_hex);
+    }
   }
   if (!failure.is_ok()) return failure.with_subject(url);
 
+  if (tmk) result.tmk = tmk->finish();
   result.frames_decoded = source.frames_decoded();
   result.decode_errors = source.decode_errors();
   result.fast_frames = source.fast_frames();

@@ -45,7 +45,8 @@
 // The steps, each its own unit: hash/frame_source.h (the decoder on the device chosen
 // once, batches of frames tagged host or device, the PdqHasher that reads them),
 // hash/frame_sampling.h (which frames, which timestamps), hash/pdq_hasher.h
-// (hash_frames), hash/frame_pruning.h, hash/frame_variants.h, hash/input_md5.h.
+// (hash_frames), hash/frame_pruning.h, hash/frame_variants.h, hash/input_digests.h; TMK+PDQF from the same decode
+// (VideoHashConfig::compute_tmk: decode/tmk_frames.h, hash/tmk_hasher.h).
 #pragma once
 
 #include <cstdint>
@@ -60,7 +61,7 @@
 #include "decode/media_policy.h"
 #include "hash/device.h"
 #include "hash/frame_sampling.h"  // VideoSampling, TimestampMode, reference_frame_interval
-#include "hash/input_md5.h"       // md5_file_hex, md5_bytes_hex
+#include "hash/input_digests.h"   // digest_file, digest_bytes
 
 namespace vhm {
 
@@ -73,8 +74,14 @@ struct VideoHashConfig {
   Device device = Device::kCpu;  // where PDQ runs (hash/device.h)
   int threads = 0;               // hashing threads (0 = all cores); also passed to the decoder
   TimestampMode timestamps = TimestampMode::kReference;
-  int batch_frames = 32;    // frames hashed together (fewer for very large frames)
-  bool compute_md5 = true;  // MD5 of the input's bytes when it is a local file
+  int batch_frames = 32;        // frames hashed together (fewer for very large frames)
+  bool compute_md5 = true;      // MD5 of the input's bytes when it is a local file or memory
+  bool compute_sha256 = false;  // SHA-256 of them too (the same read)
+  // TMK+PDQF of the video (VideoHash::tmk) from the same decode: every decoded frame is
+  // also resampled to 15 fps 64x64 as the reference's ffmpeg command does. Needs every
+  // frame decoded on the CPU: not with keyframes sampling (kInvalidArgument); with fast
+  // pixels on "gpu"/"auto" the video is decoded on the CPU (PDQ still runs on the device).
+  bool compute_tmk = false;
   // Variants for robust matching (not part of the reference's vPDQ lines):
   // crop_bars: for a frame with letterbox/pillarbox bars (hash/letterbox.h), also the
   // hash of the picture inside them; dihedral: also the 7 rotations and flips.

@@ -11,6 +11,7 @@
 
 #include "core/tmk_features.h"
 #include "hash/tmk_hasher.h"
+#include "hash/video_hasher.h"
 #include "signal/tmk_signal.h"
 #include "support/test_support.h"
 
@@ -57,6 +58,14 @@ TEST(TmkHasher, ReproducesTheReferenceHashes) {
     ASSERT_TRUE(reference.is_ok()) << reference.status().to_string();
     auto ours = tmk_hash_video(video.string());
     ASSERT_TRUE(ours.is_ok()) << ours.status().to_string();
+    // The one-pass path (TMK beside vPDQ, from the decode vPDQ makes) gives the same.
+    VideoHashConfig both;
+    both.sampling = VideoSampling::kEverySeconds;
+    both.compute_tmk = true;
+    auto one_pass = hash_video(video.string(), both);
+    ASSERT_TRUE(one_pass.is_ok()) << one_pass.status().to_string();
+    ASSERT_TRUE(one_pass->tmk.has_value());
+    EXPECT_TRUE(*one_pass->tmk == *ours) << video.filename() << ": one pass differs from TMK alone";
     if (serialize_tmk(*ours) == reference_bytes) {
       ++identical;
       continue;
@@ -85,6 +94,39 @@ TEST(TmkHasher, OddSizedVideoReproducesItsReferenceHash) {
   auto ours = tmk_hash_video((tmk / "sample-videos" / "test-padded-dimensions.mp4").string());
   ASSERT_TRUE(ours.is_ok()) << ours.status().to_string();
   EXPECT_TRUE(serialize_tmk(*ours) == reference_bytes);
+}
+
+// One decode for both signals: every frame's vPDQ exactly as without TMK, and the TMK
+// exactly the reference's.
+TEST(TmkHasher, OnePassGivesTheVpdqAndTheTmkOfTwoPasses) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
+  const std::string video = (tmk / "sample-videos" / "test-padded-dimensions.mp4").string();
+  const auto reference_bytes = read_bytes(tmk / "reference-debian12" / "test-padded-dimensions.tmk");
+  VideoHashConfig vpdq_only;
+  auto alone = hash_video(video, vpdq_only);
+  ASSERT_TRUE(alone.is_ok()) << alone.status().to_string();
+  EXPECT_FALSE(alone->tmk.has_value());
+  VideoHashConfig both = vpdq_only;
+  both.compute_tmk = true;
+  auto one_pass = hash_video(video, both);
+  ASSERT_TRUE(one_pass.is_ok()) << one_pass.status().to_string();
+  EXPECT_EQ(one_pass->frames, alone->frames);
+  EXPECT_EQ(one_pass->frames_decoded, alone->frames_decoded);
+  ASSERT_TRUE(one_pass->tmk.has_value());
+  EXPECT_TRUE(serialize_tmk(*one_pass->tmk) == reference_bytes);
+}
+
+// TMK needs every frame: key frames alone are refused, saying so.
+TEST(TmkHasher, KeyframesSamplingWithTmkIsRefused) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
+  VideoHashConfig config;
+  config.sampling = VideoSampling::kKeyframes;
+  config.compute_tmk = true;
+  auto h = hash_video((tmk / "sample-videos" / "test-padded-dimensions.mp4").string(), config);
+  ASSERT_FALSE(h.is_ok());
+  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(TmkHasher, FeatureAccumulationIsNormalisedAndWeighted) {

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <random>
@@ -252,9 +254,31 @@ TEST(VideoHasher, InfoMd5AndPresentationTimestamps) {
   if (md5sum.exit_code == 0) {
     EXPECT_EQ(md5sum.out.substr(0, 32), h->md5_hex);
   }
-  auto direct = md5_file_hex(path);
+  auto direct = digest_file(path, {.md5 = true, .sha256 = true});
   ASSERT_TRUE(direct.is_ok());
-  EXPECT_EQ(*direct, h->md5_hex);
+  EXPECT_EQ(direct->md5_hex, h->md5_hex);
+  EXPECT_TRUE(h->sha256_hex.empty());  // not asked for
+}
+
+// SHA-256 beside MD5 in the same read, equal to coreutils' sha256sum; from memory too.
+TEST(VideoHasher, Sha256WhenAskedEqualsSha256sum) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string path = video_path(corpus, "doorknob-hd-no-bar");
+  VideoHashConfig config;
+  config.sampling = VideoSampling::kEverySeconds;
+  config.compute_sha256 = true;
+  auto h = hash_video(path, config);
+  ASSERT_TRUE(h.is_ok()) << h.status().to_string();
+  ASSERT_EQ(h->sha256_hex.size(), 64u);
+  EXPECT_EQ(h->md5_hex.size(), 32u);
+  const auto sha256sum = test::run_command("sha256sum '" + path + "'");
+  ASSERT_EQ(sha256sum.exit_code, 0);
+  EXPECT_EQ(sha256sum.out.substr(0, 64), h->sha256_hex);
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const InputDigests mem = digest_bytes(bytes, {.md5 = true, .sha256 = true});
+  EXPECT_EQ(mem.sha256_hex, h->sha256_hex);
+  EXPECT_EQ(mem.md5_hex, h->md5_hex);
 }
 
 // vhm serve's path: the bytes of an upload, hashed where they lie, give the frames the
