@@ -306,6 +306,39 @@ TEST(BankSignals, AMalformedValueIsRefusedNamingItsRecordAndNothingIsAdded) {
   EXPECT_EQ(bank->add_contents(std::span<const NewContent>(&image, 1)).status().code(), StatusCode::kInvalidArgument);
 }
 
+// Contents without frames between contents with frames: the index cache built over them
+// is proved and loaded at the next open, frame lookups answer, verify is content.
+TEST(BankSignals, ContentsWithoutFramesLeaveTheFrameIndexAsItWas) {
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  std::mt19937_64 rng(9);
+  const auto first = test::random_frames(20, rng), second = test::random_frames(7, rng);
+  {
+    auto bank = open_ok(dir.bank());
+    std::vector<NewContent> add = {with_signals("md5-1", {{SignalId::kVideoMd5, digest(16, 1)}}),
+                                   with_signals("v1", {}, first),
+                                   with_signals("md5-2", {{SignalId::kVideoMd5, digest(16, 2)}}),
+                                   with_signals("v2", {{SignalId::kVideoSha256, digest(32, 3)}}, second)};
+    ASSERT_TRUE(bank->add_contents(add).is_ok());
+    std::vector<NewContent> later = {with_signals("md5-3", {{SignalId::kVideoMd5, digest(16, 4)}})};
+    ASSERT_TRUE(bank->add_contents(later).is_ok());
+    ASSERT_TRUE(bank->merge().is_ok());
+  }
+  auto bank = open_ok(dir.bank());
+  EXPECT_EQ(bank->index_info().origin, "cache");
+  auto hits = bank->lookup(std::vector<Hash256>{first[5].hash, second[6].hash}, 0);
+  ASSERT_TRUE(hits.is_ok()) << hits.status().to_string();
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ(bank->content((*hits)[0].content_id)->meta.external_id, "v1");
+  EXPECT_EQ((*hits)[0].frame_ordinal, 5);
+  EXPECT_EQ(bank->content((*hits)[1].content_id)->meta.external_id, "v2");
+  EXPECT_EQ((*hits)[1].frame_ordinal, 6);
+  auto report = bank->verify();
+  ASSERT_TRUE(report.is_ok());
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+  EXPECT_EQ(report->index_cache, "consistent");
+}
+
 // Export's JSON Lines carry the signals, and add reads them back: the same values.
 TEST(BankSignals, JsonLinesExportRoundTrips) {
   TempBankDir dir;
