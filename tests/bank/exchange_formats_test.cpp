@@ -462,5 +462,47 @@ TEST(ExchangeImport, EveryFormatsMd5Sha256AndTmkSurviveExportAndImport) {
   }
 }
 
+// `vhm bank stats` and `verify` count the whole-content values; a vPDQ export leaves the
+// contents without frames out and says so; a malformed TMK record fails its file by line.
+TEST(ExchangeImport, CliStatsVerifyAndExportOfSignals) {
+  test::TempBankDir dir;
+  const std::string bank = dir.bank();
+  ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+  const std::string te_tmk = "TMK1FVECPDQF|" + base64(tiny_tmk().substr(12));
+  const std::string list = dir.file("list.txt");
+  std::ofstream(list) << "video_md5 " << kMd5 << "\nvideo_md5 " << kSha256.substr(0, 32) << "\ntmk " << te_tmk
+                      << "\npdq " << kHexA << "\n";
+  auto add = test::run_vhm("bank add " + bank + " " + list + " --format te-file");
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("3 whole-content signal values"), std::string::npos) << add.out;
+  auto stats = test::run_vhm("bank stats " + bank + " --json");
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const auto j = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(j["signals"]["video_md5"]["contents"], 2);
+  EXPECT_EQ(j["signals"]["video_md5"]["values"], 2);
+  EXPECT_EQ(j["signals"]["tmk"]["contents"], 1);
+  EXPECT_FALSE(j["signals"].contains("video_sha256"));
+  EXPECT_EQ(j["contents_without_frames"], 3);
+  EXPECT_EQ(j["format"], kBankFormatVersion);
+  auto text = test::run_vhm("bank stats " + bank);
+  EXPECT_NE(text.out.find("video_md5     2 live contents, 2 values"), std::string::npos) << text.out;
+  auto verify = test::run_vhm("bank verify " + bank + " --json");
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(nlohmann::json::parse(verify.out)["signal_values_checked"], 3);
+  auto vpdq = test::run_vhm("bank export " + bank + " --format vpdq --out-dir " + dir.file("vpdq"));
+  ASSERT_EQ(vpdq.exit_code, 0) << vpdq.err;
+  EXPECT_NE(vpdq.err.find("1 contents written"), std::string::npos) << vpdq.err;
+  EXPECT_NE(vpdq.err.find("3 without frames left out"), std::string::npos) << vpdq.err;
+
+  // A TMK whose header promises more than the file holds: the file fails by its line,
+  // nothing of it is added.
+  const std::string bad = dir.file("bad.txt");
+  std::ofstream(bad) << "video_md5 " << kMd5 << "\ntmk " << te_tmk.substr(0, te_tmk.size() - 8) << "\n";
+  auto refused = test::run_vhm("bank add " + bank + " " + bad + " --format te-file");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("line 2"), std::string::npos) << refused.err;
+  EXPECT_EQ(nlohmann::json::parse(test::run_vhm("bank stats " + bank + " --json").out)["contents_live"], 4);
+}
+
 }  // namespace
 }  // namespace vhm
