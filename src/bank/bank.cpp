@@ -104,6 +104,8 @@ Result<BankStats> Bank::stats() const {
     st.frames_live = counts->frames_live;
     st.frames_total = counts->frames_total;
     st.frames_inside_bars = counts->frames_inside_bars;
+    st.signals = counts->signals;
+    st.contents_without_frames = counts->contents_without_frames;
     VHM_RETURN_IF_ERROR(read.finish());
   }
   st.database_bytes = impl_->store->storage_bytes();
@@ -112,6 +114,7 @@ Result<BankStats> Bank::stats() const {
   st.index_cache_present = !ec;
   st.index_cache_bytes = ec ? 0 : static_cast<int64_t>(isize);
   st.index = impl_->index().info();
+  for (const auto& [signal, index] : impl_->vector_indexes) st.tmk_vectors_resident += index->resident_vectors();
   return st;
 }
 

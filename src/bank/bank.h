@@ -76,10 +76,22 @@ struct ContentOrigin {
   int64_t line = 0;  // its line in the file (JSON Lines record, list line); 0: the whole file
 };
 
+// A whole-content signal's value (signal/signal_type.h: a signal whose index family is
+// not kHamming256): kVideoMd5 16 bytes, kVideoSha256 32 bytes, kTmk a whole .tmk file
+// (core/tmk_features.h), stored as given so that export gives the same bytes back.
+struct ContentSignal {
+  SignalId signal = SignalId::kVideoMd5;
+  std::vector<uint8_t> value;
+  friend bool operator==(const ContentSignal&, const ContentSignal&) = default;
+};
+
 struct NewContent {
   ContentMeta meta;
-  std::vector<FrameHash> frames;  // kImage: exactly one
+  std::vector<FrameHash> frames;  // kImage: exactly one; kVideo: any number, none when it has signals
   ContentOrigin origin = {};      // defaulted: NewContent{meta, frames} stays valid
+  // Whole-content signals (a video's MD5, SHA-256, TMK+PDQF); an exact duplicate
+  // (same signal, same bytes) is stored once. A video content needs frames or signals.
+  std::vector<ContentSignal> signals = {};
 };
 
 struct ContentInfo {
@@ -130,6 +142,38 @@ struct BankHit {
   FrameVariant bank_variant = FrameVariant::kOriginal;
   SignalId signal = SignalId::kPdq;  // the signal whose index held the hash
   friend bool operator==(const BankHit&, const BankHit&) = default;
+};
+
+// One whole-content value to look up (lookup_signals). md5/sha256: the digest's bytes;
+// tmk: a serialized .tmk file (serialize_tmk). The bytes must outlive the call.
+struct SignalQuery {
+  SignalId signal = SignalId::kVideoMd5;
+  std::span<const uint8_t> value;
+};
+
+// A live content whose signal value matched a query.
+struct SignalHit {
+  uint32_t query = 0;  // position of the query in the batch
+  SignalId signal = SignalId::kVideoMd5;
+  int64_t content_id = 0;
+  double score = 0;  // digests: 1.0 (equal); tmk: the level-2 score (tmk_signal.h)
+  // tmk only: the level-1 score (cosine of the pure averages), and where level-2's
+  // maximum lies: its period and the offset of the query within the bank's video
+  // (positive: the query starts that far into it; modulo the period, reported in
+  // (-period/2, period/2]), in frames at 15 fps and in seconds.
+  double level1 = 0;
+  int period = 0;
+  double offset_seconds = 0;
+  int64_t offset_frames = 0;
+  friend bool operator==(const SignalHit&, const SignalHit&) = default;
+};
+
+struct SignalLookupOptions {
+  double tmk_level1 = 0.7;  // both as Meta's tmk-two-level-score's defaults (inclusive)
+  double tmk_level2 = 0.7;
+  // Level-1's short list: at most this many contents per query go on to level-2, the
+  // ones of the highest level-1 scores.
+  int tmk_candidates = 100;
 };
 
 struct LookupOptions {
@@ -184,7 +228,17 @@ struct BankStats {
   int64_t frames_live = 0;         // stored frames of live contents
   int64_t frames_total = 0;        // all stored frame rows (tombstoned contents' too)
   int64_t frames_inside_bars = 0;  // stored frames of live contents that have an inside-bars hash
-  int64_t database_bytes = 0;      // bank.sqlite plus its WAL
+  // Whole-content signals of live contents, per signal that has any: contents holding
+  // it and values stored (a content may hold several values of one signal).
+  struct SignalCount {
+    SignalId signal = SignalId::kVideoMd5;
+    int64_t contents = 0;
+    int64_t values = 0;
+  };
+  std::vector<SignalCount> signals;
+  int64_t contents_without_frames = 0;  // live contents known by whole-content signals alone
+  int64_t tmk_vectors_resident = 0;     // pure averages this Bank holds in memory (0 until a tmk lookup)
+  int64_t database_bytes = 0;           // bank.sqlite plus its WAL
   int64_t index_cache_bytes = 0;
   bool index_cache_present = false;
   BankIndexInfo index;  // as this Bank has it (loaded=false when it has not loaded it)
@@ -206,7 +260,8 @@ struct VerifyReport {
   int64_t frames_checked = 0;
   int64_t frames_inside_bars = 0;  // frame rows with an inside-bars hash
   int64_t frames_probed = 0;
-  int64_t inside_bars_probed = 0;  // inside-bars hashes looked up
+  int64_t inside_bars_probed = 0;     // inside-bars hashes looked up
+  int64_t signal_values_checked = 0;  // whole-content signal values (sizes checked, tmk files parsed)
   bool ok() const { return problems.empty(); }
 };
 
@@ -248,6 +303,19 @@ class Bank {
   Result<std::vector<BankHit>> lookup(std::span<const Hash256> queries, int max_distance,
                                       const LookupOptions& options = {});
 
+  // The live contents whose whole-content signal matches each query: digests by
+  // equality (through the store's index of them, so nothing of them is held in
+  // memory); tmk as tmk-two-level-score says: a first cut by level-1 (the cosine of the
+  // pure averages, an exact inner-product search over this Bank's in-memory vectors,
+  // 1 KiB per TMK content), then level-1 and level-2 in the reference's arithmetic on
+  // the features of each of the first tmk_candidates, read from the store one by one
+  // (never all resident). Sees every commit made before the call, by any process
+  // (removals included), as lookup() does; sorted by (query, content id).
+  // kInvalidArgument naming the query for a signal that is not whole-content, a digest
+  // of the wrong size, or a value that is no .tmk file.
+  Result<std::vector<SignalHit>> lookup_signals(std::span<const SignalQuery> queries,
+                                                const SignalLookupOptions& options = {});
+
   // Reads what other connections committed since the last look (lookup() does this itself).
   Status refresh();
   // Rebuilds the main index from SQLite now (folding in the deltas), then saves the cache.
@@ -266,6 +334,13 @@ class Bank {
   Status for_each_content(bool include_removed,
                           const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) const;
 
+  // Its whole-content signal values, in the order they were added.
+  Result<std::vector<ContentSignal>> content_signals(int64_t id) const;
+  // for_each_content with each content's whole-content signals too (export).
+  Status for_each_content_with_signals(bool include_removed,
+                                       const std::function<Status(const ContentInfo&, std::span<const FrameHash>,
+                                                                  std::span<const ContentSignal>)>& fn) const;
+
   Result<BankStats> stats() const;
   BankIndexInfo index_info() const;
   Result<VerifyReport> verify(const VerifyOptions& options = {});
@@ -283,7 +358,8 @@ inline constexpr const char* kBankIndexFile = "index.vhmidx";
 inline constexpr const char* kBankIndexMetaFile = "index.vhmidx.meta";
 inline constexpr const char* kBankWriterLockFile = "writer.lock";
 // 1: frames as hashed; 2: frames may also hold the hash of the picture inside their bars;
-// 3: each frame records the signal its hashes are of (bank_schema.h).
-inline constexpr int kBankFormatVersion = 3;
+// 3: each frame records the signal its hashes are of; 4: whole-content signals
+// (content_signals), contents without frames (bank_schema.h).
+inline constexpr int kBankFormatVersion = 4;
 
 }  // namespace vhm

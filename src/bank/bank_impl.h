@@ -4,6 +4,7 @@
 //   bank_open.cpp    create, open, crash recovery
 //   bank_write.cpp   add and remove
 //   bank_verify.cpp  verify
+//   bank_signals.cpp whole-content signals: lookup_signals, their getters
 // The store (bank_store.h) is the truth; the live index (live_index.h) what lookups
 // search, derived from it.
 #pragma once
@@ -17,6 +18,7 @@
 #include "bank/bank.h"
 #include "bank/bank_store.h"
 #include "bank/live_index.h"
+#include "bank/signal_vector_index.h"
 
 namespace vhm {
 
@@ -34,6 +36,9 @@ struct Bank::Impl {
   // made at open and is the only one while PDQ is the only signal.
   std::map<SignalId, std::unique_ptr<LiveIndex>> indexes;
   LiveIndex& index(SignalId signal = SignalId::kPdq) const { return *indexes.at(signal); }
+  // One first-cut vector index per whole-content signal searched in two levels (TMK),
+  // made at open, filled at its first lookup_signals (nothing resident before).
+  std::map<SignalId, std::unique_ptr<SignalVectorIndex>> vector_indexes;
 
   // bank_write.cpp
   Result<std::vector<AddedContent>> add(std::span<const NewContent> contents);

@@ -86,6 +86,9 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
     spdlog::warn("{}: frames checksum not recorded: {}", dir, current.status().to_string());
   impl->indexes[SignalId::kPdq] =
       std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
+  for (const SignalType* s : builtin_signals().all())
+    if (s->index_family() == IndexFamily::kTmkTwoLevel)
+      impl->vector_indexes[s->id()] = std::make_unique<SignalVectorIndex>(*impl->store, s->id());
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
   if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index().ensure_loaded());
   return bank;

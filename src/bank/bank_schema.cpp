@@ -83,6 +83,64 @@ CREATE INDEX frames_inside_bars ON frames(id) WHERE inside_bars_hash IS NOT NULL
      R"sql(
 ALTER TABLE frames ADD COLUMN signal TEXT NOT NULL DEFAULT 'pdq' CHECK (length(signal) > 0);
 )sql"},
+    // Whole-content signals. A content may now hold no frame (a video known only by its
+    // MD5 or TMK), which format 1's CHECK (frame_count > 0) forbids: SQLite cannot alter
+    // a CHECK, so contents is rebuilt (SQLite's own recipe: new table, copy, drop,
+    // rename, indexes again; open_bank_schema turns foreign keys off around it). The
+    // AUTOINCREMENT counter is carried over so that ids are still never reused.
+    // A value lives in `digest` when its signal's values have one size (indexed, for
+    // lookups by value) and in `value` otherwise (TMK: the whole .tmk file, 257 KiB,
+    // never read by a lookup's first cut); what a first cut reads of it (TMK's pure
+    // average) is a row of content_signal_vectors, so that reading every vector never
+    // touches the files' pages.
+    {4,
+     "contents may hold no frame; content_signals and content_signal_vectors hold whole-content signals "
+     "(video_md5, video_sha256, tmk); the contents already stored have none",
+     R"sql(
+CREATE TABLE contents_v4 (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  external_id        TEXT,
+  label              TEXT NOT NULL DEFAULT '',
+  source             TEXT NOT NULL DEFAULT '',
+  signal_type        TEXT NOT NULL CHECK (signal_type IN ('video', 'pdq')),
+  added_at           TEXT NOT NULL,
+  added_generation   INTEGER NOT NULL,
+  removed_at         TEXT,
+  removed_generation INTEGER,
+  removed_reason     TEXT,
+  first_frame_id     INTEGER NOT NULL,
+  frame_count        INTEGER NOT NULL CHECK (frame_count >= 0),
+  input_frame_count  INTEGER NOT NULL,
+  CHECK ((removed_at IS NULL) = (removed_generation IS NULL))
+);
+INSERT INTO contents_v4(id, external_id, label, source, signal_type, added_at, added_generation, removed_at,
+                        removed_generation, removed_reason, first_frame_id, frame_count, input_frame_count)
+  SELECT id, external_id, label, source, signal_type, added_at, added_generation, removed_at,
+         removed_generation, removed_reason, first_frame_id, frame_count, input_frame_count FROM contents;
+UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'contents') WHERE name = 'contents_v4';
+DROP TABLE contents;
+ALTER TABLE contents_v4 RENAME TO contents;
+CREATE UNIQUE INDEX contents_live_external_id ON contents(external_id)
+  WHERE removed_at IS NULL AND external_id IS NOT NULL;
+CREATE INDEX contents_external_id ON contents(external_id);
+CREATE INDEX contents_removed_generation ON contents(removed_generation);
+CREATE TABLE content_signals (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  content_id INTEGER NOT NULL REFERENCES contents(id),
+  signal     TEXT NOT NULL CHECK (length(signal) > 0),
+  digest     BLOB CHECK (digest IS NULL OR length(digest) BETWEEN 1 AND 64),
+  value      BLOB,
+  CHECK ((digest IS NULL) != (value IS NULL))
+);
+CREATE INDEX content_signals_digest ON content_signals(signal, digest) WHERE digest IS NOT NULL;
+CREATE INDEX content_signals_content ON content_signals(content_id);
+CREATE TABLE content_signal_vectors (
+  signal_row INTEGER PRIMARY KEY REFERENCES content_signals(id),
+  content_id INTEGER NOT NULL REFERENCES contents(id),
+  signal     TEXT NOT NULL,
+  vector     BLOB NOT NULL CHECK (length(vector) % 4 = 0)
+);
+)sql"},
 };
 
 static_assert(std::size(kMigrations) == kBankFormatVersion - 1, "one migration step per format after 1");
@@ -196,6 +254,14 @@ Result<std::string> open_bank_schema(const SqliteDb& db) {
 
   // An older format: migrate in one write transaction. Another process may be doing
   // the same right now, so the version is read again once the write lock is held.
+  // Format 4 rebuilds contents, which frames refer to: with foreign keys on, its DROP
+  // would fail on them. The pragma is a no-op inside a transaction, so it is set before
+  // and restored after (on every path).
+  VHM_RETURN_IF_ERROR(db.exec("PRAGMA foreign_keys = OFF"));
+  struct ForeignKeysBackOn {
+    const SqliteDb& db;
+    ~ForeignKeysBackOn() { (void)db.exec("PRAGMA foreign_keys = ON"); }
+  } back_on{db};
   auto txn = SqliteTransaction::begin(db, "BEGIN IMMEDIATE");
   if (!txn) return txn.status();
   version = db.query_int("PRAGMA user_version");
@@ -210,6 +276,15 @@ Result<std::string> open_bank_schema(const SqliteDb& db) {
   VHM_RETURN_IF_ERROR(run_migrations(db, from));
   VHM_RETURN_IF_ERROR(set_format(db, kBankFormatVersion));
   VHM_RETURN_IF_ERROR(check_tables(db));
+  // Foreign keys were off for the table rebuild: prove the rows still point where they
+  // should before anything of it commits.
+  auto dangling = db.query_int("SELECT count(*) FROM pragma_foreign_key_check");
+  if (!dangling) return dangling.status();
+  if (*dangling != 0)
+    return Status(
+        StatusCode::kCorrupt,
+        "migrating the bank: " + std::to_string(*dangling) + " rows refer to no row (restore it from a backup)",
+        db.subject());
   VHM_RETURN_IF_ERROR(txn->commit());
   std::string note = "bank format " + std::to_string(from) + " migrated in place to format " +
                      std::to_string(kBankFormatVersion) + " (";

@@ -7,6 +7,10 @@
 //      without bars, and a partial index of the frames that have them
 //   3  frames gain signal: the stored name of the signal (signal/signal_registry.h) its
 //      hashes are of; 'pdq' for every frame a format-2 bank held
+//   4  contents may hold no frame (contents rebuilt: frame_count >= 0); content_signals
+//      (content_id, signal, digest or value) holds whole-content signals (video_md5,
+//      video_sha256: digest; tmk: the .tmk file as value), content_signal_vectors the
+//      vector a first cut reads of a value (TMK: its pure average, 256 float32)
 //
 // A new bank is made by running format 1's statements and then every migration step,
 // so a migrated bank and a new one have the same schema, statement for statement.

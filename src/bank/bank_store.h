@@ -76,15 +76,44 @@ struct ExpectedCache {
   std::vector<HashId> probes;
 };
 
+// One stored whole-content value's first-cut vector (TMK: its pure average), as the
+// signal's live index takes it. The bytes stay valid only during the callback.
+struct SignalVectorRow {
+  int64_t signal_row = 0;  // the value's row: what live_signal_value() reads
+  int64_t content_id = 0;
+  bool content_removed = false;
+  std::span<const uint8_t> vector;  // float32 little-endian, as stored
+};
+
+// A stored value read back for a comparison.
+struct LiveSignalValue {
+  int64_t content_id = 0;
+  std::vector<uint8_t> value;
+};
+
+// What verify checks of the whole-content signal rows, each as the number that break it.
+struct SignalViolations {
+  int64_t of_missing_contents = 0;    // value or vector rows whose content is no row
+  int64_t of_unknown_signal = 0;      // values of a signal this vhm does not know, or not whole-content
+  int64_t malformed_digests = 0;      // digests of a size other than their signal's, or in the wrong column
+  int64_t malformed_values = 0;       // tmk values that do not parse as a .tmk file
+  int64_t vectors_not_matching = 0;   // tmk values without their vector, or whose vector is not their average
+  int64_t duplicate_values = 0;       // (content, signal, value) stored more than once
+  int64_t videos_without_hashes = 0;  // contents with neither frames nor signal values
+  int64_t values_checked = 0;
+};
+
 // The counts `vhm bank stats` shows.
 struct StoreCounts {
   int64_t contents_live = 0;
   int64_t contents_removed = 0;
-  int64_t video_contents = 0;      // live
-  int64_t image_contents = 0;      // live
-  int64_t frames_live = 0;         // sum of the live contents' frame counts
-  int64_t frames_total = 0;        // sum of every content's frame count
-  int64_t frames_inside_bars = 0;  // frames of live contents with an inside-bars hash
+  int64_t video_contents = 0;                   // live
+  int64_t image_contents = 0;                   // live
+  int64_t frames_live = 0;                      // sum of the live contents' frame counts
+  int64_t frames_total = 0;                     // sum of every content's frame count
+  int64_t frames_inside_bars = 0;               // frames of live contents with an inside-bars hash
+  std::vector<BankStats::SignalCount> signals;  // live contents' whole-content values, per signal
+  int64_t contents_without_frames = 0;          // live
 };
 
 // Rows verify checks.
@@ -183,6 +212,23 @@ class BankStoreReader {
   virtual Status for_each_content(bool include_removed,
                                   const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) = 0;
   virtual Result<StoreCounts> counts() = 0;
+
+  // ---- whole-content signals (NewContent::signals)
+  // The live contents holding this digest (a signal of IndexFamily::kExactDigest), in id order.
+  virtual Result<std::vector<int64_t>> contents_with_digest(SignalId signal, std::span<const uint8_t> digest) = 0;
+  // A content's values, in the order they were added.
+  virtual Status read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) = 0;
+  // for_each_content with each content's values too.
+  virtual Status for_each_content_with_signals(
+      bool include_removed,
+      const std::function<Status(const ContentInfo&, std::span<const FrameHash>, std::span<const ContentSignal>)>&
+          fn) = 0;
+  // The vectors of `signal`'s values whose row is after after_signal_row, in row order.
+  virtual Status scan_signal_vectors(SignalId signal, int64_t after_signal_row,
+                                     const std::function<Status(const SignalVectorRow&)>& fn) = 0;
+  // The value of a row whose content is live; nullopt when it is not (removed, or no row).
+  virtual Result<std::optional<LiveSignalValue>> live_signal_value(int64_t signal_row) = 0;
+  virtual Result<SignalViolations> signal_violations() = 0;
 
   // ---- verify
   virtual Result<StorageCheck> check_storage() = 0;

@@ -31,6 +31,20 @@ void report_violations(const InvariantViolations& v, VerifyReport& report) {
     if (n) report.problems.push_back(std::to_string(n) + " " + what);
 }
 
+void report_signal_violations(const SignalViolations& v, VerifyReport& report) {
+  const std::pair<int64_t, const char*> found[] = {
+      {v.of_missing_contents, "whole-content signal rows of no content"},
+      {v.of_unknown_signal, "whole-content signal values of a signal this vhm does not know"},
+      {v.malformed_digests, "digests (video_md5, video_sha256) of the wrong size or column"},
+      {v.malformed_values, "tmk values that are no .tmk file"},
+      {v.vectors_not_matching, "tmk values whose level-1 vector is missing or is not their pure average"},
+      {v.duplicate_values, "exact-duplicate signal values within a content"},
+      {v.videos_without_hashes, "contents with neither frames nor whole-content signals"},
+  };
+  for (const auto& [n, what] : found)
+    if (n) report.problems.push_back(std::to_string(n) + " " + what);
+}
+
 struct Probe {
   int64_t id = 0, content = 0;
   bool removed = false;
@@ -68,6 +82,10 @@ Result<VerifyReport> Bank::verify(const VerifyOptions& options) {
     auto violations = read.invariant_violations(*gen);
     if (!violations) return violations.status();
     report_violations(*violations, report);
+    auto signal_violations = read.signal_violations();
+    if (!signal_violations) return signal_violations.status();
+    report_signal_violations(*signal_violations, report);
+    report.signal_values_checked = signal_violations->values_checked;
     // The record that lets an index cache prove which hashes it holds (frames_checksum.h).
     auto recorded = read.recorded_frames_checksum(*gen);
     if (!recorded) return recorded.status();

@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include "bank/bank_impl.h"
+#include "bank/content_signal_values.h"
+#include "signal/signal_registry.h"
 
 namespace vhm {
 
@@ -18,7 +20,16 @@ Status Bank::Impl::content_error(const NewContent& c, size_t position, const std
 }
 
 Status Bank::Impl::validate(const NewContent& c, size_t position) const {
-  if (c.frames.empty()) return content_error(c, position, "no frame hashes");
+  if (c.frames.empty() && c.signals.empty()) return content_error(c, position, "no frame hashes");
+  if (c.meta.kind == ContentKind::kImage && !c.signals.empty())
+    return content_error(c, position, "an image content holds one PDQ hash and no whole-content signals");
+  for (size_t i = 0; i < c.signals.size(); ++i) {
+    Status st = check_content_signal(c.signals[i].signal, c.signals[i].value);
+    if (!st.is_ok())
+      return content_error(
+          c, position,
+          "signal " + std::to_string(i) + " (" + std::string(signal_name(c.signals[i].signal)) + "): " + st.message());
+  }
   if (c.meta.kind == ContentKind::kImage && c.frames.size() != 1)
     return content_error(c, position, "an image content is one hash, not " + std::to_string(c.frames.size()));
   for (size_t i = 0; i < c.frames.size(); ++i) {

@@ -23,8 +23,9 @@ Result<ExpectedCache> expected_cache(const SqliteDb& db, int64_t generation, int
   auto rows = db.query_int("SELECT count(*) FROM frames WHERE id <= " + std::to_string(max_frame_id));
   if (!rows) return rows.status();
   auto s = db.prepare(
+      // A content without frames (whole-content signals only, format 4) holds no index id.
       "SELECT first_frame_id, frame_count FROM contents WHERE first_frame_id <= ?1 AND added_generation <= ?2 "
-      "AND (removed_generation IS NULL OR removed_generation > ?2) ORDER BY id");
+      "AND (removed_generation IS NULL OR removed_generation > ?2) AND frame_count != 0 ORDER BY id");
   if (!s) return s.status();
   s->bind(1, max_frame_id).bind(2, generation);
   std::vector<std::pair<int64_t, int64_t>> ranges;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bank/exchange_detail.h"
+#include "core/base64.h"
 #include "core/json_text.h"
 
 namespace vhm {
@@ -199,37 +200,7 @@ std::optional<ExchangeSignal> parse_exchange_signal(std::string_view name) {
   return std::nullopt;
 }
 
-Result<std::vector<uint8_t>> decode_base64(std::string_view text) {
-  // Decoded size is bounded by the text's own size: no length field to trust.
-  if (text.size() / 4 * 3 > kMaxTmkBytes) return Status(StatusCode::kCorrupt, "base64 text too long");
-  std::vector<uint8_t> out;
-  out.reserve(text.size() / 4 * 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  size_t padding = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '+' || c == '-') v = 62;
-    else if (c == '/' || c == '_') v = 63;
-    else if (c == '=') {
-      ++padding;
-      continue;
-    } else if (std::isspace(static_cast<unsigned char>(c))) continue;
-    else return Status(StatusCode::kCorrupt, "not base64: the character " + shown(std::string(1, c)));
-    if (padding) return Status(StatusCode::kCorrupt, "not base64: data after '=' padding");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<uint8_t>(acc >> bits));
-    }
-  }
-  if (bits >= 6 || padding > 2) return Status(StatusCode::kCorrupt, "not base64: truncated");
-  return out;
-}
+Result<std::vector<uint8_t>> decode_base64(std::string_view text) { return base64_decode(text, kMaxTmkBytes); }
 
 Result<std::vector<uint8_t>> decode_threatexchange_tmk(std::string_view text) {
   if (text.size() <= kTmkMagic.size() || text.substr(0, kTmkMagic.size()) != kTmkMagic || text[kTmkMagic.size()] != '|')
@@ -396,6 +367,12 @@ std::string te_csv_row(const ExchangeRecord& record) {
       break;
     case ExchangeSignal::kVpdq:
       value = te_vpdq_signal(record.frames);
+      break;
+    case ExchangeSignal::kTmk:
+      // ThreatExchange's form, which set_value reads back.
+      if (record.bytes.size() >= kTmkMagic.size())
+        value = std::string(kTmkMagic) + "|" +
+                base64_encode(std::span<const uint8_t>(record.bytes).subspan(kTmkMagic.size()));
       break;
     default:
       for (uint8_t b : record.bytes) {

@@ -7,10 +7,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <unordered_set>
 
 #include "bank/exchange_detail.h"
+#include "bank/signal_json.h"
 #include "core/json_text.h"
 #include "decode/media_policy.h"
 #include "hash/vpdq_format.h"
@@ -57,7 +59,9 @@ Result<std::string> read_text(const std::string& path) {
 }
 
 // A JSON record's frame list or single hash, checked field by field.
-Status json_frames(const nlohmann::json& j, const std::string& name, size_t line_no, std::vector<FrameHash>& frames) {
+// allow_none: the record carries whole-content signals, so no frames is no error.
+Status json_frames(const nlohmann::json& j, const std::string& name, size_t line_no, std::vector<FrameHash>& frames,
+                   bool allow_none) {
   auto field_error = [&](const std::string& what) { return line_error(name, line_no, what); };
   auto get_hash = [&](const nlohmann::json& v, const std::string& where, Hash256& out,
                       const char* key = "pdq") -> Status {
@@ -130,7 +134,7 @@ Status json_frames(const nlohmann::json& j, const std::string& name, size_t line
       }
       frames.push_back(f);
     }
-    if (frames.empty()) return field_error("\"frames\" is empty: no hash to add");
+    if (frames.empty() && !allow_none) return field_error("\"frames\" is empty: no hash to add");
     return Status::ok();
   }
   if (j.contains("pdq")) {
@@ -141,6 +145,7 @@ Status json_frames(const nlohmann::json& j, const std::string& name, size_t line
     frames.push_back(f);
     return Status::ok();
   }
+  if (allow_none) return Status::ok();
   return field_error("the record has neither \"frames\" nor \"pdq\"");
 }
 
@@ -282,14 +287,18 @@ Result<ImportResult> parse_hash_jsonl(std::string_view text, const std::string& 
       const auto t = parse_content_kind(*signal);
       if (!t) return line_error(name, line_no, "unknown signal_type " + shown(*signal) + " (expected video or pdq)");
       c.meta.kind = *t;
-    } else if (*type == "image" || (type->empty() && !j.contains("frames"))) {
+    } else if (*type == "image" || (type->empty() && !j.contains("frames") && !j.contains("signals"))) {
       c.meta.kind = ContentKind::kImage;
     } else if (type->empty() || *type == "video") {
       c.meta.kind = ContentKind::kVideo;
     } else {
       return line_error(name, line_no, "unknown type " + shown(*type) + " (expected video or image)");
     }
-    VHM_RETURN_IF_ERROR(json_frames(j, name, line_no, c.frames));
+    {
+      Status sst = signals_from_json(j, "line " + std::to_string(line_no), c.signals);
+      if (!sst.is_ok()) return sst.with_subject(name);
+    }
+    VHM_RETURN_IF_ERROR(json_frames(j, name, line_no, c.frames, !c.signals.empty()));
     if (c.meta.kind == ContentKind::kImage && c.frames.size() != 1)
       return line_error(name, line_no, "an image record holds one hash, this one " + std::to_string(c.frames.size()));
     r.contents.push_back(std::move(c));
@@ -350,35 +359,64 @@ ImportResult exchange_list_to_import(ExchangeList list, const std::string& name,
   r.format = format;
   r.notes = std::move(list.notes);
   r.lines_skipped = list.unknown_skipped;
+  // A video's records under one external id (NCMEC's MD5 and TMK_PDQF of one video, a
+  // vPDQ and an MD5 of one ThreatExchange item) are one content: where it is, by id.
+  std::map<std::string, size_t> video_of_id;
   for (size_t i = 0; i < list.records.size(); ++i) {
     ExchangeRecord& record = list.records[i];
     if (record.deleted) {
       if (!record.external_id.empty()) r.remove_external_ids.push_back(record.external_id);
       continue;
     }
-    if (record.signal != ExchangeSignal::kPdq && record.signal != ExchangeSignal::kVpdq) {
-      ++r.signals_not_stored;
-      continue;
-    }
-    NewContent c;
-    c.origin = {name, static_cast<int64_t>(i + 1)};
-    c.meta.source = name + ":" + std::to_string(i + 1);
-    c.meta.external_id = record.external_id;
-    for (const auto& l : record.labels) c.meta.label += (c.meta.label.empty() ? "" : " ") + l;
+    std::string label;
+    for (const auto& l : record.labels) label += (label.empty() ? "" : " ") + l;
     if (record.signal == ExchangeSignal::kPdq) {
+      NewContent c;
+      c.origin = {name, static_cast<int64_t>(i + 1)};
+      c.meta.source = name + ":" + std::to_string(i + 1);
+      c.meta.external_id = record.external_id;
+      c.meta.label = label;
       c.meta.kind = ContentKind::kImage;
       FrameHash f;
       f.hash = record.pdq;
       f.quality = record.quality;
       c.frames.push_back(f);
-    } else {
-      c.meta.kind = ContentKind::kVideo;
-      c.frames = std::move(record.frames);
+      r.contents.push_back(std::move(c));
+      continue;
     }
-    r.contents.push_back(std::move(c));
+    NewContent* c = nullptr;
+    if (!record.external_id.empty()) {
+      auto it = video_of_id.find(record.external_id);
+      if (it != video_of_id.end()) c = &r.contents[it->second];
+    }
+    if (!c) {
+      if (!record.external_id.empty()) video_of_id[record.external_id] = r.contents.size();
+      NewContent& fresh = r.contents.emplace_back();
+      fresh.origin = {name, static_cast<int64_t>(i + 1)};
+      fresh.meta.source = name + ":" + std::to_string(i + 1);
+      fresh.meta.external_id = record.external_id;
+      fresh.meta.kind = ContentKind::kVideo;
+      c = &fresh;
+    }
+    if (!label.empty() && c->meta.label.find(label) == std::string::npos)
+      c->meta.label += (c->meta.label.empty() ? "" : " ") + label;
+    switch (record.signal) {
+      case ExchangeSignal::kVpdq:
+        c->frames.insert(c->frames.end(), record.frames.begin(), record.frames.end());
+        break;
+      case ExchangeSignal::kVideoMd5:
+        c->signals.push_back({SignalId::kVideoMd5, std::move(record.bytes)});
+        break;
+      case ExchangeSignal::kVideoSha256:
+        c->signals.push_back({SignalId::kVideoSha256, std::move(record.bytes)});
+        break;
+      case ExchangeSignal::kTmk:
+        c->signals.push_back({SignalId::kTmk, std::move(record.bytes)});
+        break;
+      case ExchangeSignal::kPdq:
+        break;  // handled above
+    }
   }
-  if (r.signals_not_stored)
-    r.notes.push_back(std::to_string(r.signals_not_stored) + " records skipped: signal not stored by this bank yet");
   return r;
 }
 
@@ -470,7 +508,8 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
   return result;
 }
 
-nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> frames) {
+nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> frames,
+                               std::span<const ContentSignal> signals) {
   nlohmann::json j{
       {"content_id", c.id},
       {"external_id", c.meta.external_id.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.meta.external_id)},
@@ -504,6 +543,7 @@ nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> 
     }
     j["frames"] = std::move(arr);
   }
+  if (!signals.empty()) j["signals"] = signals_to_json(signals);
   return j;
 }
 

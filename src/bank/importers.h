@@ -9,6 +9,8 @@
 //          inside the bars where given (`vhm hash --bars`): a frame's "pdq_inside_bars"
 //          hex + "quality_inside_bars", an image's "pdq_inside_bars" {pdq, quality};
 //          "external_id", "label", "source"/"path", "signal_type" carried when present;
+//          "signals" [{signal, value}] whole-content signals (bank/signal_json.h): a video
+//          may then have no frames;
 //          an error object ({"path","error"}: a failed hash) is an error
 //   pdq    a PDQ list: one 64-hex hash per line, or "pdq <hex>" as python-threatexchange's
 //          file exchange writes; each line one image content; blank lines and '#' comments
@@ -18,9 +20,11 @@
 //          (video.crop_bars)
 //   te-file, te-csv, threatexchange, stopncii, tcap, tmk, ncmec
 //          the exchanges' lists (bank/exchange_formats.h): pdq records become image
-//          contents, vpdq records video contents; video_md5, video_sha256 and tmk
-//          records are counted in signals_not_stored; deleted records' external ids are
-//          returned in remove_external_ids; unknown signal types are notes
+//          contents; vpdq, video_md5, video_sha256 and tmk records video contents (the
+//          last three as whole-content signals, NewContent::signals), the records of one
+//          external id one content (NCMEC's MD5 and TMK_PDQF of a video), the others one
+//          content each; deleted records' external ids are returned in
+//          remove_external_ids; unknown signal types are notes
 // "auto" finds a .tmk by its magic, te-csv by its header (or .csv), the exchanges' JSON
 // by their keys ("hashRecords", "hash_digest", "HASH_..." indicators), NCMEC's XML by its
 // namespace (or .xml); then it picks by extension (.jsonl/.json ->
@@ -75,7 +79,6 @@ struct ImportResult {
   int64_t lines_skipped = 0;                  // pdq lists: repeated hashes and skipped signal types
   // The exchanges' lists:
   std::vector<std::string> remove_external_ids;  // records the exchange withdrew
-  int64_t signals_not_stored = 0;                // md5, sha256, tmk: not stored by this bank yet
   std::vector<std::string> notes;                // one line per skipped record
 };
 
@@ -95,7 +98,8 @@ ImportFormat detect_import_format(const std::string& path, std::string_view head
 
 // One exported content as a JSON object (a line of `vhm bank export --format jsonl`),
 // readable again by parse_hash_jsonl.
-nlohmann::json content_to_json(const ContentInfo& content, std::span<const FrameHash> frames);
+nlohmann::json content_to_json(const ContentInfo& content, std::span<const FrameHash> frames,
+                               std::span<const ContentSignal> signals = {});
 
 // A file name (without extension) for a content's exported vPDQ file: the external id
 // made safe for a file name, else "content-<id>".

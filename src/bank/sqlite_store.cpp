@@ -11,6 +11,7 @@
 #include "bank/frames_checksum.h"
 #include "bank/hash_blob.h"
 #include "bank/sqlite_rows.h"
+#include "bank/sqlite_signals.h"
 #include "bank/sqlite_store_reader.h"
 #include "bank/utc_time.h"
 #include "signal/signal_registry.h"
@@ -241,6 +242,7 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
       VHM_RETURN_IF_ERROR(ins_frame->run());
       if (++written % 4096 == 0 && progress) progress(written);
     }
+    VHM_RETURN_IF_ERROR(sqlite_insert_content_signals(writer_, content_id, c.signals));
     if (progress) progress(written);
     result.added.push_back(
         {content_id, static_cast<int64_t>(kept.size()), static_cast<int64_t>(c.frames.size() - kept.size())});

@@ -8,6 +8,7 @@
 #include "bank/frames_checksum.h"
 #include "bank/hash_blob.h"
 #include "bank/sqlite_rows.h"
+#include "bank/sqlite_signals.h"
 #include "signal/signal_registry.h"
 
 namespace vhm {
@@ -155,19 +156,47 @@ Status SqliteStoreReader::read_frames(const ContentInfo& content, std::vector<Fr
 
 Status SqliteStoreReader::for_each_content(
     bool include_removed, const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) {
+  return for_each_content_with_signals(include_removed, [&](const ContentInfo& c, std::span<const FrameHash> frames,
+                                                            std::span<const ContentSignal>) { return fn(c, frames); });
+}
+
+Status SqliteStoreReader::for_each_content_with_signals(
+    bool include_removed,
+    const std::function<Status(const ContentInfo&, std::span<const FrameHash>, std::span<const ContentSignal>)>& fn) {
   auto s = db_->prepare(std::string("SELECT ") + kSqliteContentColumns + " FROM contents " +
                         (include_removed ? "" : "WHERE removed_at IS NULL ") + "ORDER BY id");
   if (!s) return s.status();
   std::vector<FrameHash> frames;
+  std::vector<ContentSignal> signals;
   while (true) {
     auto row = s->step();
     if (!row) return row.status();
     if (!*row) return Status::ok();
     const ContentInfo c = sqlite_content_from_row(*s);
     VHM_RETURN_IF_ERROR(sqlite_read_frames(*db_, c, frames));
-    VHM_RETURN_IF_ERROR(fn(c, frames));
+    VHM_RETURN_IF_ERROR(sqlite_read_content_signals(*db_, c.id, signals));
+    VHM_RETURN_IF_ERROR(fn(c, frames, signals));
   }
 }
+
+Result<std::vector<int64_t>> SqliteStoreReader::contents_with_digest(SignalId signal, std::span<const uint8_t> digest) {
+  return sqlite_contents_with_digest(*db_, signal, digest);
+}
+
+Status SqliteStoreReader::read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) {
+  return sqlite_read_content_signals(*db_, content_id, signals);
+}
+
+Status SqliteStoreReader::scan_signal_vectors(SignalId signal, int64_t after_signal_row,
+                                              const std::function<Status(const SignalVectorRow&)>& fn) {
+  return sqlite_scan_signal_vectors(*db_, signal, after_signal_row, fn);
+}
+
+Result<std::optional<LiveSignalValue>> SqliteStoreReader::live_signal_value(int64_t signal_row) {
+  return sqlite_live_signal_value(*db_, signal_row);
+}
+
+Result<SignalViolations> SqliteStoreReader::signal_violations() { return sqlite_signal_violations(*db_); }
 
 Result<StoreCounts> SqliteStoreReader::counts() {
   auto s = db_->prepare(
@@ -194,6 +223,7 @@ Result<StoreCounts> SqliteStoreReader::counts() {
       "WHERE f.inside_bars_hash IS NOT NULL AND c.removed_at IS NULL");
   if (!bars) return bars.status();
   c.frames_inside_bars = *bars;
+  VHM_RETURN_IF_ERROR(sqlite_signal_counts(*db_, c));
   return c;
 }
 

@@ -35,6 +35,15 @@ class SqliteStoreReader final : public BankStoreReader {
   Status for_each_content(bool include_removed,
                           const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) override;
   Result<StoreCounts> counts() override;
+  Result<std::vector<int64_t>> contents_with_digest(SignalId signal, std::span<const uint8_t> digest) override;
+  Status read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) override;
+  Status for_each_content_with_signals(bool include_removed,
+                                       const std::function<Status(const ContentInfo&, std::span<const FrameHash>,
+                                                                  std::span<const ContentSignal>)>& fn) override;
+  Status scan_signal_vectors(SignalId signal, int64_t after_signal_row,
+                             const std::function<Status(const SignalVectorRow&)>& fn) override;
+  Result<std::optional<LiveSignalValue>> live_signal_value(int64_t signal_row) override;
+  Result<SignalViolations> signal_violations() override;
   Result<StorageCheck> check_storage() override;
   Result<StoreRowCounts> row_counts() override;
   Result<InvariantViolations> invariant_violations(int64_t generation) override;

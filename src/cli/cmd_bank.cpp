@@ -28,6 +28,7 @@ extern "C" {
 #include "hash/vpdq_format.h"
 #include "index/hash_index.h"
 #include "pipeline/inputs.h"
+#include "signal/signal_registry.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -208,7 +209,9 @@ Formats (--format auto picks by extension, then by the first line):
   tmk               a raw .tmk file
   ncmec             NCMEC hash-sharing XML v2 (TMK_PDQF files from --tmk-dir)
          The exchanges' pdq records become image contents and vpdq records videos;
-         md5, sha256 and TMK records are skipped (not stored by this bank yet);
+         video_md5, video_sha256 and tmk records are stored as whole-content signals
+         of a video (the records of one external id, as NCMEC's MD5 and TMK_PDQF of
+         a video, one content; else a content each; a video may have no frames);
          records the exchange deleted remove the content with that external id
          (before the file's contents are added); unknown signal types are skipped
 
@@ -312,7 +315,8 @@ Options)";
       if (st.code() == StatusCode::kInternal) return kExitInternal;
       continue;
     }
-    int64_t frames = 0, dups = 0;
+    int64_t frames = 0, dups = 0, signal_values = 0;
+    for (const NewContent& c : imported->contents) signal_values += static_cast<int64_t>(c.signals.size());
     for (const AddedContent& a : *added) {
       frames += a.frames_stored;
       dups += a.duplicates_dropped;
@@ -330,7 +334,7 @@ Options)";
                                             {"duplicates_dropped", dups},
                                             {"lines_skipped", imported->lines_skipped},
                                             {"removed", removed},
-                                            {"signals_not_stored", imported->signals_not_stored},
+                                            {"signal_values", signal_values},
                                             {"notes", imported->notes}})
                 << "\n";
     } else if (!quiet) {
@@ -343,9 +347,10 @@ Options)";
           : added->size() == 1 ? "id " + std::to_string(added->front().id)
                                : "ids " + std::to_string(added->front().id) + ".." + std::to_string(added->back().id);
       std::printf(
-          "%s: added %zu content%s (%s), %lld frames stored, %lld duplicate frames dropped%s\n", file.c_str(),
+          "%s: added %zu content%s (%s), %lld frames stored, %lld duplicate frames dropped%s%s\n", file.c_str(),
           added->size(), added->size() == 1 ? "" : "s", ids.c_str(), static_cast<long long>(frames),
           static_cast<long long>(dups),
+          signal_values ? (", " + std::to_string(signal_values) + " whole-content signal values").c_str() : "",
           imported->lines_skipped ? (", " + std::to_string(imported->lines_skipped) + " lines skipped").c_str() : "");
     }
     std::cout.flush();
@@ -428,8 +433,9 @@ Options)";
 int bank_stats(int argc, char** argv) {
   constexpr const char* kHelp = R"(Usage: vhm bank stats BANK [OPTIONS]
 
-Counts (live and removed contents, by content kind; frames), the generation (commits so
-far), file sizes and the state of the index cache. With --load-index the index is
+Counts (live and removed contents, by content kind; frames; per whole-content signal,
+video_md5, video_sha256 and tmk, the live contents holding it and the values stored),
+the generation (commits so far), file sizes and the state of the index cache. With --load-index the index is
 loaded (or rebuilt) and described too.
 
 Examples:
@@ -447,6 +453,10 @@ Options)";
   if (!bank) return fail("stats", bank.status());
   auto st = (*bank)->stats();
   if (!st) return fail("stats", st.status());
+  // Whole-content signals per signal that has any: {"video_md5": {"contents": N, "values": M}}.
+  nlohmann::json signals = nlohmann::json::object();
+  for (const BankStats::SignalCount& c : st->signals)
+    signals[std::string(signal_name(c.signal))] = {{"contents", c.contents}, {"values", c.values}};
   if (json) {
     nlohmann::json j{{"path", st->path},
                      {"format", st->format_version},
@@ -461,6 +471,9 @@ Options)";
                      {"frames_live", st->frames_live},
                      {"frames_total", st->frames_total},
                      {"frames_inside_bars", st->frames_inside_bars},
+                     {"contents_without_frames", st->contents_without_frames},
+                     {"signals", signals},
+                     {"tmk_vectors_resident", st->tmk_vectors_resident},
                      {"database_bytes", st->database_bytes},
                      {"index_cache_present", st->index_cache_present},
                      {"index_cache_bytes", st->index_cache_bytes},
@@ -477,6 +490,12 @@ Options)";
   std::printf("frames        %lld live, %lld stored; %lld live with an inside-bars hash\n",
               static_cast<long long>(st->frames_live), static_cast<long long>(st->frames_total),
               static_cast<long long>(st->frames_inside_bars));
+  for (const BankStats::SignalCount& c : st->signals)
+    std::printf("%-13s %lld live contents, %lld values\n", std::string(signal_name(c.signal)).c_str(),
+                static_cast<long long>(c.contents), static_cast<long long>(c.values));
+  if (st->contents_without_frames)
+    std::printf("              %lld live contents known by whole-content signals alone (no frames)\n",
+                static_cast<long long>(st->contents_without_frames));
   std::printf("generation    %lld\n", static_cast<long long>(st->generation));
   std::printf("database      %lld bytes\n", static_cast<long long>(st->database_bytes));
   std::printf("index         %s; cache %s\n", st->index_spec.c_str(),
@@ -502,15 +521,19 @@ consistent snapshot:
   jsonl  one JSON object per content on stdout (or --out FILE): content_id,
          external_id, label, source, signal_type, added_at and the frames
          (frame, pts, quality, pdq, and pdq_inside_bars + quality_inside_bars where
-         stored), or "pdq" for an image content; 'vhm bank add' reads it back
+         stored), or "pdq" for an image content, and "signals" [{signal, value}]
+         (video_md5 / video_sha256 as hex, tmk as TMK1FVECPDQF|base64); 'vhm bank
+         add' reads it back
   vpdq   one reference vPDQ file per content in --out-dir, named after the external
          id (else content-ID), exactly the lines that were added less exact-duplicate
          frames (the reference format has no inside-bars hashes); image contents
-         become a one-line file (0,quality,hex,0.000)
+         become a one-line file (0,quality,hex,0.000); contents without frames
+         (md5, sha256 or tmk only) are left out
   te-csv python-threatexchange's CSV (signal_type,signal_str,collab,category,tags) on
          stdout (or --out FILE): a pdq row per image content, a vpdq row per video
          (timestamps to 3 significant digits, as python-threatexchange writes them),
-         the label as tags; 'vhm bank add --format te-csv' reads it back
+         a video_md5 / video_sha256 / tmk row per whole-content value, the label as
+         tags; 'vhm bank add --format te-csv' reads it back (each row a content)
 
 Examples:
   vhm bank export banks/known > known.jsonl
@@ -548,24 +571,45 @@ Options)";
   std::set<std::string> used;
   int64_t count = 0;
   if (format == "te-csv") out << te_csv_header();
-  Status st = (*bank)->for_each_content(include_removed, [&](const ContentInfo& c, std::span<const FrameHash> frames) {
+  int64_t without_frames = 0;  // vpdq: contents known only by whole-content signals (no file)
+  Status st = (*bank)->for_each_content_with_signals(include_removed, [&](const ContentInfo& c,
+                                                                          std::span<const FrameHash> frames,
+                                                                          std::span<const ContentSignal> signals) {
     ++count;
+    auto written = [&] {
+      return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
+    };
     if (format == "te-csv") {
+      // A row per hash: the content's pdq or vpdq row, then one per whole-content value
+      // (the CSV has no column that ties rows together: read back, each is a content).
       ExchangeRecord record;
+      if (!c.meta.label.empty()) record.labels.push_back(c.meta.label);
       if (c.meta.kind == ContentKind::kImage && frames.size() == 1) {
         record.signal = ExchangeSignal::kPdq;
         record.pdq = frames[0].hash;
-      } else {
+        out << te_csv_row(record);
+      } else if (!frames.empty()) {
         record.signal = ExchangeSignal::kVpdq;
         record.frames.assign(frames.begin(), frames.end());
+        out << te_csv_row(record);
       }
-      if (!c.meta.label.empty()) record.labels.push_back(c.meta.label);
-      out << te_csv_row(record);
-      return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
+      record.frames.clear();
+      for (const ContentSignal& s : signals) {
+        const auto exchange = parse_exchange_signal(signal_name(s.signal));
+        if (!exchange) continue;
+        record.signal = *exchange;
+        record.bytes = s.value;
+        out << te_csv_row(record);
+      }
+      return written();
     }
     if (format == "jsonl") {
-      out << json_text(content_to_json(c, frames)) << "\n";
-      return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
+      out << json_text(content_to_json(c, frames, signals)) << "\n";
+      return written();
+    }
+    if (frames.empty()) {
+      ++without_frames;
+      return Status::ok();
     }
     std::string stem = export_file_stem(c);
     if (used.count(stem)) stem += std::string("-") + std::to_string(c.id);
@@ -576,8 +620,12 @@ Options)";
   out.flush();
   if (!out) return fail("export", Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file));
   if (!out_dir.empty())
-    std::fprintf(stderr, "vhm bank export: %lld contents written to %s\n", static_cast<long long>(count),
-                 out_dir.c_str());
+    std::fprintf(stderr, "vhm bank export: %lld contents written to %s%s\n",
+                 static_cast<long long>(count - without_frames), out_dir.c_str(),
+                 without_frames ? (" (" + std::to_string(without_frames) +
+                                   " without frames left out: vPDQ has no place for their md5, sha256 or tmk)")
+                                      .c_str()
+                                : "");
   return kExitOk;
 }
 
@@ -636,6 +684,7 @@ Options)";
                                           {"frames_inside_bars", report->frames_inside_bars},
                                           {"frames_probed", report->frames_probed},
                                           {"inside_bars_probed", report->inside_bars_probed},
+                                          {"signal_values_checked", report->signal_values_checked},
                                           {"index", index_info_json(info)}})
               << "\n";
   } else {
@@ -647,6 +696,8 @@ Options)";
         static_cast<long long>(report->contents_checked), static_cast<long long>(report->frames_checked),
         static_cast<long long>(report->frames_inside_bars), static_cast<long long>(report->frames_probed),
         static_cast<long long>(report->inside_bars_probed));
+    std::printf("  signal values    %lld checked (sizes; tmk files parsed, their level-1 vectors compared)\n",
+                static_cast<long long>(report->signal_values_checked));
     std::printf("  index cache      %s\n", report->index_cache.c_str());
     std::printf("  index            %s, %s\n", info.spec.c_str(), info.origin.c_str());
     for (const auto& p : report->problems) std::printf("  problem: %s\n", p.c_str());

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "signal/digest_signal.h"
 #include "signal/pdq_signal.h"
+#include "signal/tmk_pdqf_signal.h"
 
 namespace vhm {
 
@@ -39,7 +41,9 @@ namespace {
 SignalRegistry make_builtin() {
   std::vector<std::unique_ptr<const SignalType>> s;
   s.push_back(std::make_unique<PdqSignal>());
-  // Next: s.push_back(std::make_unique<TmkPdqfSignal>()); s.push_back(std::make_unique<Md5Signal>());
+  s.push_back(std::make_unique<DigestSignal>(DigestSignal::video_md5()));
+  s.push_back(std::make_unique<DigestSignal>(DigestSignal::video_sha256()));
+  s.push_back(std::make_unique<TmkPdqfSignal>());
   return SignalRegistry(std::move(s));
 }
 

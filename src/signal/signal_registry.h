@@ -30,7 +30,7 @@ class SignalRegistry {
   std::vector<const SignalType*> view_;
 };
 
-// The signals compiled into this vhm (PDQ only for now). Immutable.
+// The signals compiled into this vhm (pdq, video_md5, video_sha256, tmk). Immutable.
 const SignalRegistry& builtin_signals();
 
 // Shorthands over builtin_signals() for the names JSON and the bank use.

@@ -3,12 +3,12 @@
 // index holds it and how two values compare. The bank, the matcher and the JSON writers
 // ask a signal; none of them spells out PDQ's rules themselves.
 //
-// Adding a signal (the next ones: TMK+PDQF, a float vector searched by inner product;
-// a video's MD5 or SHA-256, matched exactly) is one folder of its code (its SignalType
-// and its index), one line in SignalId and one in the registry (signal_registry.cpp),
-// and a bank schema step if its values need a column of their own. Nothing else
-// changes: a value is bytes, its text form and its comparison are the signal's, and
-// the index family tells the bank which kind of index to build for it.
+// Adding a signal is one file of its code (its SignalType), one line in SignalId and
+// one in the registry (signal_registry.cpp). A value is bytes, its text form and its
+// comparison are the signal's, and the index family tells the bank which kind of index
+// to build for it. Signals of a frame (PDQ) are stored per frame; whole-content
+// signals (a video's MD5 or SHA-256, its TMK+PDQF) one value per content, in the bank's
+// content_signals table.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +28,19 @@ namespace vhm {
 // a new signal takes the next one.
 enum class SignalId : uint8_t {
   kPdq = 0,
+  kVideoMd5 = 1,     // the MD5 of a video file's bytes (16 bytes)
+  kVideoSha256 = 2,  // its SHA-256 (32 bytes)
+  kTmk = 3,          // TMK+PDQF of a video: the whole .tmk file (core/tmk_features.h)
 };
 
 // How a signal's values are searched, so that the bank builds the right kind of index.
 enum class IndexFamily : uint8_t {
-  kHamming256,  // 256-bit codes in a HashIndex (index/hash_index.h), range search by Hamming distance
-  // Next: kInnerProduct (float vectors in a FAISS inner-product index), kExact (digests
-  // looked up by value).
+  kHamming256,   // 256-bit codes in a HashIndex (index/hash_index.h), range search by Hamming distance
+  kExactDigest,  // fixed-size digests, equal or not: looked up by value in the store's index
+  // TMK+PDQF: level-1 (cosine of the pure averages) in an inner-product VectorIndex
+  // (index/vector_index.h) gives a short list, level-2 (signal/tmk_signal.h) on the
+  // features read from the store decides.
+  kTmkTwoLevel,
 };
 
 // The outcome of comparing two values of one signal.
@@ -75,7 +81,8 @@ class SignalType {
   // ---- index
   virtual IndexFamily index_family() const = 0;
   // For kHamming256 signals: an empty index from a make_hash_index() factory string;
-  // kUnsupported for a signal of another family.
+  // kUnsupported for a signal of another family (their indexes are the bank's: the
+  // store's digest index, a VectorIndex of TMK pure averages).
   virtual Result<std::unique_ptr<HashIndex>> make_hamming_index(const std::string& spec) const = 0;
 };
 

@@ -55,10 +55,14 @@ float tmk_level1_score(const TmkFeatures& a, const TmkFeatures& b) {
   return dot(a.pure_average, b.pure_average) / (na * nb);
 }
 
-float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b) {
+float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b) { return tmk_level2_alignment(a, b).score; }
+
+TmkAlignment tmk_level2_alignment(const TmkFeatures& a, const TmkFeatures& b) {
+  TmkAlignment out;
   const int periods = a.period_count(), coefficients = a.coefficient_count();
-  if (periods == 0 || coefficients == 0) return 0.0f;
+  if (periods == 0 || coefficients == 0) return out;
   float best = 0.0f;
+  int best_offset = 0;
   std::vector<float> cos_cos(coefficients), sin_sin(coefficients), sin_cos(coefficients), cos_sin(coefficients);
   for (int i = 0; i < periods; ++i) {
     for (int j = 0; j < coefficients; ++j) {
@@ -69,6 +73,7 @@ float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b) {
     }
     const int period = a.periods[i];
     float period_best = 0.0f;
+    int period_offset = 0;
     for (int offset = 0; offset < period; ++offset) {
       // cos(j delta) and sin(j delta) by repeated rotation (Numerical Recipes' recurrence
       // with alpha = 2 sin^2(delta/2)), in float, as the reference does: the offsets it
@@ -87,11 +92,23 @@ float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b) {
         k += cos_jd * (cos_cos[j] + sin_sin[j]);
         k += sin_jd * (sin_cos[j] - cos_sin[j]);
       }
-      if (offset == 0 || k > period_best) period_best = k;
+      if (offset == 0 || k > period_best) {
+        period_best = k;
+        period_offset = offset;
+      }
     }
-    if (i == 0 || period_best > best) best = period_best;
+    if (i == 0 || period_best > best) {
+      best = period_best;
+      best_offset = period_offset;
+      out.period = period;
+    }
   }
-  return best / pair_score_normalizer(a.coefficients);
+  out.score = best / pair_score_normalizer(a.coefficients);
+  // The kernel is periodic: an offset past half the period is the same alignment
+  // shifted the other way, which is what a person reads from it.
+  out.offset_frames = best_offset > out.period / 2 ? best_offset - out.period : best_offset;
+  out.offset_seconds = a.frames_per_second > 0 ? static_cast<double>(out.offset_frames) / a.frames_per_second : 0.0;
+  return out;
 }
 
 }  // namespace vhm

@@ -5,6 +5,8 @@
 // that scores agree with it to the last printed digit.
 #pragma once
 
+#include <cstdint>
+
 #include "core/status.h"
 #include "core/tmk_features.h"
 
@@ -21,5 +23,17 @@ float tmk_level1_score(const TmkFeatures& a, const TmkFeatures& b);
 // with K's Fourier series evaluated by the reference's incremental rotation. The two must
 // be comparable (tmk_check_comparable).
 float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b);
+
+// Where level-2's maximum was reached: the period whose kernel gave it and the offset
+// within that period. The kernel peaks at offset d when frame t of `a` looks like frame
+// t - d of `b` (b is a's video with its first d frames cut: d > 0). An offset is only
+// known modulo its period, so it is reported in (-period/2, period/2].
+struct TmkAlignment {
+  float score = 0;            // equals tmk_level2_score(a, b)
+  int period = 0;             // in frames at frames_per_second (0 when there is none)
+  int64_t offset_frames = 0;  // frames at frames_per_second
+  double offset_seconds = 0;  // offset_frames / frames_per_second
+};
+TmkAlignment tmk_level2_alignment(const TmkFeatures& a, const TmkFeatures& b);
 
 }  // namespace vhm

@@ -38,7 +38,49 @@ using test::RawDb;
 // Turns a bank back into format 2, as vhm wrote it before frames recorded their signal:
 // the column format 3 added is dropped and the version goes back to 2. The index cache
 // has the same format in both.
+// Turns a bank back into format 3, as vhm wrote it before whole-content signals: the two
+// signal tables go, and contents is rebuilt with format 1's CHECK (frame_count > 0),
+// its AUTOINCREMENT counter carried over (as format 3's text of the table, which
+// sqlite_master then holds, is format 1's).
+void downgrade_to_format_3(const std::string& bank) {
+  RawDb db(bank);
+  db.exec(R"sql(BEGIN;
+DROP TABLE content_signal_vectors;
+DROP TABLE content_signals;
+CREATE TABLE contents_v3 (
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+  external_id        TEXT,
+  label              TEXT NOT NULL DEFAULT '',
+  source             TEXT NOT NULL DEFAULT '',
+  signal_type        TEXT NOT NULL CHECK (signal_type IN ('video', 'pdq')),
+  added_at           TEXT NOT NULL,
+  added_generation   INTEGER NOT NULL,
+  removed_at         TEXT,
+  removed_generation INTEGER,
+  removed_reason     TEXT,
+  first_frame_id     INTEGER NOT NULL,
+  frame_count        INTEGER NOT NULL CHECK (frame_count > 0),
+  input_frame_count  INTEGER NOT NULL,
+  CHECK ((removed_at IS NULL) = (removed_generation IS NULL))
+);
+INSERT INTO contents_v3 SELECT * FROM contents;
+UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'contents') WHERE name = 'contents_v3';
+DROP TABLE contents;
+ALTER TABLE contents_v3 RENAME TO contents;
+CREATE UNIQUE INDEX contents_live_external_id ON contents(external_id)
+  WHERE removed_at IS NULL AND external_id IS NOT NULL;
+CREATE INDEX contents_external_id ON contents(external_id);
+CREATE INDEX contents_removed_generation ON contents(removed_generation);
+UPDATE meta SET value = '3' WHERE key = 'format';
+PRAGMA user_version = 3;
+COMMIT;)sql");
+  EXPECT_EQ(db.column("PRAGMA user_version"), std::vector<std::string>{"3"});
+  EXPECT_EQ(db.column("SELECT count(*) FROM sqlite_master WHERE name LIKE 'content_signal%'"),
+            std::vector<std::string>{"0"});
+}
+
 void downgrade_to_format_2(const std::string& bank) {
+  downgrade_to_format_3(bank);
   RawDb db(bank);
   db.exec(
       "BEGIN; ALTER TABLE frames DROP COLUMN signal; UPDATE meta SET value = '2' WHERE key = 'format'; "
@@ -91,7 +133,7 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   auto bank = open_ok(dir.bank());
   ASSERT_TRUE(bank);
   ASSERT_EQ(bank->recovery_notes().size(), 1u);
-  EXPECT_NE(bank->recovery_notes()[0].find("bank format 1 migrated in place to format 3"), std::string::npos)
+  EXPECT_NE(bank->recovery_notes()[0].find("bank format 1 migrated in place to format 4"), std::string::npos)
       << bank->recovery_notes()[0];
   // The format-1 cache cannot hold inside-bars codes: rebuilt, not loaded.
   EXPECT_NE(bank->index_info().origin.find("rebuilt"), std::string::npos) << bank->index_info().origin;
@@ -157,7 +199,7 @@ TEST(BankFormat, AFormat1BankIsMigratedInPlaceOnce) {
   ASSERT_TRUE(Bank::create(fresh.bank()).is_ok());
   const std::string schema = "SELECT type || ' ' || name || ': ' || sql FROM sqlite_master ORDER BY type, name";
   EXPECT_EQ(RawDb(dir.bank()).column(schema), RawDb(fresh.bank()).column(schema));
-  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"3"});
+  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"4"});
 }
 
 // A bank as the vhm before signals wrote it (format 2, frames with and without bars, a
@@ -195,7 +237,7 @@ TEST(BankFormat, AFormat2BankIsMigratedAndMatchesAsBefore) {
   auto bank = open_ok(dir.bank());
   ASSERT_TRUE(bank);
   ASSERT_EQ(bank->recovery_notes().size(), 1u);
-  EXPECT_NE(bank->recovery_notes()[0].find("bank format 2 migrated in place to format 3"), std::string::npos)
+  EXPECT_NE(bank->recovery_notes()[0].find("bank format 2 migrated in place to format 4"), std::string::npos)
       << bank->recovery_notes()[0];
   EXPECT_EQ(bank->index_info().origin, "cache") << "the signal column changes nothing the cache holds";
   EXPECT_EQ(RawDb(dir.bank()).column("SELECT DISTINCT signal FROM frames"), std::vector<std::string>{"pdq"});
@@ -222,6 +264,76 @@ TEST(BankFormat, AFormat2BankIsMigratedAndMatchesAsBefore) {
 
 // A frame stored under a signal this vhm does not know: verify counts it, and an index
 // build refuses the bank as damaged rather than search it as PDQ.
+// A bank as vhm wrote it before whole-content signals (format 3: a video, an image, a
+// removed content, its cache): every row is kept through the contents rebuild, ids go
+// on where they were, lookups answer as before, and a content with only an MD5 can now
+// be added.
+TEST(BankFormat, AFormat3BankKeepsEveryRowAndTakesSignals) {
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  std::mt19937_64 rng(203);
+  const auto frames = test::random_frames(30, rng);
+  const auto image = test::random_frames(1, rng);
+  std::vector<BankHit> before;
+  {
+    auto bank = open_ok(dir.bank());
+    ASSERT_TRUE(bank->add_content(meta("video"), frames).is_ok());
+    ContentMeta m = meta("image");
+    m.kind = ContentKind::kImage;
+    ASSERT_TRUE(bank->add_content(m, image).is_ok());
+    ASSERT_TRUE(bank->add_content(meta("gone"), test::random_frames(5, rng)).is_ok());
+    ASSERT_TRUE(bank->remove(ContentRef::by_external_id("gone"), "test").is_ok());
+    ASSERT_TRUE(bank->merge().is_ok());
+    before = bank->lookup(std::vector<Hash256>{frames[3].hash, image[0].hash}, 0).value();
+  }
+  ASSERT_EQ(before.size(), 2u);
+  const std::string contents =
+      "SELECT quote(id) || ' ' || quote(external_id) || ' ' || quote(label) || ' ' || "
+      "quote(signal_type) || ' ' || quote(added_at) || ' ' || quote(removed_at) || ' ' || "
+      "quote(removed_reason) || ' ' || first_frame_id || ' ' || frame_count || ' ' || "
+      "input_frame_count || ' ' || added_generation || ' ' || "
+      "quote(removed_generation) FROM contents ORDER BY id";
+  const std::string frame_rows = "SELECT id || ' ' || content_id || ' ' || hex(hash) FROM frames ORDER BY id";
+  downgrade_to_format_3(dir.bank());
+  const auto contents_before = RawDb(dir.bank()).column(contents);
+  const auto frames_before = RawDb(dir.bank()).column(frame_rows);
+  ASSERT_EQ(contents_before.size(), 3u);
+
+  auto bank = open_ok(dir.bank());
+  ASSERT_TRUE(bank);
+  ASSERT_EQ(bank->recovery_notes().size(), 1u);
+  EXPECT_NE(bank->recovery_notes()[0].find("bank format 3 migrated in place to format 4"), std::string::npos)
+      << bank->recovery_notes()[0];
+  EXPECT_EQ(bank->index_info().origin, "cache") << "the frames and their checksum are as they were";
+  EXPECT_EQ(RawDb(dir.bank()).column(contents), contents_before);
+  EXPECT_EQ(RawDb(dir.bank()).column(frame_rows), frames_before);
+  EXPECT_EQ(bank->lookup(std::vector<Hash256>{frames[3].hash, image[0].hash}, 0).value(), before);
+  EXPECT_EQ(bank->content(ContentRef::by_external_id("gone"))->removed_reason, "test");
+
+  // Whole-content signals now: an MD5 alone is a content (no frame), with the next id.
+  NewContent md5_only;
+  md5_only.meta = meta("md5-only");
+  md5_only.signals.push_back({SignalId::kVideoMd5, std::vector<uint8_t>(16, 0xab)});
+  auto added = bank->add_contents(std::span<const NewContent>(&md5_only, 1));
+  ASSERT_TRUE(added.is_ok()) << added.status().to_string();
+  EXPECT_EQ(added->front().id, 4) << "ids go on after the three contents";
+  const std::vector<uint8_t> digest(16, 0xab);
+  const SignalQuery q{SignalId::kVideoMd5, digest};
+  auto hits = bank->lookup_signals(std::span<const SignalQuery>(&q, 1));
+  ASSERT_TRUE(hits.is_ok()) << hits.status().to_string();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().content_id, 4);
+  auto report = bank->verify();
+  ASSERT_TRUE(report.is_ok());
+  EXPECT_TRUE(report->ok()) << ::testing::PrintToString(report->problems);
+
+  TempBankDir fresh;
+  ASSERT_TRUE(Bank::create(fresh.bank()).is_ok());
+  const std::string schema = "SELECT type || ' ' || name || ': ' || sql FROM sqlite_master ORDER BY type, name";
+  EXPECT_EQ(RawDb(dir.bank()).column(schema), RawDb(fresh.bank()).column(schema));
+  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA foreign_key_check"), std::vector<std::string>{});
+}
+
 TEST(BankFormat, AFrameOfAnUnknownSignalIsDamage) {
   TempBankDir dir;
   ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
@@ -252,16 +364,16 @@ TEST(BankFormat, AFrameOfAnUnknownSignalIsDamage) {
 TEST(BankFormat, ANewerFormatIsRefused) {
   TempBankDir dir;
   ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
-  RawDb(dir.bank()).exec("PRAGMA user_version = 4");
+  RawDb(dir.bank()).exec("PRAGMA user_version = 5");
   auto bank = Bank::open(dir.bank(), test::quiet_options());
   ASSERT_FALSE(bank.is_ok());
   EXPECT_EQ(bank.status().code(), StatusCode::kUnsupported);
-  EXPECT_NE(bank.status().message().find("bank format 4 is newer than this vhm reads (formats 1..3)"),
+  EXPECT_NE(bank.status().message().find("bank format 5 is newer than this vhm reads (formats 1..4)"),
             std::string::npos)
       << bank.status().to_string();
   EXPECT_EQ(bank.status().subject(), dir.bank());
   // Nothing was changed by the refusal.
-  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"4"});
+  EXPECT_EQ(RawDb(dir.bank()).column("PRAGMA user_version"), std::vector<std::string>{"5"});
 }
 
 // A dropped table or column is a damaged bank, named at open (kCorrupt: exit 1), not

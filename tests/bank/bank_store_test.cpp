@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -22,6 +23,7 @@
 #include "bank/bank_test_util.h"
 #include "bank/hash_blob.h"
 #include "bank/sqlite_store.h"
+#include "core/tmk_features.h"
 
 namespace vhm {
 namespace {
@@ -646,6 +648,83 @@ TEST_P(BankStoreTest, InvariantsOfAFreshBankHoldAndProbeReadsCoverTheFrames) {
                  return Status::ok();
                }).is_ok());
   EXPECT_EQ(barred, 31);
+}
+
+// Whole-content signals: stored with their content in its transaction (a content may
+// have no frame), duplicates once, digests found by value among live contents only,
+// TMK values with their first-cut vector (the pure average) read without the file, a
+// removed content's values no longer live, and the invariants hold.
+TEST_P(BankStoreTest, WholeContentSignalsAreStoredFoundAndTombstoned) {
+  auto store = open_store();
+  std::mt19937_64 rng(44);
+  TmkFeatures tmk = TmkFeatures::make_empty_pdqf();
+  for (size_t k = 0; k < tmk.pure_average.size(); ++k) tmk.pure_average[k] = static_cast<float>(k) * 0.5f;
+  const std::vector<uint8_t> tmk_bytes = serialize_tmk(tmk);
+  const std::vector<uint8_t> md5(16, 0x11), sha(32, 0x22);
+  NewContent a = video("a", test::random_frames(4, rng));
+  a.signals = {{SignalId::kVideoMd5, md5}, {SignalId::kTmk, tmk_bytes}, {SignalId::kVideoMd5, md5}};
+  NewContent b = video("b", {});
+  b.signals = {{SignalId::kVideoSha256, sha}, {SignalId::kVideoMd5, md5}};
+  const auto added = add_ok(*store, {a, b});
+  ASSERT_EQ(added.size(), 2u);
+  EXPECT_EQ(added[1].frames_stored, 0);
+  const int64_t gen = generation(*store);  // before the reader below holds the short connection
+  {
+    auto r = read(*store);
+    std::vector<ContentSignal> got;
+    ASSERT_TRUE(r->read_content_signals(added[0].id, got).is_ok());
+    EXPECT_EQ(got, (std::vector<ContentSignal>{{SignalId::kVideoMd5, md5}, {SignalId::kTmk, tmk_bytes}}));
+    EXPECT_EQ(r->contents_with_digest(SignalId::kVideoMd5, md5).value(),
+              (std::vector<int64_t>{added[0].id, added[1].id}));
+    EXPECT_EQ(r->contents_with_digest(SignalId::kVideoSha256, sha).value(), std::vector<int64_t>{added[1].id});
+    EXPECT_TRUE(r->contents_with_digest(SignalId::kVideoSha256, std::vector<uint8_t>(32, 0x23))->empty());
+    std::vector<SignalVectorRow> rows;
+    std::vector<std::vector<uint8_t>> vectors;
+    ASSERT_TRUE(r->scan_signal_vectors(SignalId::kTmk, kFromStart, [&](const SignalVectorRow& row) {
+                   rows.push_back(row);
+                   vectors.emplace_back(row.vector.begin(), row.vector.end());
+                   return Status::ok();
+                 }).is_ok());
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].content_id, added[0].id);
+    ASSERT_EQ(vectors[0].size(), 256 * sizeof(float));
+    float v100;
+    std::memcpy(&v100, vectors[0].data() + 100 * sizeof(float), sizeof v100);
+    EXPECT_EQ(v100, 50.0f) << "the pure average, as stored";
+    auto value = r->live_signal_value(rows[0].signal_row);
+    ASSERT_TRUE(value.is_ok());
+    ASSERT_TRUE(value->has_value());
+    EXPECT_EQ((*value)->value, tmk_bytes);
+    auto counts = r->counts();
+    ASSERT_TRUE(counts.is_ok());
+    EXPECT_EQ(counts->contents_without_frames, 1);
+    ASSERT_EQ(counts->signals.size(), 3u);
+    EXPECT_EQ(counts->signals[0].signal, SignalId::kVideoMd5);
+    EXPECT_EQ(counts->signals[0].contents, 2);
+    auto v = r->signal_violations();
+    ASSERT_TRUE(v.is_ok());
+    EXPECT_EQ(v->values_checked, 4);
+    EXPECT_EQ(v->of_missing_contents + v->of_unknown_signal + v->malformed_digests + v->malformed_values +
+                  v->vectors_not_matching + v->duplicate_values + v->videos_without_hashes,
+              0);
+    auto inv = r->invariant_violations(gen);
+    ASSERT_TRUE(inv.is_ok());
+    EXPECT_EQ(inv->overlapping_ranges + inv->contents_miscounted + inv->frames_outside_ranges, 0)
+        << "an empty frame range is no overlap";
+  }
+  ASSERT_TRUE(store->remove(ContentRef::by_external_id("a"), "gone").is_ok());
+  auto r = read(*store);
+  EXPECT_EQ(r->contents_with_digest(SignalId::kVideoMd5, md5).value(), std::vector<int64_t>{added[1].id});
+  int64_t row = 0;
+  ASSERT_TRUE(r->scan_signal_vectors(SignalId::kTmk, kFromStart, [&](const SignalVectorRow& v) {
+                 EXPECT_TRUE(v.content_removed);
+                 row = v.signal_row;
+                 return Status::ok();
+               }).is_ok());
+  EXPECT_FALSE(r->live_signal_value(row)->has_value()) << "a removed content's value is not live";
+  std::vector<ContentSignal> kept;
+  ASSERT_TRUE(r->read_content_signals(added[0].id, kept).is_ok());
+  EXPECT_EQ(kept.size(), 2u) << "the rows stay for audit";
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, BankStoreTest, ::testing::Values(sqlite_factory()),

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "bank/bank_test_util.h"
 #include "bank/exchange_formats.h"
@@ -323,16 +324,19 @@ TEST(ExchangeImport, CliAddExportRoundTripAndDeletion) {
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const auto j = nlohmann::json::parse(add.out);
   EXPECT_EQ(j["format"], "te-csv");
-  EXPECT_EQ(j["contents"], 2);
-  EXPECT_EQ(j["signals_not_stored"], 1);
+  EXPECT_EQ(j["contents"], 3) << "the MD5 is a content of its own";
+  EXPECT_EQ(j["signal_values"], 1);
+  EXPECT_FALSE(j.contains("signals_not_stored"));
   EXPECT_EQ(j["lines_skipped"], 1);
 
   const std::string exported = dir.file("out.csv");
   ASSERT_EQ(test::run_vhm("bank export " + bank + " --format te-csv --out " + exported).exit_code, 0);
   auto back = parse_te_csv(test::read_text_file(exported), exported);
   ASSERT_TRUE(back.is_ok()) << back.status().to_string();
-  ASSERT_EQ(back->records.size(), 2u);
+  ASSERT_EQ(back->records.size(), 3u);
   EXPECT_EQ(back->records[0].pdq.to_hex(), kHexA);
+  EXPECT_EQ(back->records[2].signal, ExchangeSignal::kVideoMd5);
+  EXPECT_EQ(te_csv_row(back->records[2]).substr(0, 10 + kMd5.size()), "video_md5," + kMd5);
   ASSERT_EQ(back->records[1].frames.size(), 2u);
   EXPECT_EQ(back->records[1].frames[1].hash.to_hex(), kHexB);
   EXPECT_EQ(back->records[1].frames[1].quality, 80);
@@ -352,6 +356,152 @@ TEST(ExchangeImport, CliAddExportRoundTripAndDeletion) {
   auto content = bank_open->content(ContentRef::by_external_id("tcap:" + kHexB));
   ASSERT_TRUE(content.is_ok()) << content.status().to_string();
   EXPECT_TRUE(content->removed());
+}
+
+// Every whole-content value of a bank, as "signal hex", and each content's external id
+// with its values (how they were grouped).
+struct BankSignals {
+  std::multiset<std::string> values;
+  std::multiset<std::string> contents;
+};
+
+BankSignals bank_signals(const std::string& bank_dir) {
+  BankSignals out;
+  auto bank = test::open_ok(bank_dir);
+  EXPECT_TRUE(bank->for_each_content_with_signals(
+                      false,
+                      [&](const ContentInfo& c, std::span<const FrameHash>, std::span<const ContentSignal> signals) {
+                        std::vector<std::string> mine;
+                        for (const ContentSignal& s : signals) {
+                          std::string hex;
+                          for (uint8_t b : s.value) {
+                            static constexpr char kHex[] = "0123456789abcdef";
+                            hex += kHex[b >> 4];
+                            hex += kHex[b & 15];
+                          }
+                          mine.push_back(std::to_string(static_cast<int>(s.signal)) + " " + hex);
+                          out.values.insert(mine.back());
+                        }
+                        std::sort(mine.begin(), mine.end());
+                        std::string all = c.meta.external_id;
+                        for (const auto& m : mine) all += " | " + m;
+                        out.contents.insert(all);
+                        return Status::ok();
+                      })
+                  .is_ok());
+  return out;
+}
+
+// Each exchange format's md5, sha256 and tmk records are stored (the records of one
+// NCMEC video one content), exported as JSON Lines and as te-csv, and added again: the
+// same values, and through JSON Lines the same contents with their external ids.
+TEST(ExchangeImport, EveryFormatsMd5Sha256AndTmkSurviveExportAndImport) {
+  test::TempBankDir dir;
+  const std::string tmk = tiny_tmk();
+  const std::string te_tmk = "TMK1FVECPDQF|" + base64(tmk.substr(12));
+  std::ofstream(dir.file("v1.tmk"), std::ios::binary) << tmk;
+  struct Case {
+    const char* format;
+    std::string text;
+    size_t contents;
+    size_t values;
+  } cases[] = {
+      {"te-file", "video_md5 " + kMd5 + "\nvideo_sha256 " + kSha256 + "\ntmk " + te_tmk + "\n", 3, 3},
+      {"te-csv",
+       "signal_type,signal_str,collab,category,tags\nvideo_md5," + kMd5 + ",,,\nvideo_sha256," + kSha256 + ",,,\ntmk," +
+           te_tmk + ",,,t1\n",
+       3, 3},
+      {"threatexchange",
+       R"({"data": [{"id": "102", "type": "HASH_VIDEO_MD5", "raw_indicator": ")" + kMd5 +
+           R"("}, {"id": "104", "type": "HASH_TMK", "raw_indicator": ")" + te_tmk + R"("}]})",
+       2, 2},
+      {"stopncii",
+       R"({"hashRecords": [{"signalType": "VideoMD5", "hashValue": ")" + kMd5 +
+           R"(", "hashStatus": "Active"}, {"signalType": "VideoTMK", "hashValue": ")" + base64(tmk) +
+           R"(", "hashStatus": "Active"}]})",
+       2, 2},
+      {"tcap",
+       R"({"results": [{"hash_digest": ")" + kMd5 + R"(", "algorithm": "MD5"}, {"hash_digest": ")" + kSha256 +
+           R"(", "algorithm": "SHA256"}]})",
+       2, 2},
+      {"tmk", tmk, 1, 1},
+      {"ncmec",
+       R"(<?xml version="1.0" encoding="UTF-8"?>
+<queryResult xmlns="https://hashsharing.ncmec.org/hashsharing/v2">
+  <videos count="1" maxTimestamp="2024-01-01T00:00:00Z">
+    <video><id>vid-1</id><member id="7">ESP</member>
+      <fingerprints><md5>)" +
+           kMd5 +
+           R"(</md5><tmk_pdqf>files/v1.tmk</tmk_pdqf></fingerprints></video>
+  </videos>
+</queryResult>)",
+       1, 2},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.format);
+    const std::string b1 = dir.file("b1-" + std::to_string(n)), b2 = dir.file("b2-" + std::to_string(n)),
+                      b3 = dir.file("b3-" + std::to_string(n));
+    const std::string input = dir.file("in-" + std::to_string(n++));
+    std::ofstream(input, std::ios::binary) << c.text;
+    for (const auto& b : {b1, b2, b3}) ASSERT_EQ(test::run_vhm("bank create " + b).exit_code, 0);
+    auto add = test::run_vhm("bank add " + b1 + " " + input + " --format " + c.format + " --tmk-dir " + dir.str());
+    ASSERT_EQ(add.exit_code, 0) << add.err;
+    const BankSignals first = bank_signals(b1);
+    EXPECT_EQ(first.contents.size(), c.contents) << ::testing::PrintToString(first.contents);
+    EXPECT_EQ(first.values.size(), c.values);
+    const std::string jsonl = input + ".jsonl", csv = input + ".csv";
+    ASSERT_EQ(test::run_vhm("bank export " + b1 + " --out " + jsonl).exit_code, 0);
+    ASSERT_EQ(test::run_vhm("bank export " + b1 + " --format te-csv --out " + csv).exit_code, 0);
+    auto again = test::run_vhm("bank add " + b2 + " " + jsonl);
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    auto from_csv = test::run_vhm("bank add " + b3 + " " + csv + " --format te-csv");
+    ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
+    EXPECT_EQ(bank_signals(b2).contents, first.contents) << "JSON Lines keep contents and their external ids";
+    EXPECT_EQ(bank_signals(b3).values, first.values) << "te-csv keeps the values";
+  }
+}
+
+// `vhm bank stats` and `verify` count the whole-content values; a vPDQ export leaves the
+// contents without frames out and says so; a malformed TMK record fails its file by line.
+TEST(ExchangeImport, CliStatsVerifyAndExportOfSignals) {
+  test::TempBankDir dir;
+  const std::string bank = dir.bank();
+  ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+  const std::string te_tmk = "TMK1FVECPDQF|" + base64(tiny_tmk().substr(12));
+  const std::string list = dir.file("list.txt");
+  std::ofstream(list) << "video_md5 " << kMd5 << "\nvideo_md5 " << kSha256.substr(0, 32) << "\ntmk " << te_tmk
+                      << "\npdq " << kHexA << "\n";
+  auto add = test::run_vhm("bank add " + bank + " " + list + " --format te-file");
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("3 whole-content signal values"), std::string::npos) << add.out;
+  auto stats = test::run_vhm("bank stats " + bank + " --json");
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  const auto j = nlohmann::json::parse(stats.out);
+  EXPECT_EQ(j["signals"]["video_md5"]["contents"], 2);
+  EXPECT_EQ(j["signals"]["video_md5"]["values"], 2);
+  EXPECT_EQ(j["signals"]["tmk"]["contents"], 1);
+  EXPECT_FALSE(j["signals"].contains("video_sha256"));
+  EXPECT_EQ(j["contents_without_frames"], 3);
+  EXPECT_EQ(j["format"], kBankFormatVersion);
+  auto text = test::run_vhm("bank stats " + bank);
+  EXPECT_NE(text.out.find("video_md5     2 live contents, 2 values"), std::string::npos) << text.out;
+  auto verify = test::run_vhm("bank verify " + bank + " --json");
+  ASSERT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  EXPECT_EQ(nlohmann::json::parse(verify.out)["signal_values_checked"], 3);
+  auto vpdq = test::run_vhm("bank export " + bank + " --format vpdq --out-dir " + dir.file("vpdq"));
+  ASSERT_EQ(vpdq.exit_code, 0) << vpdq.err;
+  EXPECT_NE(vpdq.err.find("1 contents written"), std::string::npos) << vpdq.err;
+  EXPECT_NE(vpdq.err.find("3 without frames left out"), std::string::npos) << vpdq.err;
+
+  // A TMK whose header promises more than the file holds: the file fails by its line,
+  // nothing of it is added.
+  const std::string bad = dir.file("bad.txt");
+  std::ofstream(bad) << "video_md5 " << kMd5 << "\ntmk " << te_tmk.substr(0, te_tmk.size() - 8) << "\n";
+  auto refused = test::run_vhm("bank add " + bank + " " + bad + " --format te-file");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("line 2"), std::string::npos) << refused.err;
+  EXPECT_EQ(nlohmann::json::parse(test::run_vhm("bank stats " + bank + " --json").out)["contents_live"], 4);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/tmk_features.h"
+#include "hash/tmk_hasher.h"
 #include "signal/tmk_signal.h"
 #include "support/test_support.h"
 
@@ -83,6 +84,71 @@ TEST(TmkSignal, IncomparableHashesAreNamed) {
   b.coefficients[3] *= 1.01f;
   EXPECT_NE(tmk_check_comparable(a, b).message().find("coefficient 3"), std::string::npos);
   EXPECT_TRUE(tmk_check_comparable(a, a).is_ok());
+}
+
+// The features of `f`'s video with its first `shift` frames cut away, by the shift
+// theorem of the Fourier cells (within each period; the video's ends aside): frame u of
+// the cut video is frame u + shift of the original, so for theta = 2 pi j / T
+//   cos' = cos(j theta shift) cos + sin(j theta shift) sin
+//   sin' = cos(j theta shift) sin - sin(j theta shift) cos.
+TmkFeatures shifted(const TmkFeatures& f, int shift) {
+  TmkFeatures out = f;
+  for (int i = 0; i < f.period_count(); ++i)
+    for (int j = 0; j < f.coefficient_count(); ++j) {
+      const double angle = 2.0 * 3.14159265358979323846 * j * shift / f.periods[i];
+      const double c = std::cos(angle), s = std::sin(angle);
+      auto fc = f.cos_feature(i, j), fs = f.sin_feature(i, j);
+      auto oc = out.cos_feature(i, j), os = out.sin_feature(i, j);
+      for (size_t k = 0; k < fc.size(); ++k) {
+        oc[k] = static_cast<float>(c * fc[k] + s * fs[k]);
+        os[k] = static_cast<float>(c * fs[k] - s * fc[k]);
+      }
+    }
+  return out;
+}
+
+// A synthetic video (no corpus needed): 400 frames of smooth pseudo-random features.
+TmkFeatures synthetic_video() {
+  TmkAccumulator acc;
+  uint32_t state = 12345;
+  std::vector<float> frame(256, 0.0f);
+  for (int t = 0; t < 400; ++t) {
+    for (float& e : frame) {
+      state = state * 1664525u + 1013904223u;
+      e = 0.8f * e + static_cast<float>(state >> 8) / static_cast<float>(1u << 24) - 0.5f;
+    }
+    acc.add_feature(frame);
+  }
+  return acc.finish();
+}
+
+TEST(TmkSignal, AlignmentScoresAsLevel2AndFindsTheShift) {
+  const TmkFeatures video = synthetic_video();
+  for (int shift : {0, 1, 45, 100, 600}) {
+    const TmkFeatures cut = shifted(video, shift);
+    const TmkAlignment a = tmk_level2_alignment(video, cut);
+    EXPECT_EQ(a.score, tmk_level2_score(video, cut)) << shift;
+    EXPECT_NEAR(a.score, tmk_level2_score(video, video), 1e-3) << "a shift loses nothing";
+    EXPECT_GT(a.period, 0);
+    EXPECT_EQ(a.offset_frames, shift) << "the query starts " << shift << " frames into the video";
+    EXPECT_DOUBLE_EQ(a.offset_seconds, shift / 15.0);
+    // The other way round, the shift is the other way.
+    const TmkAlignment back = tmk_level2_alignment(cut, video);
+    EXPECT_EQ(back.score, tmk_level2_score(cut, video));
+    EXPECT_EQ(back.offset_frames, -shift) << shift;
+    EXPECT_DOUBLE_EQ(back.offset_seconds, -shift / 15.0);
+  }
+}
+
+TEST(TmkSignal, AlignmentOfReferenceHashesScoresAsLevel2) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path dir = fs::path(corpus) / "threatexchange/tmk/sample-hashes";
+  const auto a = read_tmk(dir / "chair-19-sd-bar.tmk");
+  const auto b = read_tmk(dir / "chair-20-sd-bar.tmk");
+  EXPECT_EQ(tmk_level2_alignment(a, b).score, tmk_level2_score(a, b));
+  const TmkAlignment self = tmk_level2_alignment(a, a);
+  EXPECT_EQ(self.offset_frames, 0) << "a video aligns with itself at 0";
+  EXPECT_EQ(self.score, tmk_level2_score(a, a));
 }
 
 TEST(TmkSignal, ZeroAveragesScoreZero) {
