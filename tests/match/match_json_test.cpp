@@ -104,7 +104,7 @@ TEST_F(MatchJson, VerdictsOfARealMatchReadBack) {
   broken["verdicts"][0].erase("best_distance");
   EXPECT_EQ(verdicts_from_json(broken).status().code(), StatusCode::kCorrupt);
   broken = *parsed;
-  broken["verdicts"][0]["signal"] = "tmk";
+  broken["verdicts"][0]["signal"] = "no-such-signal";
   EXPECT_EQ(verdicts_from_json(broken).status().code(), StatusCode::kCorrupt);
   broken = *parsed;
   broken["verdicts"][0]["content_kind"] = "audio";
