@@ -11,6 +11,7 @@
 #include "bank/exchange_detail.h"
 #include "core/base64.h"
 #include "core/json_text.h"
+#include "core/tmk_features.h"
 
 namespace vhm {
 
@@ -24,7 +25,7 @@ constexpr size_t kMaxVpdqFrames = 1'000'000;
 constexpr double kMaxTimestampSeconds = 1e9;
 // One exported TMK is ~257 KiB; anything past this is not one.
 constexpr uint64_t kMaxTmkBytes = 64ull << 20;
-constexpr std::string_view kTmkMagic = "TMK1FVECPDQF";
+constexpr std::string_view kTmkMagic = kTmkTextMagic;
 
 int hex_digit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -157,8 +158,8 @@ Status set_value(ExchangeRecord& r, std::string_view value) {
     }
     case ExchangeSignal::kTmk: {
       // The ThreatExchange form (detected by its header), else base64 of the raw file.
-      auto bytes =
-          value.substr(0, kTmkMagic.size()) == kTmkMagic ? decode_threatexchange_tmk(value) : decode_base64(value);
+      auto bytes = value.substr(0, kTmkMagic.size()) == kTmkMagic ? parse_threatexchange_tmk(value, kMaxTmkBytes)
+                                                                  : decode_base64(value);
       if (!bytes) return bytes.status();
       VHM_RETURN_IF_ERROR(check_tmk_bytes(*bytes));
       r.bytes = std::move(bytes).value();
@@ -201,16 +202,6 @@ std::optional<ExchangeSignal> parse_exchange_signal(std::string_view name) {
 }
 
 Result<std::vector<uint8_t>> decode_base64(std::string_view text) { return base64_decode(text, kMaxTmkBytes); }
-
-Result<std::vector<uint8_t>> decode_threatexchange_tmk(std::string_view text) {
-  if (text.size() <= kTmkMagic.size() || text.substr(0, kTmkMagic.size()) != kTmkMagic || text[kTmkMagic.size()] != '|')
-    return Status(StatusCode::kCorrupt, "not ThreatExchange's TMK form (\"TMK1FVECPDQF|\" + base64)");
-  auto rest = decode_base64(text.substr(kTmkMagic.size() + 1));
-  if (!rest) return rest.status();
-  std::vector<uint8_t> out(kTmkMagic.begin(), kTmkMagic.end());
-  out.insert(out.end(), rest->begin(), rest->end());
-  return out;
-}
 
 Status check_tmk_bytes(std::span<const uint8_t> bytes) {
   // The header: the three magics, then five little-endian int32s (frames per second,
@@ -370,9 +361,7 @@ std::string te_csv_row(const ExchangeRecord& record) {
       break;
     case ExchangeSignal::kTmk:
       // ThreatExchange's form, which set_value reads back.
-      if (record.bytes.size() >= kTmkMagic.size())
-        value = std::string(kTmkMagic) + "|" +
-                base64_encode(std::span<const uint8_t>(record.bytes).subspan(kTmkMagic.size()));
+      if (record.bytes.size() >= kTmkMagic.size()) value = format_threatexchange_tmk(record.bytes);
       break;
     default:
       for (uint8_t b : record.bytes) {

@@ -69,8 +69,8 @@ Result<ExchangeList> parse_tmk_file(std::span<const uint8_t> bytes, const std::s
 // Checks a .tmk file's magic and that its size is the one its header implies; the
 // reason when it is not one.
 Status check_tmk_bytes(std::span<const uint8_t> bytes);
-// ThreatExchange's raw TMK form: "TMK1FVECPDQF|" + base64 of the file after those 12 bytes.
-Result<std::vector<uint8_t>> decode_threatexchange_tmk(std::string_view text);
+// Plain base64 of a whole .tmk file, bounded at 64 MiB. ThreatExchange's TMK form
+// ("TMK1FVECPDQF|" + base64) is parse_threatexchange_tmk (core/tmk_features.h).
 Result<std::vector<uint8_t>> decode_base64(std::string_view text);
 
 // python-threatexchange's vPDQ signal string: a JSON array of "pdqhex,quality,timestamp",

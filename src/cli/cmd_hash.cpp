@@ -257,23 +257,16 @@ int cmd_hash(int argc, char** argv) {
     std::fprintf(stderr, "vhm hash: no inputs to hash%s\n", opt.shard.empty() ? "" : " in this shard");
     return expanded->empty() ? kExitInputFailed : kExitOk;
   }
-  if (!chosen.vpdq) {
-    if (!opt.out_dir.empty()) {
-      std::error_code ec;
-      fs::create_directories(opt.out_dir, ec);
-      if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
-    }
-    return hash_tmk_inputs(opt, inputs, config.video.media);
-  }
-  config.video.compute_tmk = chosen.tmk;
-  config.video.compute_sha256 = chosen.sha256;
-  const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
-  if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");
   if (!opt.out_dir.empty()) {
     std::error_code ec;
     fs::create_directories(opt.out_dir, ec);
     if (ec) return usage_error("--out-dir: cannot create '" + opt.out_dir + "': " + ec.message());
   }
+  if (!chosen.vpdq) return hash_tmk_inputs(opt, inputs, config.video.media);
+  config.video.compute_tmk = chosen.tmk;
+  config.video.compute_sha256 = chosen.sha256;
+  const bool vpdq_to_stdout = opt.format == "vpdq" && opt.out_dir.empty();
+  if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");
 
   const OutputOptions output{opt.dihedral, opt.hashing.sample};
   ProgressLine progress(inputs.size(), !opt.quiet);

@@ -1,5 +1,7 @@
 #include "core/tmk_features.h"
 
+#include "core/base64.h"
+
 #include <bit>
 #include <cstring>
 #include <string>
@@ -125,6 +127,22 @@ std::vector<uint8_t> serialize_tmk(const TmkFeatures& f) {
   append(out, f.pure_average.data(), f.pure_average.size());
   append(out, f.cos_features.data(), f.cos_features.size());
   append(out, f.sin_features.data(), f.sin_features.size());
+  return out;
+}
+
+std::string format_threatexchange_tmk(std::span<const uint8_t> tmk_file) {
+  if (tmk_file.size() < kTmkTextMagic.size()) return base64_encode(tmk_file);
+  return std::string(kTmkTextMagic) + "|" + base64_encode(tmk_file.subspan(kTmkTextMagic.size()));
+}
+
+Result<std::vector<uint8_t>> parse_threatexchange_tmk(std::string_view text, size_t max_bytes) {
+  const size_t magic = kTmkTextMagic.size();
+  if (text.size() <= magic || text.substr(0, magic) != kTmkTextMagic || text[magic] != '|')
+    return Status(StatusCode::kCorrupt, "not ThreatExchange's TMK form (\"TMK1FVECPDQF|\" + base64)");
+  auto rest = base64_decode(text.substr(magic + 1), max_bytes);
+  if (!rest) return rest.status();
+  std::vector<uint8_t> out(kTmkTextMagic.begin(), kTmkTextMagic.end());
+  out.insert(out.end(), rest->begin(), rest->end());
   return out;
 }
 

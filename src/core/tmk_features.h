@@ -13,6 +13,8 @@
 #include <array>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -65,6 +67,15 @@ struct TmkFeatures {
 // series, the values Meta's reference hard-codes.
 std::span<const int32_t> tmk_default_periods();
 std::span<const float> tmk_default_coefficients();
+
+// ThreatExchange's text form of a .tmk file (HASH_TMK's raw indicator, also what
+// StopNCII may carry): the file's 12 magic bytes, "|", then base64 of the rest.
+inline constexpr std::string_view kTmkTextMagic = "TMK1FVECPDQF";
+// A value shorter than the magic is written as plain base64 of all of it.
+std::string format_threatexchange_tmk(std::span<const uint8_t> tmk_file);
+// The file's bytes back; kCorrupt when `text` is not that form, its base64 is bad, or it
+// would decode to more than max_bytes. The bytes are not checked to be a .tmk file.
+Result<std::vector<uint8_t>> parse_threatexchange_tmk(std::string_view text, size_t max_bytes);
 
 // Reads a .tmk file. kCorrupt, naming what is wrong, for a short file, other magics,
 // counts that are negative or absurd, or bytes left after the sin features.

@@ -608,6 +608,17 @@ Status VideoDecoder::finish_status() const {
   return Status::ok();
 }
 
+// The stream has ended: its damage, if any, is the result; else the TMK sampler (if
+// any) emits its last repeats, and next() says false.
+Result<bool> VideoDecoder::end_of_stream() {
+  finished_ = true;
+  VHM_RETURN_IF_ERROR(finish_status());
+  if (options_.tmk_frames) {
+    if (Status s = options_.tmk_frames->finish(); !s.is_ok()) return s.with_subject(info_.url);
+  }
+  return false;
+}
+
 Result<bool> VideoDecoder::next(DecodedFrame& out) {
   if (finished_) return false;
   AVCodecContext* ctx = codec_.get();
@@ -620,22 +631,11 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
     }
     const int rc = avcodec_receive_frame(ctx, f);
     if (rc == AVERROR(EAGAIN)) {
-      if (flushed_) {  // cannot happen with a conforming decoder; end rather than spin
-        finished_ = true;
-        if (Status s = finish_status(); !s.is_ok()) return s;
-        return false;
-      }
+      if (flushed_) return end_of_stream();  // cannot happen with a conforming decoder; end rather than spin
       VHM_RETURN_IF_ERROR(read_and_send());
       continue;
     }
-    if (rc == AVERROR_EOF) {
-      finished_ = true;
-      if (Status s = finish_status(); !s.is_ok()) return s;
-      if (options_.tmk_frames) {
-        if (Status s = options_.tmk_frames->finish(); !s.is_ok()) return s.with_subject(info_.url);
-      }
-      return false;
-    }
+    if (rc == AVERROR_EOF) return end_of_stream();
     if (rc < 0) {
       // A damaged frame (with frame threads the decoder reports it here rather than
       // from avcodec_send_packet): counted and skipped, as players do. A decoder that

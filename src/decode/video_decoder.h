@@ -206,6 +206,7 @@ class VideoDecoder {
   static enum AVPixelFormat choose_format(AVCodecContext* ctx, const enum AVPixelFormat* formats);
   int64_t keyframe_index(const AVFrame* frame, int64_t ts);
   Status finish_status() const;
+  Result<bool> end_of_stream();
 
   VideoDecoderOptions options_;
   VideoStreamInfo info_;

@@ -1,15 +1,10 @@
 #include "hash/hash_output.h"
 
 #include <cstdio>
-#include <cstring>
 
 #include "core/json_text.h"
 #include "core/tmk_features.h"
 #include "hash/vpdq_format.h"
-
-extern "C" {
-#include <libavutil/base64.h>
-}
 
 namespace vhm {
 
@@ -78,7 +73,7 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   if (v.decode_errors) j["decode_errors"] = v.decode_errors;
   j["md5"] = v.md5_hex.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.md5_hex);
   if (!v.sha256_hex.empty()) j["sha256"] = v.sha256_hex;
-  if (v.tmk) j["tmk"] = threatexchange_tmk_text(serialize_tmk(*v.tmk));
+  if (v.tmk) j["tmk"] = format_threatexchange_tmk(serialize_tmk(*v.tmk));
   j["sampling"] = options.sampling;
   j["pixels"] = v.pixels;
   if (!v.note.empty()) j["note"] = v.note;
@@ -102,18 +97,6 @@ nlohmann::json to_json(const InputHash& h, const OutputOptions& options) {
   }
   j["frames"] = std::move(frames);
   return j;
-}
-
-std::string threatexchange_tmk_text(std::span<const uint8_t> tmk_file) {
-  constexpr size_t kMagicBytes = 12;  // "TMK1" "FVEC" "PDQF"
-  if (tmk_file.size() < kMagicBytes) return {};
-  const auto rest = tmk_file.subspan(kMagicBytes);
-  std::string text(reinterpret_cast<const char*>(tmk_file.data()), kMagicBytes);
-  text += '|';
-  std::string base64(AV_BASE64_SIZE(rest.size()), '\0');
-  av_base64_encode(base64.data(), static_cast<int>(base64.size()), rest.data(), static_cast<int>(rest.size()));
-  base64.resize(std::strlen(base64.c_str()));
-  return text + base64;
 }
 
 std::string format_vpdq_text(const InputHash& h) {

@@ -3,14 +3,13 @@
 //          dihedral: 8 hashes,quality,path); videos: pdq_hex,quality,path,frame,seconds
 //          per hashed frame
 //   jsonl  one JSON object per input (failures: {"path", "error", "code"}); "sha256" and
-//          "tmk" (threatexchange_tmk_text) when those were computed; with bars
+//          "tmk" (format_threatexchange_tmk, core/tmk_features.h) when those were computed; with bars
 //          (VideoHashConfig::crop_bars) a frame that has them carries "pdq_inside_bars"
 //          and "quality_inside_bars", an image "pdq_inside_bars": {pdq, quality}
 //   vpdq   the reference vPDQ file (frame,quality,hex,seconds), one per input
 #pragma once
 
 #include <nlohmann/json.hpp>
-#include <span>
 #include <string>
 
 #include "hash/input_hasher.h"
@@ -24,10 +23,6 @@ struct OutputOptions {
 
 std::string format_csv(const InputHash& h, const OutputOptions& options);
 nlohmann::json to_json(const InputHash& h, const OutputOptions& options);
-// ThreatExchange's text form of a TMK hash: the file's 12 magic bytes ("TMK1FVECPDQF"),
-// "|", then base64 of the rest of the .tmk file (bank/exchange_formats.h reads it).
-std::string threatexchange_tmk_text(std::span<const uint8_t> tmk_file);
-
 // The vPDQ text of an input (an image is one frame: 0,quality,hex,0.000).
 std::string format_vpdq_text(const InputHash& h);
 

@@ -4,26 +4,18 @@
 #include "signal/tmk_signal.h"
 
 namespace vhm {
-namespace {
-
-constexpr std::string_view kTeMagic = "TMK1FVECPDQF";
-
-}  // namespace
+namespace {}  // namespace
 
 std::string TmkPdqfSignal::format_value(std::span<const uint8_t> value) const {
-  if (value.size() < kTeMagic.size()) return base64_encode(value);
-  return std::string(kTeMagic) + "|" + base64_encode(value.subspan(kTeMagic.size()));
+  return format_threatexchange_tmk(value);
 }
 
 Result<std::vector<uint8_t>> TmkPdqfSignal::parse_value(std::string_view text) const {
   std::vector<uint8_t> bytes;
-  if (text.substr(0, kTeMagic.size()) == kTeMagic) {
-    if (text.size() <= kTeMagic.size() || text[kTeMagic.size()] != '|')
-      return Status(StatusCode::kInvalidArgument, "not ThreatExchange's TMK form (\"TMK1FVECPDQF|\" + base64)");
-    auto rest = base64_decode(text.substr(kTeMagic.size() + 1), kMaxValueBytes);
-    if (!rest) return Status(StatusCode::kInvalidArgument, "TMK: " + rest.status().message());
-    bytes.assign(kTeMagic.begin(), kTeMagic.end());
-    bytes.insert(bytes.end(), rest->begin(), rest->end());
+  if (text.substr(0, kTmkTextMagic.size()) == kTmkTextMagic) {
+    auto te = parse_threatexchange_tmk(text, kMaxValueBytes);
+    if (!te) return Status(StatusCode::kInvalidArgument, "TMK: " + te.status().message());
+    bytes = std::move(te).value();
   } else {
     auto whole = base64_decode(text, kMaxValueBytes);
     if (!whole) return Status(StatusCode::kInvalidArgument, "TMK: " + whole.status().message());

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bank/exchange_formats.h"
+#include "core/tmk_features.h"
 #include "support/test_support.h"
 
 namespace vhm {
@@ -57,7 +57,7 @@ TEST(CliHashTmk, VpdqTmkMd5AndSha256FromOneRun) {
   const std::string reference = read_all(tmk / "sample-hashes" / "chair-19-sd-bar.tmk");
   EXPECT_EQ(read_all(out / "chair-19-sd-bar.tmk"), reference);
   // The JSON's TMK is ThreatExchange's text form of the same file.
-  auto decoded = decode_threatexchange_tmk(j["tmk"].get<std::string>());
+  auto decoded = parse_threatexchange_tmk(j["tmk"].get<std::string>(), 64u << 20);
   ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
   EXPECT_EQ(std::string(decoded->begin(), decoded->end()), reference);
   const auto sha256sum = test::run_command("sha256sum '" + video.string() + "'");
