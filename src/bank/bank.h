@@ -315,6 +315,11 @@ class Bank {
   // of the wrong size, or a value that is no .tmk file.
   Result<std::vector<SignalHit>> lookup_signals(std::span<const SignalQuery> queries,
                                                 const SignalLookupOptions& options = {});
+  // The whole-content signals some live content holds now, in SignalId order (what a
+  // matcher computes for a query beyond PDQ: a TMK costs a tenth more decode time, so
+  // it is made only for a bank that can match it). Digests ask the store's index;
+  // vector signals their synced in-memory index.
+  Result<std::vector<SignalId>> whole_content_signals_held();
 
   // Reads what other connections committed since the last look (lookup() does this itself).
   Status refresh();

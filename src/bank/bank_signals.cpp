@@ -109,6 +109,31 @@ Result<std::vector<SignalHit>> Bank::lookup_signals(std::span<const SignalQuery>
   return hits;
 }
 
+Result<std::vector<SignalId>> Bank::whole_content_signals_held() {
+  std::vector<SignalId> held;
+  // The vector indexes first: a sync takes the store's connection, which a reader holds
+  // until it finishes.
+  for (const auto& [signal, index] : impl_->vector_indexes) {
+    VHM_RETURN_IF_ERROR(index->sync());
+    if (index->resident_vectors() > 0) held.push_back(signal);
+  }
+  std::unique_ptr<BankStoreReader> reader;
+  for (const SignalType* s : builtin_signals().all()) {
+    if (!stored_as_digest(s->id())) continue;
+    if (!reader) {
+      auto r = impl_->store->begin_read(BankStore::ReadKind::kShort);
+      if (!r) return r.status();
+      reader = std::move(r).value();
+    }
+    auto holds = reader->holds_live_digest(s->id());
+    if (!holds) return holds.status();
+    if (*holds) held.push_back(s->id());
+  }
+  if (reader) VHM_RETURN_IF_ERROR(reader->finish());
+  std::sort(held.begin(), held.end());
+  return held;
+}
+
 Result<std::vector<ContentSignal>> Bank::content_signals(int64_t id) const {
   auto reader = impl_->store->begin_read(BankStore::ReadKind::kShort);
   if (!reader) return reader.status();

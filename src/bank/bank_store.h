@@ -216,6 +216,8 @@ class BankStoreReader {
   // ---- whole-content signals (NewContent::signals)
   // The live contents holding this digest (a signal of IndexFamily::kExactDigest), in id order.
   virtual Result<std::vector<int64_t>> contents_with_digest(SignalId signal, std::span<const uint8_t> digest) = 0;
+  // Whether any live content holds a value of this digest signal.
+  virtual Result<bool> holds_live_digest(SignalId signal) = 0;
   // A content's values, in the order they were added.
   virtual Status read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) = 0;
   // for_each_content with each content's values too.

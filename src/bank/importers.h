@@ -66,7 +66,11 @@ std::optional<ImportFormat> parse_import_format(std::string_view name);
 
 struct ImportOptions {
   ImportFormat format = ImportFormat::kAuto;
-  InputHashConfig hashing;        // media: how videos and images are hashed
+  // media: how videos and images are hashed; a video's whole-content signals its
+  // config computes (hashing.video.compute_md5, compute_sha256, compute_tmk) are stored
+  // with it, the MD5 and SHA-256 of a local file only.
+  InputHashConfig hashing;
+  bool media_frames = true;       // media: store a video's vPDQ frames (false: its whole-content signals alone)
   std::string label;              // set on every content (overrides a JSON record's own)
   std::string external_id;        // only when the file yields exactly one content
   bool skip_unsupported = false;  // pdq lists: skip "md5 ..." and other signal types instead of failing

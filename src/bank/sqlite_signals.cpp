@@ -66,6 +66,19 @@ Result<std::vector<int64_t>> sqlite_contents_with_digest(const SqliteDb& db, Sig
   }
 }
 
+Result<bool> sqlite_holds_live_digest(const SqliteDb& db, SignalId signal) {
+  // `digest IS NOT NULL` keeps the scan on the partial index content_signals_digest; it
+  // stops at the first live content.
+  auto s = db.prepare(
+      "SELECT EXISTS (SELECT 1 FROM content_signals s JOIN contents c ON c.id = s.content_id "
+      "WHERE s.signal = ? AND s.digest IS NOT NULL AND c.removed_at IS NULL)");
+  if (!s) return s.status();
+  s->bind(1, signal_name(signal));
+  auto row = s->step();
+  if (!row) return row.status();
+  return *row && s->column_int(0) != 0;
+}
+
 Status sqlite_read_content_signals(const SqliteDb& db, int64_t content_id, std::vector<ContentSignal>& signals) {
   signals.clear();
   auto s = db.prepare("SELECT signal, coalesce(digest, value) FROM content_signals WHERE content_id = ? ORDER BY id");

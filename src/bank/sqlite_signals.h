@@ -21,6 +21,7 @@ Status sqlite_insert_content_signals(const SqliteDb& db, int64_t content_id, std
 
 Result<std::vector<int64_t>> sqlite_contents_with_digest(const SqliteDb& db, SignalId signal,
                                                          std::span<const uint8_t> digest);
+Result<bool> sqlite_holds_live_digest(const SqliteDb& db, SignalId signal);
 // A value of a signal this vhm does not know is skipped (verify counts it).
 Status sqlite_read_content_signals(const SqliteDb& db, int64_t content_id, std::vector<ContentSignal>& signals);
 Status sqlite_scan_signal_vectors(const SqliteDb& db, SignalId signal, int64_t after_signal_row,

@@ -183,6 +183,8 @@ Result<std::vector<int64_t>> SqliteStoreReader::contents_with_digest(SignalId si
   return sqlite_contents_with_digest(*db_, signal, digest);
 }
 
+Result<bool> SqliteStoreReader::holds_live_digest(SignalId signal) { return sqlite_holds_live_digest(*db_, signal); }
+
 Status SqliteStoreReader::read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) {
   return sqlite_read_content_signals(*db_, content_id, signals);
 }

@@ -36,6 +36,7 @@ class SqliteStoreReader final : public BankStoreReader {
                           const std::function<Status(const ContentInfo&, std::span<const FrameHash>)>& fn) override;
   Result<StoreCounts> counts() override;
   Result<std::vector<int64_t>> contents_with_digest(SignalId signal, std::span<const uint8_t> digest) override;
+  Result<bool> holds_live_digest(SignalId signal) override;
   Status read_content_signals(int64_t content_id, std::vector<ContentSignal>& signals) override;
   Status for_each_content_with_signals(bool include_removed,
                                        const std::function<Status(const ContentInfo&, std::span<const FrameHash>,

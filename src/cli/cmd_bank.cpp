@@ -201,7 +201,9 @@ Formats (--format auto picks by extension, then by the first line):
   pdq    a PDQ list: one 64-hex hash per line, or 'pdq <hex>' lines as
          python-threatexchange's file exchange writes; each hash one image content
   media  videos (hashed now, every frame by default, the reference's timestamps) and
-         images (one PDQ hash: an image content)
+         images (one PDQ hash: an image content); a video is stored with what
+         --signals names: its vPDQ frames and its file's MD5 by default, and its
+         SHA-256 and TMK+PDQF (from the same decode) when asked
   te-file, te-csv   python-threatexchange's local file and CSV export (pdq, vpdq)
   threatexchange    ThreatExchange threat_descriptors JSON
   stopncii          a StopNCII FetchHashes page
@@ -228,6 +230,7 @@ Examples:
   vhm bank add banks/known hashes/chair-19-sd-bar.txt --external-id te:1001 --label demo
   vhm bank add banks/known hashes/                     # every file in the directory
   vhm bank add banks/known clip.mp4 --sample 1s        # hash now, one frame per second
+  vhm bank add banks/known clip.mp4 --signals vpdq,md5,sha256,tmk   # every signal of it
   vhm hash --format jsonl videos/ > h.jsonl && vhm bank add banks/known h.jsonl
   vhm bank add banks/known exchange.txt --format pdq --skip-unsupported
 
@@ -237,7 +240,7 @@ others were added); 2 usage error; 3 internal error.
 Options)";
   std::string dir;
   std::vector<std::string> inputs;
-  std::string format = "auto", label, external_id, options_tmk_dir;
+  std::string format = "auto", label, external_id, options_tmk_dir, signals = "vpdq,md5";
   bool skip_unsupported = false, json = false, quiet = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")(
@@ -247,7 +250,9 @@ Options)";
       "external-id", po::value(&external_id), "the exchange's id of the content (one content per run)")(
       "skip-unsupported", po::bool_switch(&skip_unsupported), "pdq lists: skip other signal types (md5 ...)")(
       "tmk-dir", po::value(&options_tmk_dir), "ncmec: the directory holding the TMK_PDQF files its entries name")(
-      "json", po::bool_switch(&json), "one JSON object per input on stdout")(
+      "signals", po::value(&signals)->default_value(signals),
+      "media: what to store of a video, a comma list of vpdq, md5, sha256, tmk")("json", po::bool_switch(&json),
+                                                                                 "one JSON object per input on stdout")(
       "quiet,q", po::bool_switch(&quiet), "print nothing for inputs that were added");
   // Media are hashed as HashingPreset::kBank: every frame, the reference's timestamps
   // (the vPDQ lines stay the reference's), and each barred frame also with the picture
@@ -268,6 +273,12 @@ Options)";
   auto hashing = hashing_config_from_flags(hashing_flags, 0);
   if (!hashing) return usage_error("add", hashing.status().message());
   options.hashing = *hashing;
+  auto chosen = parse_signal_list(signals);
+  if (!chosen) return usage_error("add", chosen.status().message());
+  options.media_frames = chosen->vpdq;
+  options.hashing.video.compute_md5 = chosen->md5;
+  options.hashing.video.compute_sha256 = chosen->sha256;
+  options.hashing.video.compute_tmk = chosen->tmk;
   options.label = label;
   options.external_id = external_id;
   options.skip_unsupported = skip_unsupported;

@@ -108,31 +108,6 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-// What --signals asked for.
-struct SignalChoice {
-  bool vpdq = false;
-  bool tmk = false;
-  bool md5 = false;
-  bool sha256 = false;
-};
-
-Result<SignalChoice> parse_signal_list(const std::string& list) {
-  SignalChoice c;
-  size_t start = 0;
-  while (start <= list.size()) {
-    const size_t comma = std::min(list.find(',', start), list.size());
-    const std::string word = list.substr(start, comma - start);
-    if (word == "vpdq" || word == "pdq") c.vpdq = true;
-    else if (word == "tmk") c.tmk = true;
-    else if (word == "md5" || word == "video_md5") c.md5 = true;
-    else if (word == "sha256" || word == "video_sha256") c.sha256 = true;
-    else
-      return Status(StatusCode::kInvalidArgument, "--signals: '" + word + "' is not a signal (vpdq, tmk, md5, sha256)");
-    start = comma + 1;
-  }
-  return c;
-}
-
 // A name for each input's file in --out-dir, unique within the run.
 std::string unique_name(const Input& input, std::set<std::string>& used) {
   const std::string base = input.out_name.empty() ? "input" : input.out_name;

@@ -25,6 +25,7 @@ extern "C" {
 #include "pipeline/inputs.h"
 #include "pipeline/ordered_pool.h"
 #include "pipeline/progress.h"
+#include "signal/signal_registry.h"
 
 namespace po = boost::program_options;
 
@@ -47,6 +48,12 @@ It matches when query-match >= --query-threshold and bank-match >= --bank-thresh
 A frame also matches through the picture inside its letterbox/pillarbox bars (off
 with --no-bars) and, with --dihedral, through its rotations and flips.
 A single-image content (a PDQ hash) matches when any frame is within --distance.
+
+A video is also looked up by each whole-content signal the bank holds: its file's MD5
+and SHA-256 (exact), and its TMK+PDQF (computed from the same decode, only when the
+bank holds TMK; matches at level-1 >= --tmk-level1 and level-2 >= --tmk-level2,
+0.7 and 0.7 as Meta's tmk-two-level-score, docs/TMK.md). Each verdict names its
+signal; a content matched by several signals has a verdict for each.
 
 --hashes FILE looks up raw PDQ hashes (64 hex digits per line, or "pdq <hex>"; "-"
 for stdin) without any media: one JSON line per hash with every bank frame within
@@ -88,6 +95,7 @@ struct MatchOptions {
   bool quiet = false;
   bool verbose = false;
   MatchThresholds thresholds;
+  SignalLookupOptions signal_lookup;
 };
 
 int usage_error(const std::string& message) {
@@ -109,10 +117,22 @@ std::string match_table_rows(const InputMatch& m) {
   for (const VerdictContent& vc : m.verdicts) {
     const ContentVerdict& v = vc.verdict;
     char line[512];
-    std::snprintf(line, sizeof line, "%-8s %s  content %lld%s%s%s%s  query %5.1f%%  bank %5.1f%%  best %d",
-                  v.match ? "MATCH" : "partial", path.c_str(), static_cast<long long>(v.content),
-                  vc.external_id.empty() ? "" : " ext ", vc.external_id.c_str(), vc.label.empty() ? "" : " label ",
-                  vc.label.c_str(), v.query_match_percent, v.bank_match_percent, v.best_distance);
+    std::snprintf(line, sizeof line, "%-8s %s  content %lld%s%s%s%s  %s", v.match ? "MATCH" : "partial", path.c_str(),
+                  static_cast<long long>(v.content), vc.external_id.empty() ? "" : " ext ", vc.external_id.c_str(),
+                  vc.label.empty() ? "" : " label ", vc.label.c_str(), signal_name(vc.signal).data());
+    out << line;
+    if (vc.whole_content) {
+      const SignalHit& h = *vc.whole_content;
+      if (vc.signal == SignalId::kTmk) {
+        std::snprintf(line, sizeof line, "  level1 %.3f  level2 %.3f  at %.1fs (period %d)", h.level1, h.score,
+                      h.offset_seconds, h.period);
+        out << line;
+      }
+      out << "\n";
+      continue;
+    }
+    std::snprintf(line, sizeof line, "  query %5.1f%%  bank %5.1f%%  best %d", v.query_match_percent,
+                  v.bank_match_percent, v.best_distance);
     out << line;
     if (!v.query_ranges.empty()) {
       out << "  at";
@@ -173,12 +193,12 @@ int cmd_match(int argc, char** argv) {
       "exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")(
       "quiet,q", po::bool_switch(&opt.quiet), "no progress line")("verbose,v", po::bool_switch(&opt.verbose),
                                                                   "show FFmpeg's warnings");
-  add_match_flags(visible, opt.thresholds, opt.dihedral);
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
-  if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
+  if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   if (opt.hashes.empty() == opt.inputs.empty())
@@ -187,6 +207,7 @@ int cmd_match(int argc, char** argv) {
   if (!hashing) return usage_error(hashing.status().message());
   MatchConfig config;
   config.thresholds = opt.thresholds;
+  config.signal_lookup = opt.signal_lookup;
   config.dihedral = opt.dihedral;
   config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;

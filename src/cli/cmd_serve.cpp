@@ -114,6 +114,7 @@ struct ServeFlags {
   double header_timeout = 10;
   double read_timeout = 10;
   MatchThresholds thresholds;
+  SignalLookupOptions signal_lookup;
   // Redis Streams workers (empty redis: none).
   std::string redis;
   std::string stream = "vhm:jobs";
@@ -193,7 +194,7 @@ int cmd_serve(int argc, char** argv) {
        "--redis: the stream jobs that killed workers are moved to")
       ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
   // clang-format on
-  add_match_flags(visible, opt.thresholds, opt.dihedral);
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, serve_media_defaults());
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
@@ -209,7 +210,7 @@ int cmd_serve(int argc, char** argv) {
   // Paths allowed but no protocol named: local files are what --allow-paths means.
   MediaFlags& media = opt.hashing.media;
   if (!media.allow_paths.empty() && media.allow_protocols == "none") media.allow_protocols = "file";
-  if (auto bad = match_thresholds_error(opt.thresholds)) return usage_error(*bad);
+  if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
   serve::RedisWorkerOptions redis_options;
   if (!opt.redis.empty()) {
     auto address = serve::parse_redis_url(opt.redis);
@@ -240,6 +241,7 @@ int cmd_serve(int argc, char** argv) {
   if (!hashing) return usage_error(hashing.status().message());
   MatchConfig config;
   config.thresholds = opt.thresholds;
+  config.signal_lookup = opt.signal_lookup;
   config.dihedral = opt.dihedral;
   config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;

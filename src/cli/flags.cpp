@@ -33,15 +33,18 @@ std::optional<int> parse_command_line(int argc, char** argv, const boost::progra
   return std::nullopt;
 }
 
-std::optional<std::string> match_thresholds_error(const MatchThresholds& t) {
+std::optional<std::string> match_thresholds_error(const MatchThresholds& t, const SignalLookupOptions& signals) {
   if (t.distance < 0 || t.distance > 256) return "--distance must be 0..256";
   if (t.quality < 0 || t.quality > 100) return "--quality must be 0..100";
   if (!(t.query_threshold >= 0 && t.query_threshold <= 100)) return "--query-threshold must be 0..100";
   if (!(t.bank_threshold >= 0 && t.bank_threshold <= 100)) return "--bank-threshold must be 0..100";
+  if (!(signals.tmk_level1 >= -1 && signals.tmk_level1 <= 1)) return "--tmk-level1 must be -1..1";
+  if (!(signals.tmk_level2 >= -1 && signals.tmk_level2 <= 1)) return "--tmk-level2 must be -1..1";
   return std::nullopt;
 }
 
-void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral) {
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral,
+                     SignalLookupOptions& signals) {
   namespace po = boost::program_options;
   options.add_options()("distance", po::value(&t.distance)->default_value(t.distance),
                         "frames match at Hamming distance <= this (0..256)")(
@@ -50,7 +53,11 @@ void add_match_flags(boost::program_options::options_description& options, Match
       "query-match % a video verdict needs")("bank-threshold",
                                              po::value(&t.bank_threshold)->default_value(t.bank_threshold),
                                              "bank-match % a video verdict needs")(
-      "dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame");
+      "dihedral", po::bool_switch(&dihedral), "also search the 7 rotations and flips of every frame")(
+      "tmk-level1", po::value(&signals.tmk_level1)->default_value(signals.tmk_level1, "0.7"),
+      "a TMK verdict needs this level-1 score (cosine of the pure averages, inclusive)")(
+      "tmk-level2", po::value(&signals.tmk_level2)->default_value(signals.tmk_level2, "0.7"),
+      "and this level-2 score (the aligned features, inclusive)");
 }
 
 void add_media_flags(boost::program_options::options_description& options, MediaFlags& f, const MediaPolicy& defaults) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bank/bank.h"
 #include "decode/media_policy.h"
 #include "hash/video_hasher.h"
 #include "match/vpdq_match.h"
@@ -19,14 +20,17 @@ namespace vhm::cli {
 std::optional<int> parse_command_line(int argc, char** argv, const boost::program_options::options_description& visible,
                                       std::vector<std::string>& inputs, const char* command);
 
-// --distance, --quality, --query-threshold, --bank-threshold (vhm match, vhm serve):
+// --distance, --quality, --query-threshold, --bank-threshold, --tmk-level1,
+// --tmk-level2 (vhm match, vhm serve):
 // what is wrong with them, naming the flag, or nullopt when they are in range.
-std::optional<std::string> match_thresholds_error(const MatchThresholds& t);
+std::optional<std::string> match_thresholds_error(const MatchThresholds& t, const SignalLookupOptions& signals);
 
 // Adds the flags that say how frames match, the same in `vhm match` and `vhm serve`:
-// --distance, --quality, --query-threshold, --bank-threshold, --dihedral. (How the
+// --distance, --quality, --query-threshold, --bank-threshold, --dihedral, and TMK's
+// --tmk-level1, --tmk-level2. (How the
 // input is hashed, --no-bars included, is cli/hashing_flags.h.)
-void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds, bool& dihedral);
+void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds, bool& dihedral,
+                     SignalLookupOptions& signals);
 
 // What an input may make vhm open and take (decode/media_policy.h), as flags:
 // --max-pixels, --max-input-mb, --max-image-mb, --max-input-seconds, --allow-protocols,

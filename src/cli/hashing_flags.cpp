@@ -118,4 +118,21 @@ Result<InputHashConfig> hashing_config_from_flags(const HashingFlags& f, int thr
   return c;
 }
 
+Result<SignalChoice> parse_signal_list(const std::string& list) {
+  SignalChoice c;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string word = list.substr(start, comma - start);
+    if (word == "vpdq" || word == "pdq") c.vpdq = true;
+    else if (word == "tmk") c.tmk = true;
+    else if (word == "md5" || word == "video_md5") c.md5 = true;
+    else if (word == "sha256" || word == "video_sha256") c.sha256 = true;
+    else
+      return Status(StatusCode::kInvalidArgument, "--signals: '" + word + "' is not a signal (vpdq, tmk, md5, sha256)");
+    start = comma + 1;
+  }
+  return c;
+}
+
 }  // namespace vhm::cli

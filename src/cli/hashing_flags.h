@@ -34,6 +34,17 @@ struct HashingFlags {
 void add_hashing_flags(boost::program_options::options_description& options, HashingFlags& flags, HashingPreset preset,
                        const MediaPolicy& media_defaults);
 
+// What a --signals list (vhm hash, vhm bank add) asked for: "vpdq" (or "pdq"), "tmk",
+// "md5" (or "video_md5"), "sha256" (or "video_sha256"), comma-separated.
+struct SignalChoice {
+  bool vpdq = false;
+  bool tmk = false;
+  bool md5 = false;
+  bool sha256 = false;
+};
+// kInvalidArgument naming the word that is no signal.
+Result<SignalChoice> parse_signal_list(const std::string& list);
+
 // Hashing threads per input: `threads` when given (> 0), else the cores shared by
 // `jobs` inputs hashed at once (at least 1).
 int threads_per_input(int threads, int jobs);

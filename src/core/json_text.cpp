@@ -102,4 +102,6 @@ double json_seconds(double seconds) { return std::isfinite(seconds) ? std::round
 
 double json_percent(double percent) { return std::isfinite(percent) ? std::round(percent * 100.0) / 100.0 : percent; }
 
+double json_score(double score) { return std::isfinite(score) ? std::round(score * 1e6) / 1e6 : score; }
+
 }  // namespace vhm

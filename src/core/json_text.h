@@ -29,10 +29,12 @@ bool is_valid_utf8(std::string_view text);
 std::string valid_utf8(std::string_view text);
 
 // Numbers as people read them in JSON: seconds to the millisecond, percentages to the
-// hundredth. nlohmann writes the shortest text that reads back to the double, so a
+// hundredth, scores (TMK's levels, 0..1) to 6 decimals as the reference's
+// tmk-two-level-score prints them. nlohmann writes the shortest text that reads back to the double, so a
 // rounded value prints "3.6" where the float it came from printed 3.5999999046325684.
 double json_seconds(double seconds);
 double json_percent(double percent);
+double json_score(double score);
 
 // The deepest nesting parse_json_text() accepts: far beyond any document vhm reads
 // (a vPDQ list nests 2 deep), far below what exhausts a thread's stack.

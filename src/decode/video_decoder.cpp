@@ -222,9 +222,9 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_source(std::unique_ptr<
 Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<VideoDecoder> dec, const std::string& url,
                                                               const VideoDecoderOptions& options) {
   dec->options_ = options;
-  if (options.tmk_frames && (options.keyframes_only || options.hardware != HardwareDecode::kNone))
+  if (options.tmk_frames && options.hardware != HardwareDecode::kNone)
     return Status(StatusCode::kInvalidArgument,
-                  "TMK frames need every frame decoded on the CPU (not key frames only, not hardware decoding)", url);
+                  "TMK frames need every frame decoded on the CPU (not hardware decoding)", url);
   AVFormatContext* fmt = dec->format_.get();
   VideoStreamInfo& info = dec->info_;
   info.url = url;
@@ -312,7 +312,8 @@ Result<std::unique_ptr<VideoDecoder>> VideoDecoder::open_impl(std::unique_ptr<Vi
   ctx->max_pixels = options.media.limits.max_pixels;
   ctx->thread_count = std::max(options.threads, 0);
   ctx->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-  if (options.keyframes_only) ctx->skip_frame = AVDISCARD_NONKEY;
+  // TMK needs every frame: then the key frames are picked from all of them.
+  if (options.keyframes_only && !options.tmk_frames) ctx->skip_frame = AVDISCARD_NONKEY;
   if (options.hardware == HardwareDecode::kCuda) {
     if (Status s = dec->open_hardware(codec); !s.is_ok()) return s.with_subject(url);
   }
@@ -667,7 +668,8 @@ Result<bool> VideoDecoder::next(DecodedFrame& out) {
       av_frame_unref(f);
       continue;
     }
-    const int64_t index = options_.keyframes_only ? keyframe_index(f, ts) : ordinal;
+    // Every frame decoded (TMK's): the ordinal is the every-frame index itself.
+    const int64_t index = options_.keyframes_only && !options_.tmk_frames ? keyframe_index(f, ts) : ordinal;
     if (options_.want && !options_.want(index)) {
       av_frame_unref(f);
       continue;

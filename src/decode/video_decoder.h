@@ -133,9 +133,10 @@ struct VideoDecoderOptions {
   int hardware_frames_held = 0;
   // When set, every frame out of the decoder (whatever `want` and keyframes_only say)
   // is also given to this TMK frame sampler (decode/tmk_frames.h), and its end of
-  // stream too: one decode gives vPDQ and TMK. It must outlive the decoder. Not with
-  // keyframes_only (TMK needs every frame; open() refuses it) nor hardware decoding
-  // (the sampler scales host frames).
+  // stream too: one decode gives vPDQ and TMK. It must outlive the decoder. With
+  // keyframes_only every frame is still decoded (TMK needs them all) and only the key
+  // frames are returned, each with its every-frame ordinal as index. Not with hardware
+  // decoding (the sampler scales host frames; open() refuses it).
   TmkFrameSampler* tmk_frames = nullptr;
 };
 

@@ -79,8 +79,10 @@ struct VideoHashConfig {
   bool compute_sha256 = false;  // SHA-256 of them too (the same read)
   // TMK+PDQF of the video (VideoHash::tmk) from the same decode: every decoded frame is
   // also resampled to 15 fps 64x64 as the reference's ffmpeg command does. Needs every
-  // frame decoded on the CPU: not with keyframes sampling (kInvalidArgument); with fast
-  // pixels on "gpu"/"auto" the video is decoded on the CPU (PDQ still runs on the device).
+  // frame decoded on the CPU: with keyframes sampling every frame is decoded and PDQ
+  // hashes the key frames of them (the same hashes, at every-frame decoding's cost);
+  // with fast pixels on "gpu"/"auto" the video is decoded on the CPU (PDQ still runs
+  // on the device).
   bool compute_tmk = false;
   // Variants for robust matching (not part of the reference's vPDQ lines):
   // crop_bars: for a frame with letterbox/pillarbox bars (hash/letterbox.h), also the

@@ -12,6 +12,39 @@ nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
   return a;
 }
 
+// A verdict: what every signal's has, then its signal's own: vPDQ's percentages and
+// ranges, TMK's levels and alignment (a digest's match says all there is).
+nlohmann::json verdict_json(const VerdictContent& vc) {
+  const ContentVerdict& v = vc.verdict;
+  nlohmann::json j{{"content_id", v.content},
+                   {"external_id", vc.external_id},
+                   {"label", vc.label},
+                   {"content_kind", content_kind_name(vc.kind)},
+                   {"signal", signal_name(vc.signal)},
+                   {"match", v.match}};
+  if (vc.whole_content) {
+    const SignalHit& h = *vc.whole_content;
+    if (builtin_signals().find(vc.signal)->index_family() == IndexFamily::kTmkTwoLevel) {
+      j["level1"] = json_score(h.level1);
+      j["level2"] = json_score(h.score);
+      j["period"] = h.period;
+      j["offset_frames"] = h.offset_frames;
+      j["offset_s"] = json_seconds(h.offset_seconds);
+    }
+    return j;
+  }
+  j["query_match_pct"] = json_percent(v.query_match_percent);
+  j["bank_match_pct"] = json_percent(v.bank_match_percent);
+  j["best_distance"] = v.best_distance;
+  j["query_frames_matched"] = v.query_frames_matched;
+  j["query_frames_considered"] = v.query_frames_considered;
+  j["content_frames_matched"] = v.content_frames_matched;
+  j["content_frames_considered"] = v.content_frames_considered;
+  j["query_ranges"] = ranges_json(v.query_ranges);
+  j["content_ranges"] = ranges_json(v.content_ranges);
+  return j;
+}
+
 // ---- reading back: each field of the shape, by type, or the reason it is not there.
 
 Status field_error(const std::string& key, const char* want) {
@@ -74,6 +107,21 @@ Result<VerdictContent> verdict_from_json(const nlohmann::json& j) {
   VHM_RETURN_IF_ERROR(read_kind_and_signal(j, vc.kind, vc.signal));
   v.single_image = vc.kind == ContentKind::kImage;
   VHM_RETURN_IF_ERROR(read_bool(j, "match", v.match));
+  const IndexFamily family = builtin_signals().find(vc.signal)->index_family();
+  if (family != IndexFamily::kHamming256) {
+    SignalHit& h = vc.whole_content.emplace();
+    h.signal = vc.signal;
+    h.content_id = v.content;
+    h.score = 1.0;
+    if (family == IndexFamily::kTmkTwoLevel) {
+      VHM_RETURN_IF_ERROR(read_number(j, "level1", h.level1));
+      VHM_RETURN_IF_ERROR(read_number(j, "level2", h.score));
+      VHM_RETURN_IF_ERROR(read_number(j, "period", h.period));
+      VHM_RETURN_IF_ERROR(read_number(j, "offset_frames", h.offset_frames));
+      VHM_RETURN_IF_ERROR(read_number(j, "offset_s", h.offset_seconds));
+    }
+    return vc;
+  }
   VHM_RETURN_IF_ERROR(read_number(j, "query_match_pct", v.query_match_percent));
   VHM_RETURN_IF_ERROR(read_number(j, "bank_match_pct", v.bank_match_percent));
   VHM_RETURN_IF_ERROR(read_number(j, "best_distance", v.best_distance));
@@ -103,25 +151,12 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   j["hash_s"] = json_seconds(m.hashed.image ? m.hashed.image->elapsed_seconds : m.hashed.video->elapsed_seconds);
   j["lookup_s"] = json_seconds(m.lookup_seconds);
   if (m.hashed.video && !m.hashed.video->md5_hex.empty()) j["md5"] = m.hashed.video->md5_hex;
+  if (m.hashed.video && !m.hashed.video->sha256_hex.empty()) j["sha256"] = m.hashed.video->sha256_hex;
+  nlohmann::json searched = nlohmann::json::array();
+  for (SignalId s : m.signals_searched) searched.push_back(signal_name(s));
+  j["signals_searched"] = std::move(searched);
   nlohmann::json verdicts = nlohmann::json::array();
-  for (const VerdictContent& vc : m.verdicts) {
-    const ContentVerdict& v = vc.verdict;
-    verdicts.push_back({{"content_id", v.content},
-                        {"external_id", vc.external_id},
-                        {"label", vc.label},
-                        {"content_kind", content_kind_name(vc.kind)},
-                        {"signal", signal_name(vc.signal)},
-                        {"match", v.match},
-                        {"query_match_pct", json_percent(v.query_match_percent)},
-                        {"bank_match_pct", json_percent(v.bank_match_percent)},
-                        {"best_distance", v.best_distance},
-                        {"query_frames_matched", v.query_frames_matched},
-                        {"query_frames_considered", v.query_frames_considered},
-                        {"content_frames_matched", v.content_frames_matched},
-                        {"content_frames_considered", v.content_frames_considered},
-                        {"query_ranges", ranges_json(v.query_ranges)},
-                        {"content_ranges", ranges_json(v.content_ranges)}});
-  }
+  for (const VerdictContent& vc : m.verdicts) verdicts.push_back(verdict_json(vc));
   j["verdicts"] = std::move(verdicts);
   if (with_hashes) {
     nlohmann::json hashes = nlohmann::json::array();

@@ -14,11 +14,15 @@
 namespace vhm {
 
 // One input's result: path, type, match, frames, codes_searched, hash_s, lookup_s,
-// md5 (when known), verdicts (content, its content_kind ("video", "image") and the
-// signal whose index matched ("pdq"), both percentages, best distance, the counts
-// behind them, matched time ranges in the input and in the content) and, with
-// `with_hashes`, the input's frame hashes (frame, pts, quality, pdq). A failed input
-// is {path, error, code}.
+// md5 and sha256 (when known), signals_searched ("pdq", then the whole-content signals
+// the bank holds that the input was looked up by), verdicts and, with `with_hashes`,
+// the input's frame hashes (frame, pts, quality, pdq). A verdict: content_id,
+// external_id, label, content_kind ("video", "image"), signal ("pdq", "video_md5",
+// "video_sha256", "tmk"), match, then its signal's own: pdq has both percentages, best
+// distance, the counts behind them and the matched time ranges in the input and in the
+// content; tmk level1, level2, period, offset_frames and offset_s (where the input
+// sits in the content, docs/TMK.md); a digest nothing more. A failed input is
+// {path, error, code, failed}.
 nlohmann::json match_json(const InputMatch& m, bool with_hashes);
 
 // One raw hash's hits, nearest first: {line, pdq, match, hits: [{content_id,

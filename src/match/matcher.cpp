@@ -5,6 +5,9 @@
 #include <map>
 #include <new>
 
+#include "core/tmk_features.h"
+#include "signal/signal_registry.h"
+
 namespace vhm {
 namespace {
 
@@ -91,7 +94,23 @@ InputMatch Matcher::match_input(const Input& input) const {
 // Fills `m`, whose `failure` names the step running now: kHashing on entry, kLookup once
 // the input is hashed, kNone when everything succeeded.
 void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
-  m.hashed = hash_input(input, config_.hashing);
+  // The whole-content signals worth computing for this input: those the bank can match
+  // now. Asking is the bank's step: its failure is the lookup's, not the input's.
+  m.failure = MatchFailure::kLookup;
+  auto held = bank_.whole_content_signals_held();
+  if (!held) {
+    m.status = held.status().with_subject(input.url);
+    return;
+  }
+  m.failure = MatchFailure::kHashing;
+  InputHashConfig hashing = config_.hashing;
+  for (SignalId s : *held) {
+    if (s == SignalId::kVideoSha256) hashing.video.compute_sha256 = true;
+    // TMK needs every frame decoded: a keyframes query then decodes them all (PDQ still
+    // hashes the key frames), so a bank of exchange TMKs is never silently unmatched.
+    if (s == SignalId::kTmk) hashing.video.compute_tmk = true;
+  }
+  m.hashed = hash_input(input, hashing);
   if (!m.hashed.status.is_ok()) {
     m.status = m.hashed.status;
     return;
@@ -145,12 +164,65 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
   const auto verdicts = compute_verdicts(
       m.frames, codes, match_hits, [&](int64_t id) -> const MatchContent& { return contents.at(id); },
       config_.thresholds);
+  m.signals_searched.push_back(SignalId::kPdq);
   for (const ContentVerdict& v : verdicts) {
     const ContentInfo& info = infos.at(v.content);
     m.verdicts.push_back({v, info.meta.external_id, info.meta.label, info.meta.kind, signal_of.at(v.content)});
   }
+  if (m.hashed.video) {
+    const Status st = match_whole_content(*m.hashed.video, *held, m);
+    if (!st.is_ok()) {
+      m.status = st.with_subject(input.url);
+      return;
+    }
+  }
   m.lookup_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   m.failure = MatchFailure::kNone;
+}
+
+Status Matcher::match_whole_content(const VideoHash& video, std::span<const SignalId> held, InputMatch& m) const {
+  const auto holds = [&](SignalId s) { return std::find(held.begin(), held.end(), s) != held.end(); };
+  std::vector<std::vector<uint8_t>> values;
+  std::vector<SignalId> signals;
+  const auto add_digest = [&](SignalId s, const std::string& hex) {
+    if (hex.empty() || !holds(s)) return Status::ok();  // not computed (a URL input has no file digest)
+    auto bytes = builtin_signals().find(s)->parse_value(hex);
+    if (!bytes) return bytes.status();
+    values.push_back(std::move(bytes).value());
+    signals.push_back(s);
+    return Status::ok();
+  };
+  VHM_RETURN_IF_ERROR(add_digest(SignalId::kVideoMd5, video.md5_hex));
+  VHM_RETURN_IF_ERROR(add_digest(SignalId::kVideoSha256, video.sha256_hex));
+  if (video.tmk && holds(SignalId::kTmk)) {
+    values.push_back(serialize_tmk(*video.tmk));
+    signals.push_back(SignalId::kTmk);
+  }
+  if (values.empty()) return Status::ok();
+  std::vector<SignalQuery> queries;
+  for (size_t i = 0; i < values.size(); ++i) queries.push_back({signals[i], values[i]});
+  auto hits = bank_.lookup_signals(queries, config_.signal_lookup);
+  if (!hits) return hits.status();
+  m.signals_searched.insert(m.signals_searched.end(), signals.begin(), signals.end());
+
+  // Hits come by (query, content id): digests before TMK, the order of `signals`.
+  std::map<int64_t, ContentInfo> infos;
+  std::vector<VerdictContent> whole;
+  for (const SignalHit& h : *hits) {
+    auto it = infos.find(h.content_id);
+    if (it == infos.end()) {
+      auto info = bank_.content(h.content_id);
+      if (!info) return info.status();
+      it = infos.emplace(h.content_id, std::move(info).value()).first;
+    }
+    ContentVerdict v;
+    v.content = h.content_id;
+    v.match = true;
+    const ContentMeta& meta = it->second.meta;
+    whole.push_back({v, meta.external_id, meta.label, meta.kind, h.signal, h});
+  }
+  m.verdicts.insert(m.verdicts.begin(), whole.begin(), whole.end());
+  return Status::ok();
 }
 
 Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const Hash256> hashes) const {

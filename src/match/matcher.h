@@ -1,10 +1,14 @@
 // Matcher: an input (video, image, or raw hashes) against a bank, end to end:
 // hash -> codes (each frame, plus its variants) -> one batched bank lookup -> vPDQ
-// verdicts per content. The batch CLI (`vhm match`) and the daemon share it.
+// verdicts per content; and, for a video, its whole-content signals (the file's MD5 and
+// SHA-256, its TMK+PDQF) against the bank's, each computed only when some live content
+// of the bank holds that signal, all from the same read and decode. The batch CLI
+// (`vhm match`) and the daemon share it.
 #pragma once
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,15 +28,21 @@ struct MatchConfig {
   InputHashConfig hashing;     // how inputs are hashed (sampling, device, threads, variants)
   MatchThresholds thresholds;  // distance, quality, query/bank percentages
   bool dihedral = false;       // also search the 7 rotations/flips of each image / frame
+  // TMK thresholds and its level-1 short list (Bank::lookup_signals).
+  SignalLookupOptions signal_lookup;
 };
 
 // What a verdict says about its content, from the bank, and which signal's index
-// found the hits behind it.
+// found the hits behind it. A PDQ verdict is `verdict` (vPDQ's percentages, or a
+// single image's hit); a whole-content signal's (video_md5, video_sha256, tmk) is a
+// match by definition: `verdict` holds its content and match = true, and
+// `whole_content` the lookup's hit (TMK: both levels, period and offset).
 struct VerdictContent {
   ContentVerdict verdict;
   std::string external_id, label;
   ContentKind kind = ContentKind::kVideo;
   SignalId signal = SignalId::kPdq;
+  std::optional<SignalHit> whole_content;
 };
 
 // Which step of matching an input failed: the front doors answer for the input (a
@@ -48,9 +58,12 @@ const char* match_failure_name(MatchFailure failure);  // "none", "hashing", "lo
 struct InputMatch {
   InputHash hashed;  // the input and its hashes (hashed.status: the hashing's own outcome)
   MatchFailure failure = MatchFailure::kNone;
-  Status status;                         // OK, or why the step `failure` names failed (its subject the input)
-  std::vector<QueryFrame> frames;        // the query's frames
-  std::vector<VerdictContent> verdicts;  // every content hit, best first
+  Status status;                   // OK, or why the step `failure` names failed (its subject the input)
+  std::vector<QueryFrame> frames;  // the query's frames
+  // Every (content, signal) hit, matches first: whole-content signals (digests, then
+  // TMK), then vPDQ's, each in its order; then vPDQ's non-matching contents.
+  std::vector<VerdictContent> verdicts;
+  std::vector<SignalId> signals_searched;  // PDQ, then the whole-content signals queried
   size_t codes_searched = 0;
   double lookup_seconds = 0;
   bool ok() const { return failure == MatchFailure::kNone; }
@@ -82,6 +95,8 @@ class Matcher {
 
  private:
   void match_input_unguarded(const Input& input, InputMatch& m) const;
+  // Looks up the hashed video's whole-content signals of `held` and appends their verdicts.
+  Status match_whole_content(const VideoHash& video, std::span<const SignalId> held, InputMatch& m) const;
   Bank& bank_;
   MatchConfig config_;
 };

@@ -117,16 +117,27 @@ TEST(TmkHasher, OnePassGivesTheVpdqAndTheTmkOfTwoPasses) {
   EXPECT_TRUE(serialize_tmk(*one_pass->tmk) == reference_bytes);
 }
 
-// TMK needs every frame: key frames alone are refused, saying so.
-TEST(TmkHasher, KeyframesSamplingWithTmkIsRefused) {
+// Key frames with TMK: every frame is decoded for TMK, and PDQ hashes the key frames of
+// them: the same frames, indexes and hashes as a keyframes-only decode, and the
+// reference's TMK.
+TEST(TmkHasher, KeyframesSamplingWithTmkGivesTheKeyframesAndTheFullTmk) {
   VHM_REQUIRE_CORPUS(corpus);
   const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
-  VideoHashConfig config;
-  config.sampling = VideoSampling::kKeyframes;
-  config.compute_tmk = true;
-  auto h = hash_video((tmk / "sample-videos" / "test-padded-dimensions.mp4").string(), config);
-  ASSERT_FALSE(h.is_ok());
-  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
+  const std::string video = (tmk / "sample-videos" / "chair-19-sd-bar.mp4").string();
+  const auto reference_bytes = read_bytes(tmk / "sample-hashes" / "chair-19-sd-bar.tmk");
+  VideoHashConfig keyframes;
+  keyframes.sampling = VideoSampling::kKeyframes;
+  auto alone = hash_video(video, keyframes);
+  ASSERT_TRUE(alone.is_ok()) << alone.status().to_string();
+  ASSERT_GT(alone->frames.size(), 1u);
+  VideoHashConfig with_tmk = keyframes;
+  with_tmk.compute_tmk = true;
+  auto both = hash_video(video, with_tmk);
+  ASSERT_TRUE(both.is_ok()) << both.status().to_string();
+  EXPECT_EQ(both->frames, alone->frames);
+  EXPECT_GT(both->frames_decoded, alone->frames_decoded);  // the other frames were decoded too
+  ASSERT_TRUE(both->tmk.has_value());
+  EXPECT_TRUE(serialize_tmk(*both->tmk) == reference_bytes);
 }
 
 TEST(TmkHasher, FeatureAccumulationIsNormalisedAndWeighted) {
