@@ -55,7 +55,8 @@ TEST_F(CliMatch, EveryVariantMatchesItsFamilyAndNothingElse) {
     const std::string family = family_of(name);
     std::vector<std::string> matched;
     for (const auto& v : j["verdicts"]) {
-      if (v["match"]) matched.push_back(v["label"]);
+      // vPDQ's verdicts (a bank original also matches itself by its file's MD5).
+      if (v["match"] && v["signal"] == "pdq") matched.push_back(v["label"]);
       // Nothing crosses families, not even partially, at the default distance.
       EXPECT_EQ(v["label"], family) << name << " hit " << v["external_id"];
     }
