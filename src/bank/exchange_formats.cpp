@@ -350,26 +350,32 @@ Result<ExchangeList> parse_te_csv(std::string_view text, const std::string& name
   return list;
 }
 
-std::string te_csv_row(const ExchangeRecord& record) {
+std::string te_signal_string(const ExchangeRecord& record) {
   std::string value;
   switch (record.signal) {
     case ExchangeSignal::kPdq:
-      value = record.pdq.to_hex();
-      break;
+      return record.pdq.to_hex();
     case ExchangeSignal::kVpdq:
-      value = te_vpdq_signal(record.frames);
-      break;
+      return te_vpdq_signal(record.frames);
     case ExchangeSignal::kTmk:
       // ThreatExchange's form, which set_value reads back.
-      if (record.bytes.size() >= kTmkMagic.size()) value = format_threatexchange_tmk(record.bytes);
-      break;
+      return record.bytes.size() >= kTmkMagic.size() ? format_threatexchange_tmk(record.bytes) : std::string();
     default:
       for (uint8_t b : record.bytes) {
         char hex[3];
         std::snprintf(hex, sizeof hex, "%02x", b);
         value += hex;
       }
+      return value;
   }
+}
+
+std::string te_file_line(const ExchangeRecord& record) {
+  return std::string(exchange_signal_name(record.signal)) + " " + te_signal_string(record) + "\n";
+}
+
+std::string te_csv_row(const ExchangeRecord& record) {
+  const std::string value = te_signal_string(record);
   auto quoted = [](const std::string& s) {
     if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
     std::string out = "\"";

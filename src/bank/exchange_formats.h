@@ -78,6 +78,11 @@ Result<std::vector<uint8_t>> decode_base64(std::string_view text);
 std::string te_vpdq_signal(std::span<const FrameHash> frames);
 Result<std::vector<FrameHash>> parse_te_vpdq_signal(std::string_view signal);
 
+// A record's signal string as python-threatexchange writes it: PDQ and digests in hex,
+// vPDQ as te_vpdq_signal, TMK in ThreatExchange's TMK1FVECPDQF|base64.
+std::string te_signal_string(const ExchangeRecord& record);
+// python-threatexchange's local file: "<signal_type> <signal>" and a newline.
+std::string te_file_line(const ExchangeRecord& record);
 // python-threatexchange's CSV: the header line, and one row per record (quoted as CSV needs).
 std::string te_csv_header();
 std::string te_csv_row(const ExchangeRecord& record);

@@ -17,6 +17,7 @@ extern "C" {
 #include <libavutil/log.h>
 }
 
+#include "bank/exchange_formats.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
@@ -28,6 +29,7 @@ extern "C" {
 #include "pipeline/inputs.h"
 #include "pipeline/ordered_pool.h"
 #include "pipeline/progress.h"
+#include "signal/signal_registry.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -55,6 +57,11 @@ Output formats (--format):
          (frame, pts seconds, quality, pdq); failures as {"path","error","code"}
   vpdq   the reference vPDQ file NAME.txt per input (frame,quality,hex,seconds with
          the reference's timestamps), in --out-dir (stdout for a single input)
+  te-file, te-csv   python-threatexchange's local file ("<signal_type> <signal>"
+         lines) and CSV export (signal_type,signal_str,collab,category,tags): a line
+         per signal of each input (pdq; vpdq, and video_md5, video_sha256, tmk as
+         --signals asks), what 'vhm bank add --format te-file|te-csv' and the
+         exchanges' tools read: hashes to share, made without sending the video
 
 Sampling (--sample): every-frame (all frames), Ns (e.g. 1s, 0.5s: frame n when
 n % int(N*fps) == 0, as the reference's -r N), keyframes (only key frames are
@@ -81,6 +88,7 @@ Examples:
   vhm hash --signals tmk --out-dir tmk/ videos/      # NAME.tmk per video
   vhm hash --signals vpdq,tmk,md5 --format jsonl --out-dir tmk/ clip.mp4
                                                      # vPDQ, TMK and MD5 from one decode
+  vhm hash --signals vpdq,md5,tmk --format te-csv clip.mp4 > share.csv
 
 Exit codes: 0 every input hashed; 1 some inputs failed (each named on stderr with the
 reason; the rest were hashed); 2 usage error (nothing was done); 3 internal error.
@@ -106,6 +114,39 @@ struct HashOptions {
 int usage_error(const std::string& message) {
   std::fprintf(stderr, "vhm hash: %s (try 'vhm hash --help')\n", message.c_str());
   return kExitUsage;
+}
+
+// An input's hashes as python-threatexchange's records: an image's pdq, a video's vpdq
+// and, as --signals asked, its file's MD5 and SHA-256 and its TMK, one record each.
+std::vector<ExchangeRecord> exchange_records_of(const InputHash& h, const SignalChoice& chosen) {
+  std::vector<ExchangeRecord> records;
+  if (h.image) {
+    ExchangeRecord& r = records.emplace_back();
+    r.signal = ExchangeSignal::kPdq;
+    r.pdq = h.image->pdq.hash;
+    r.quality = h.image->pdq.quality;
+    return records;
+  }
+  if (!h.video) return records;
+  ExchangeRecord& vpdq = records.emplace_back();
+  vpdq.signal = ExchangeSignal::kVpdq;
+  vpdq.frames = h.video->frames;
+  const auto digest = [&](bool wanted, ExchangeSignal signal, SignalId id, const std::string& hex) {
+    if (!wanted || hex.empty()) return;
+    auto bytes = builtin_signals().find(id)->parse_value(hex);
+    if (!bytes) return;  // our own hex always parses
+    ExchangeRecord& r = records.emplace_back();
+    r.signal = signal;
+    r.bytes = std::move(bytes).value();
+  };
+  digest(chosen.md5, ExchangeSignal::kVideoMd5, SignalId::kVideoMd5, h.video->md5_hex);
+  digest(chosen.sha256, ExchangeSignal::kVideoSha256, SignalId::kVideoSha256, h.video->sha256_hex);
+  if (h.video->tmk) {
+    ExchangeRecord& r = records.emplace_back();
+    r.signal = ExchangeSignal::kTmk;
+    r.bytes = serialize_tmk(*h.video->tmk);
+  }
+  return records;
 }
 
 // A name for each input's file in --out-dir, unique within the run.
@@ -171,7 +212,7 @@ int cmd_hash(int argc, char** argv) {
   HashOptions opt;
   po::options_description visible(kHashHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&opt.format)->default_value(opt.format),
-                                                    "csv, jsonl or vpdq")(
+                                                    "csv, jsonl, vpdq, te-file or te-csv")(
       "signals", po::value(&opt.signals), "comma list of vpdq, tmk, md5, sha256 (default vpdq)")(
       "signal", po::value(&opt.signal), "one signal: pdq or tmk (as --signals)")(
       "out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")(
@@ -186,8 +227,9 @@ int cmd_hash(int argc, char** argv) {
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
   // ---- validate every flag before doing anything
-  if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq")
-    return usage_error("--format must be csv, jsonl or vpdq, not '" + opt.format + "'");
+  const bool te_format = opt.format == "te-file" || opt.format == "te-csv";
+  if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq" && !te_format)
+    return usage_error("--format must be csv, jsonl, vpdq, te-file or te-csv, not '" + opt.format + "'");
   if (!opt.signal.empty() && opt.signal != "pdq" && opt.signal != "tmk")
     return usage_error("--signal must be pdq or tmk, not '" + opt.signal + "'");
   if (!opt.signal.empty() && !opt.signals.empty()) return usage_error("give --signals or --signal, not both");
@@ -197,9 +239,10 @@ int cmd_hash(int argc, char** argv) {
   if (!chosen.vpdq && !chosen.tmk) return usage_error("--signals: md5 and sha256 come with vpdq or tmk");
   if (!chosen.vpdq && (chosen.md5 || chosen.sha256))
     return usage_error("--signals: md5 and sha256 come with vpdq (written in its jsonl)");
-  if ((chosen.md5 || chosen.sha256) && opt.format != "jsonl")
-    return usage_error("--signals md5/sha256 are written by --format jsonl");
-  if (chosen.vpdq && chosen.tmk && opt.format != "jsonl" && opt.out_dir.empty())
+  if ((chosen.md5 || chosen.sha256) && opt.format != "jsonl" && !te_format)
+    return usage_error("--signals md5/sha256 are written by --format jsonl, te-file or te-csv");
+  if (te_format && !chosen.vpdq) return usage_error("--format " + opt.format + " takes vpdq in --signals");
+  if (chosen.vpdq && chosen.tmk && opt.format != "jsonl" && !te_format && opt.out_dir.empty())
     return usage_error("--signals vpdq,tmk with --format " + opt.format + " needs --out-dir for the NAME.tmk files");
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
@@ -218,7 +261,8 @@ int cmd_hash(int argc, char** argv) {
   }
   // vPDQ files carry the reference's timestamps (frame / fps) so they compare byte for
   // byte; CSV and JSON carry each frame's own presentation time.
-  config.video.timestamps = opt.format == "vpdq" ? TimestampMode::kReference : TimestampMode::kPresentation;
+  config.video.timestamps =
+      opt.format == "vpdq" || te_format ? TimestampMode::kReference : TimestampMode::kPresentation;
   config.photo_resize = !opt.no_resize;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
@@ -244,6 +288,7 @@ int cmd_hash(int argc, char** argv) {
   if (vpdq_to_stdout && inputs.size() > 1) return usage_error("--format vpdq with several inputs needs --out-dir");
 
   const OutputOptions output{opt.dihedral, opt.hashing.sample};
+  if (opt.format == "te-csv") std::cout << te_csv_header();
   ProgressLine progress(inputs.size(), !opt.quiet);
   config.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
   std::set<std::string> used_names;
@@ -274,7 +319,10 @@ int cmd_hash(int argc, char** argv) {
         if (opt.format == "jsonl") {
           std::cout << json_text(to_json(h, output)) << "\n";
         } else if (!h.status.is_ok()) {
-          // csv and vpdq have no error lines: stderr carries them
+          // csv, vpdq and the exchange formats have no error lines: stderr carries them
+        } else if (te_format) {
+          for (const ExchangeRecord& r : exchange_records_of(h, chosen))
+            std::cout << (opt.format == "te-csv" ? te_csv_row(r) : te_file_line(r));
         } else if (opt.format == "csv") {
           std::cout << format_csv(h, output);
         } else if (vpdq_to_stdout) {

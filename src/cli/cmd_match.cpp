@@ -55,9 +55,12 @@ bank holds TMK; matches at level-1 >= --tmk-level1 and level-2 >= --tmk-level2,
 0.7 and 0.7 as Meta's tmk-two-level-score, docs/TMK.md). Each verdict names its
 signal; a content matched by several signals has a verdict for each.
 
---hashes FILE looks up raw PDQ hashes (64 hex digits per line, or "pdq <hex>"; "-"
-for stdin) without any media: one JSON line per hash with every bank frame within
---distance.
+--hashes FILE looks up raw hashes without any media ("-" for stdin), one per line:
+"<signal> <value>" as python-threatexchange writes them (pdq, video_md5, video_sha256,
+tmk: ThreatExchange's TMK1FVECPDQF|base64 or a .tmk file's base64), or a bare value
+(64 hex digits: PDQ; 32: a video MD5; TMK1FVECPDQF|...: TMK). One JSON line per
+entry, in order: a PDQ hash's hits are every bank frame within --distance, another
+signal's the contents that match it.
 
 Output: JSON Lines (one object per input: path, match, verdicts with content id,
 external id, label, both percentages, best distance, matched time ranges in the
@@ -69,6 +72,7 @@ Examples:
   vhm match --bank banks/known --format table --sample 1s uploads/
   vhm match --bank banks/known --dihedral --with-hashes photo.jpg
   vhm match --bank banks/known --hashes exchange-batch.txt
+  md5sum clip.mp4 | sed "s/ .*//; s/^/video_md5 /" | vhm match --bank banks/known --hashes -
   cat upload.mp4 | vhm match --bank banks/known pipe:0
 
 Exit codes: 0 every input was checked (matches or not); 1 some input failed (named on
@@ -169,13 +173,12 @@ int match_raw_hashes(const Matcher& matcher, const std::string& file) {
     std::fprintf(stderr, "vhm match: error: %s: line %d: %s\n", file.c_str(), e.line, e.message.c_str());
     std::cout << json_text(hash_error_json(e.line, e.message)) << "\n";
   }
-  auto results = matcher.match_hashes(list.hashes);
+  auto results = matcher.match_hash_list(list);
   if (!results) {
     std::fprintf(stderr, "vhm match: error: %s\n", results.status().to_string().c_str());
     return kExitInputFailed;
   }
-  for (size_t i = 0; i < list.hashes.size(); ++i)
-    std::cout << json_text(hash_hits_json(list.lines[i], list.hashes[i], (*results)[i])) << "\n";
+  for (const nlohmann::json& j : hash_list_json(list, *results)) std::cout << json_text(j) << "\n";
   return list.errors.empty() ? kExitOk : kExitInputFailed;
 }
 
@@ -185,7 +188,8 @@ int cmd_match(int argc, char** argv) {
   MatchOptions opt;
   po::options_description visible(kMatchHelp);
   visible.add_options()("help,h", "show this help")("bank,b", po::value(&opt.bank), "the bank directory (required)")(
-      "hashes", po::value(&opt.hashes), "look up raw PDQ hashes from FILE ('-': stdin) instead of media")(
+      "hashes", po::value(&opt.hashes),
+      "look up raw hashes (pdq, video_md5, video_sha256, tmk) from FILE ('-': stdin) instead of media")(
       "format,f", po::value(&opt.format)->default_value(opt.format), "jsonl or table")(
       "with-hashes", po::bool_switch(&opt.with_hashes), "add the input's frame hashes to each JSON line")(
       "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")(

@@ -12,6 +12,17 @@ nlohmann::json ranges_json(const std::vector<TimeRange>& ranges) {
   return a;
 }
 
+// What a whole-content signal's hit says beyond its content: TMK's levels and
+// alignment (a digest's says nothing more).
+void add_whole_content_fields(const SignalHit& h, nlohmann::json& j) {
+  if (builtin_signals().find(h.signal)->index_family() != IndexFamily::kTmkTwoLevel) return;
+  j["level1"] = json_score(h.level1);
+  j["level2"] = json_score(h.score);
+  j["period"] = h.period;
+  j["offset_frames"] = h.offset_frames;
+  j["offset_s"] = json_seconds(h.offset_seconds);
+}
+
 // A verdict: what every signal's has, then its signal's own: vPDQ's percentages and
 // ranges, TMK's levels and alignment (a digest's match says all there is).
 nlohmann::json verdict_json(const VerdictContent& vc) {
@@ -23,14 +34,7 @@ nlohmann::json verdict_json(const VerdictContent& vc) {
                    {"signal", signal_name(vc.signal)},
                    {"match", v.match}};
   if (vc.whole_content) {
-    const SignalHit& h = *vc.whole_content;
-    if (builtin_signals().find(vc.signal)->index_family() == IndexFamily::kTmkTwoLevel) {
-      j["level1"] = json_score(h.level1);
-      j["level2"] = json_score(h.score);
-      j["period"] = h.period;
-      j["offset_frames"] = h.offset_frames;
-      j["offset_s"] = json_seconds(h.offset_seconds);
-    }
+    add_whole_content_fields(*vc.whole_content, j);
     return j;
   }
   j["query_match_pct"] = json_percent(v.query_match_percent);
@@ -97,6 +101,23 @@ Status read_ranges(const nlohmann::json& j, const std::string& key, std::vector<
   return Status::ok();
 }
 
+bool is_whole_content(SignalId signal) {
+  return builtin_signals().find(signal)->index_family() != IndexFamily::kHamming256;
+}
+
+// add_whole_content_fields' reader: the hit of `signal` on content `content`.
+Status read_whole_content_fields(const nlohmann::json& j, SignalId signal, int64_t content, SignalHit& h) {
+  h.signal = signal;
+  h.content_id = content;
+  h.score = 1.0;
+  if (builtin_signals().find(signal)->index_family() != IndexFamily::kTmkTwoLevel) return Status::ok();
+  VHM_RETURN_IF_ERROR(read_number(j, "level1", h.level1));
+  VHM_RETURN_IF_ERROR(read_number(j, "level2", h.score));
+  VHM_RETURN_IF_ERROR(read_number(j, "period", h.period));
+  VHM_RETURN_IF_ERROR(read_number(j, "offset_frames", h.offset_frames));
+  return read_number(j, "offset_s", h.offset_seconds);
+}
+
 Result<VerdictContent> verdict_from_json(const nlohmann::json& j) {
   if (!j.is_object()) return Status(StatusCode::kCorrupt, "a verdict is a JSON object");
   VerdictContent vc;
@@ -107,19 +128,8 @@ Result<VerdictContent> verdict_from_json(const nlohmann::json& j) {
   VHM_RETURN_IF_ERROR(read_kind_and_signal(j, vc.kind, vc.signal));
   v.single_image = vc.kind == ContentKind::kImage;
   VHM_RETURN_IF_ERROR(read_bool(j, "match", v.match));
-  const IndexFamily family = builtin_signals().find(vc.signal)->index_family();
-  if (family != IndexFamily::kHamming256) {
-    SignalHit& h = vc.whole_content.emplace();
-    h.signal = vc.signal;
-    h.content_id = v.content;
-    h.score = 1.0;
-    if (family == IndexFamily::kTmkTwoLevel) {
-      VHM_RETURN_IF_ERROR(read_number(j, "level1", h.level1));
-      VHM_RETURN_IF_ERROR(read_number(j, "level2", h.score));
-      VHM_RETURN_IF_ERROR(read_number(j, "period", h.period));
-      VHM_RETURN_IF_ERROR(read_number(j, "offset_frames", h.offset_frames));
-      VHM_RETURN_IF_ERROR(read_number(j, "offset_s", h.offset_seconds));
-    }
+  if (is_whole_content(vc.signal)) {
+    VHM_RETURN_IF_ERROR(read_whole_content_fields(j, vc.signal, v.content, vc.whole_content.emplace()));
     return vc;
   }
   VHM_RETURN_IF_ERROR(read_number(j, "query_match_pct", v.query_match_percent));
@@ -168,19 +178,58 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes) {
   return j;
 }
 
-nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<HashHit>& hits) {
+namespace {
+
+nlohmann::json hits_json(const std::vector<HashHit>& hits) {
   nlohmann::json list = nlohmann::json::array();
-  for (const HashHit& h : hits)
-    list.push_back({{"content_id", h.content},
-                    {"external_id", h.external_id},
-                    {"label", h.label},
-                    {"content_kind", content_kind_name(h.kind)},
-                    {"signal", signal_name(h.signal)},
-                    {"distance", h.distance},
-                    {"frame", h.frame},
-                    {"pts", h.seconds}});
-  const bool matched = !list.empty();
-  return {{"line", line}, {"pdq", hash.to_hex()}, {"match", matched}, {"hits", std::move(list)}};
+  for (const HashHit& h : hits) {
+    nlohmann::json j{{"content_id", h.content},
+                     {"external_id", h.external_id},
+                     {"label", h.label},
+                     {"content_kind", content_kind_name(h.kind)},
+                     {"signal", signal_name(h.signal)}};
+    if (h.whole_content) {
+      add_whole_content_fields(*h.whole_content, j);
+    } else {
+      j["distance"] = h.distance;
+      j["frame"] = h.frame;
+      j["pts"] = h.seconds;
+    }
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
+}  // namespace
+
+nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<HashHit>& hits) {
+  return {{"line", line}, {"pdq", hash.to_hex()}, {"match", !hits.empty()}, {"hits", hits_json(hits)}};
+}
+
+nlohmann::json signal_hits_json(const ListedSignal& listed, const std::vector<HashHit>& hits) {
+  nlohmann::json j{{"line", listed.line}, {"signal", signal_name(listed.signal)}};
+  // A digest is short enough to say back; a TMK (350 KB of text) is the caller's own.
+  if (is_whole_content(listed.signal) && listed.signal != SignalId::kTmk)
+    j["value"] = builtin_signals().find(listed.signal)->format_value(listed.value);
+  j["match"] = !hits.empty();
+  j["hits"] = hits_json(hits);
+  return j;
+}
+
+std::vector<nlohmann::json> hash_list_json(const HashList& list, const HashListHits& hits) {
+  std::vector<nlohmann::json> out;
+  out.reserve(list.entries());
+  size_t p = 0, s = 0;  // both lists rise by line: merged
+  while (p < list.hashes.size() || s < list.signals.size()) {
+    if (s == list.signals.size() || (p < list.hashes.size() && list.lines[p] < list.signals[s].line)) {
+      out.push_back(hash_hits_json(list.lines[p], list.hashes[p], hits.pdq.at(p)));
+      ++p;
+    } else {
+      out.push_back(signal_hits_json(list.signals[s], hits.signals.at(s)));
+      ++s;
+    }
+  }
+  return out;
 }
 
 nlohmann::json hash_error_json(int line, const std::string& error) { return {{"line", line}, {"error", error}}; }
@@ -210,6 +259,11 @@ Result<std::vector<HashHit>> hash_hits_from_json(const nlohmann::json& hash_resu
     VHM_RETURN_IF_ERROR(read_string(j, "external_id", h.external_id));
     VHM_RETURN_IF_ERROR(read_string(j, "label", h.label));
     VHM_RETURN_IF_ERROR(read_kind_and_signal(j, h.kind, h.signal));
+    if (is_whole_content(h.signal)) {
+      VHM_RETURN_IF_ERROR(read_whole_content_fields(j, h.signal, h.content, h.whole_content.emplace()));
+      out.push_back(std::move(h));
+      continue;
+    }
     VHM_RETURN_IF_ERROR(read_number(j, "distance", h.distance));
     VHM_RETURN_IF_ERROR(read_number(j, "frame", h.frame));
     VHM_RETURN_IF_ERROR(read_number(j, "pts", h.seconds));

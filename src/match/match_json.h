@@ -9,6 +9,7 @@
 
 #include "core/hash256.h"
 #include "core/status.h"
+#include "match/hash_list.h"
 #include "match/matcher.h"
 
 namespace vhm {
@@ -28,6 +29,13 @@ nlohmann::json match_json(const InputMatch& m, bool with_hashes);
 // One raw hash's hits, nearest first: {line, pdq, match, hits: [{content_id,
 // external_id, label, content_kind, signal, distance, frame, pts}]}.
 nlohmann::json hash_hits_json(int line, const Hash256& hash, const std::vector<HashHit>& hits);
+// One listed whole-content value's hits, by content id: {line, signal, value (a
+// digest's hex; a TMK's is left out), match, hits: [{content_id, external_id, label,
+// content_kind, signal, and a TMK's level1, level2, period, offset_frames, offset_s}]}.
+nlohmann::json signal_hits_json(const ListedSignal& listed, const std::vector<HashHit>& hits);
+// A list's results in line order: hash_hits_json of each PDQ hash, signal_hits_json of
+// each other value (`hits` from Matcher::match_hash_list of `list`).
+std::vector<nlohmann::json> hash_list_json(const HashList& list, const HashListHits& hits);
 
 // The readers of those two shapes (the tests hold every writer to a round trip, and a
 // client in C++ reads what the daemon says): a verdict as written, its percentages to

@@ -201,25 +201,18 @@ Status Matcher::match_whole_content(const VideoHash& video, std::span<const Sign
   if (values.empty()) return Status::ok();
   std::vector<SignalQuery> queries;
   for (size_t i = 0; i < values.size(); ++i) queries.push_back({signals[i], values[i]});
-  auto hits = bank_.lookup_signals(queries, config_.signal_lookup);
+  auto hits = match_signal_values(queries);
   if (!hits) return hits.status();
   m.signals_searched.insert(m.signals_searched.end(), signals.begin(), signals.end());
-
-  // Hits come by (query, content id): digests before TMK, the order of `signals`.
-  std::map<int64_t, ContentInfo> infos;
+  // Per query in the order of `signals` (digests before TMK), each by content id.
   std::vector<VerdictContent> whole;
-  for (const SignalHit& h : *hits) {
-    auto it = infos.find(h.content_id);
-    if (it == infos.end()) {
-      auto info = bank_.content(h.content_id);
-      if (!info) return info.status();
-      it = infos.emplace(h.content_id, std::move(info).value()).first;
+  for (const std::vector<HashHit>& of_query : *hits) {
+    for (const HashHit& h : of_query) {
+      ContentVerdict v;
+      v.content = h.content;
+      v.match = true;
+      whole.push_back({v, h.external_id, h.label, h.kind, h.signal, h.whole_content});
     }
-    ContentVerdict v;
-    v.content = h.content_id;
-    v.match = true;
-    const ContentMeta& meta = it->second.meta;
-    whole.push_back({v, meta.external_id, meta.label, meta.kind, h.signal, h});
   }
   m.verdicts.insert(m.verdicts.begin(), whole.begin(), whole.end());
   return Status::ok();
@@ -247,6 +240,43 @@ Result<std::vector<std::vector<HashHit>>> Matcher::match_hashes(std::span<const 
   for (auto& list : out)
     std::stable_sort(list.begin(), list.end(),
                      [](const HashHit& a, const HashHit& b) { return a.distance < b.distance; });
+  return out;
+}
+
+Result<std::vector<std::vector<HashHit>>> Matcher::match_signal_values(std::span<const SignalQuery> values) const {
+  auto hits = bank_.lookup_signals(values, config_.signal_lookup);
+  if (!hits) return hits.status();
+  std::vector<std::vector<HashHit>> out(values.size());
+  std::map<int64_t, ContentInfo> infos;
+  for (const SignalHit& h : *hits) {
+    auto it = infos.find(h.content_id);
+    if (it == infos.end()) {
+      auto info = bank_.content(h.content_id);
+      if (!info) return info.status();
+      it = infos.emplace(h.content_id, std::move(info).value()).first;
+    }
+    const ContentMeta& meta = it->second.meta;
+    HashHit hit{h.content_id, meta.external_id, meta.label, meta.kind, h.signal};
+    hit.whole_content = h;
+    out[h.query].push_back(std::move(hit));
+  }
+  return out;
+}
+
+Result<HashListHits> Matcher::match_hash_list(const HashList& list) const {
+  HashListHits out;
+  if (!list.hashes.empty()) {
+    auto pdq = match_hashes(list.hashes);
+    if (!pdq) return pdq.status();
+    out.pdq = std::move(pdq).value();
+  }
+  if (!list.signals.empty()) {
+    std::vector<SignalQuery> queries;
+    for (const ListedSignal& s : list.signals) queries.push_back({s.signal, s.value});
+    auto signals = match_signal_values(queries);
+    if (!signals) return signals.status();
+    out.signals = std::move(signals).value();
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@
 
 #include "bank/bank.h"
 #include "hash/input_hasher.h"
+#include "match/hash_list.h"
 #include "match/vpdq_match.h"
 #include "signal/signal_type.h"
 
@@ -72,7 +73,9 @@ struct InputMatch {
   }
 };
 
-// One raw hash's hits, best first (the raw lookup exchanges rely on).
+// One raw hash's hits, best first (the raw lookup exchanges rely on). A PDQ hit names
+// the content's frame; a whole-content signal's hit (a listed video_md5, video_sha256
+// or tmk value) carries the lookup's hit instead (TMK: both levels and the alignment).
 struct HashHit {
   int64_t content = 0;
   std::string external_id, label;
@@ -81,6 +84,13 @@ struct HashHit {
   int distance = 0;
   int frame = 0;       // the content's frame number
   double seconds = 0;  // and its timestamp
+  std::optional<SignalHit> whole_content;
+};
+
+// The hits of a hash list's entries (match/hash_list.h), each vector in its list's order.
+struct HashListHits {
+  std::vector<std::vector<HashHit>> pdq;      // of HashList::hashes
+  std::vector<std::vector<HashHit>> signals;  // of HashList::signals
 };
 
 class Matcher {
@@ -90,6 +100,11 @@ class Matcher {
   InputMatch match_input(const Input& input) const;
   // Hits of each hash within the distance (per hash, nearest first).
   Result<std::vector<std::vector<HashHit>>> match_hashes(std::span<const Hash256> hashes) const;
+  // Hits of each whole-content signal value (per value, by content id), at the config's
+  // signal_lookup thresholds.
+  Result<std::vector<std::vector<HashHit>>> match_signal_values(std::span<const SignalQuery> values) const;
+  // Both of the above for a list's entries: list.hashes' hits, then list.signals'.
+  Result<HashListHits> match_hash_list(const HashList& list) const;
 
   const MatchConfig& config() const { return config_; }
 

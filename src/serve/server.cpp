@@ -312,24 +312,24 @@ struct Server::Impl {
       return reply(
           res, 400,
           {{"error", std::to_string(list.errors.size()) + " entr" + (list.errors.size() == 1 ? "y is" : "ies are") +
-                         " not a PDQ hash (first: line " + std::to_string(e.line) + ": " + e.message + ")"},
+                         " not a hash (first: line " + std::to_string(e.line) + ": " + e.message + ")"},
            {"errors", std::move(lines)}});
     }
-    if (list.hashes.empty())
-      return reply_error(res, 400, "no hashes in the body (64 hex digits per line, or a JSON array)");
+    if (list.entries() == 0)
+      return reply_error(res, 400,
+                         "no hashes in the body (a hash or '<signal> <value>' per line, or a JSON array of them)");
     const auto started = Clock::now();
     auto results = [&] {
       HashingSlot slot(hashing_slots);
-      return matcher.match_hashes(list.hashes);
+      return matcher.match_hash_list(list);
     }();
     if (!results) return reply_error(res, 500, "lookup failed: " + results.status().to_string());
-    hashes_looked_up += static_cast<int64_t>(list.hashes.size());
+    hashes_looked_up += static_cast<int64_t>(list.entries());
     json out = json::array();
-    for (size_t i = 0; i < list.hashes.size(); ++i)
-      out.push_back(hash_hits_json(list.lines[i], list.hashes[i], (*results)[i]));
+    for (json& j : hash_list_json(list, *results)) out.push_back(std::move(j));
     reply(res, 200,
           {{"results", std::move(out)},
-           {"hashes", list.hashes.size()},
+           {"hashes", list.entries()},
            {"lookup_s", std::chrono::duration<double>(Clock::now() - started).count()}});
   }
 

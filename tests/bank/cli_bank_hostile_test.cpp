@@ -221,8 +221,8 @@ TEST(CliBankHostile, MatchingAContentWhoseLabelIsNotUtf8) {
   r = test::run_vhm("match --bank " + bank + " --device cpu --sample 1s " + clip);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto j = json_of(r.out);
-  ASSERT_EQ(j["verdicts"].size(), 1u) << r.out;
-  EXPECT_EQ(j["verdicts"][0]["label"], "\xEF\xBF\xBD");
+  ASSERT_EQ(j["verdicts"].size(), 2u) << r.out;  // by the file's MD5 and by vPDQ
+  for (const auto& v : j["verdicts"]) EXPECT_EQ(v["label"], "\xEF\xBF\xBD");
   r = test::run_vhm("match --bank " + bank + " --device cpu --sample 1s --format table " + clip);
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }

@@ -6,6 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -66,9 +70,65 @@ TEST(CliHashTmk, VpdqTmkMd5AndSha256FromOneRun) {
   fs::remove_all(out);
 }
 
+// The hashing side of an exchange: `vhm hash --format te-csv|te-file` writes a row per
+// signal of the video, which the exchange tools (and `vhm bank add`) read; a bank of
+// those rows alone matches the video by every one of them.
+TEST(CliHashTmk, ExchangeFormatsCarryEverySignalAndReadBack) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path tmk = fs::path(corpus) / "threatexchange" / "tmk";
+  const fs::path video = tmk / "sample-videos" / "chair-19-sd-bar.mp4";
+  const fs::path out = fs::temp_directory_path() / ("vhm_te_" + std::to_string(::getpid()));
+  fs::remove_all(out);
+  fs::create_directories(out);
+  const auto csv = test::run_vhm("hash --quiet --format te-csv --signals vpdq,md5,sha256,tmk " + video.string());
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  std::vector<std::string> rows;
+  std::istringstream lines(csv.out);
+  for (std::string line; std::getline(lines, line);) rows.push_back(line);
+  ASSERT_EQ(rows.size(), 5u);
+  EXPECT_EQ(rows[0], "signal_type,signal_str,collab,category,tags");
+  EXPECT_TRUE(rows[1].starts_with("vpdq,")) << rows[1].substr(0, 40);
+  const auto md5sum = test::run_command("md5sum '" + video.string() + "'");
+  ASSERT_EQ(md5sum.exit_code, 0);
+  EXPECT_EQ(rows[2], "video_md5," + md5sum.out.substr(0, 32) + ",,,");
+  EXPECT_TRUE(rows[3].starts_with("video_sha256,")) << rows[3];
+  ASSERT_TRUE(rows[4].starts_with("tmk,TMK1FVECPDQF|")) << rows[4].substr(0, 40);
+  auto decoded = parse_threatexchange_tmk(rows[4].substr(4, rows[4].size() - 4 - 3), 64u << 20);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(std::string(decoded->begin(), decoded->end()), read_all(tmk / "sample-hashes" / "chair-19-sd-bar.tmk"));
+
+  const auto file = test::run_vhm("hash --quiet --format te-file --signals vpdq,md5,tmk " + video.string());
+  ASSERT_EQ(file.exit_code, 0) << file.err;
+  std::ofstream(out / "share.csv") << csv.out;
+  std::ofstream(out / "share.txt") << file.out;
+  EXPECT_TRUE(file.out.starts_with("vpdq [")) << file.out.substr(0, 40);
+  EXPECT_NE(file.out.find("\nvideo_md5 " + md5sum.out.substr(0, 32) + "\n"), std::string::npos);
+  EXPECT_NE(file.out.find("\ntmk TMK1FVECPDQF|"), std::string::npos);
+
+  for (const char* format : {"te-csv", "te-file"}) {
+    const std::string bank = (out / (std::string("bank-") + format)).string();
+    ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+    const std::string list = (out / (std::string(format) == "te-csv" ? "share.csv" : "share.txt")).string();
+    const auto added = test::run_vhm("bank add " + bank + " " + list + " --format " + format);
+    ASSERT_EQ(added.exit_code, 0) << format << ": " << added.err;
+    const auto m = test::run_vhm("match -q --bank " + bank + " " + video.string());
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    std::set<std::string> matched_by;
+    const auto result = nlohmann::json::parse(m.out);
+    for (const auto& v : result["verdicts"])
+      if (v["match"]) matched_by.insert(v["signal"].get<std::string>());
+    const std::set<std::string> want = std::string(format) == "te-csv"
+                                           ? std::set<std::string>{"pdq", "video_md5", "video_sha256", "tmk"}
+                                           : std::set<std::string>{"pdq", "video_md5", "tmk"};
+    EXPECT_EQ(matched_by, want) << format;
+  }
+  fs::remove_all(out);
+}
+
 TEST(CliHashTmk, SignalCombinationsThatCannotBeWrittenAreUsageErrors) {
-  for (const char* args : {"--signals md5 x.mp4", "--signals vpdq,tmk x.mp4", "--signals vpdq,md5 x.mp4",
-                           "--signals vpdq,nope x.mp4", "--signals tmk --signal tmk x.mp4"}) {
+  for (const char* args :
+       {"--signals md5 x.mp4", "--signals vpdq,tmk x.mp4", "--signals vpdq,md5 x.mp4", "--signals vpdq,nope x.mp4",
+        "--signals tmk --signal tmk x.mp4", "--signals tmk --format te-csv x.mp4", "--format te-xml x.mp4"}) {
     const auto r = test::run_vhm(std::string("hash ") + args);
     EXPECT_EQ(r.exit_code, 2) << args << ": " << r.err;
   }

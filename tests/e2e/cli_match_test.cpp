@@ -141,6 +141,35 @@ TEST_F(CliMatch, RawHashLookupAndRemovalTakesEffectAtOnce) {
   fs::remove(list);
 }
 
+// Typed entries through the CLI, in the list's order: the bank stored each original's
+// file MD5 (bank add's default), so its md5sum finds it; a TMK finds nothing in a bank
+// without TMKs; a bad line is named and the rest still looked up.
+TEST_F(CliMatch, HashListsTakeTypedSignalsInOrder) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const auto md5 = test::run_command("md5sum " + videos_ + "/pattern-hd-no-bar.mp4");
+  ASSERT_EQ(md5.exit_code, 0);
+  const std::string md5_hex = md5.out.substr(0, 32);
+  const fs::path tmk = fs::path(corpus) / "threatexchange/tmk/sample-hashes/pattern-hd-no-bar.tmk";
+  // ThreatExchange's form: the 12 magic bytes, '|', the base64 of the rest of the file.
+  const auto b64 = test::run_command("tail -c +13 " + tmk.string() + " | base64 -w0");
+  ASSERT_EQ(b64.exit_code, 0);
+  const fs::path list = fs::path(bank_).parent_path() / ("vhm_typed_" + std::to_string(::getpid()) + ".txt");
+  std::ofstream(list) << "tmk TMK1FVECPDQF|" << b64.out << "\nsha256 xyz\nvideo_md5 " << md5_hex << "\n";
+  const auto r = test::run_vhm("match --bank " + bank_ + " --hashes " + list.string());
+  fs::remove(list);
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // the bad line
+  EXPECT_NE(r.err.find("line 2"), std::string::npos) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0]["line"], 2);  // errors first, then the entries in order
+  EXPECT_TRUE(lines[0].contains("error"));
+  EXPECT_EQ(lines[1]["signal"], "tmk");
+  EXPECT_FALSE(lines[1]["match"].get<bool>());
+  EXPECT_EQ(lines[2]["signal"], "video_md5");
+  EXPECT_TRUE(lines[2]["match"].get<bool>());
+  EXPECT_EQ(lines[2]["hits"][0]["external_id"], "pattern-hd-no-bar");
+}
+
 TEST_F(CliMatch, UsageErrors) {
   EXPECT_EQ(test::run_vhm("match x.mp4").exit_code, 2);  // no --bank
   EXPECT_EQ(test::run_vhm("match --bank b --distance 300 x.mp4").exit_code, 2);

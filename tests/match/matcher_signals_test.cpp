@@ -13,8 +13,10 @@
 #include "bank/bank.h"
 #include "bank/bank_test_util.h"
 #include "core/json_text.h"
+#include "core/tmk_features.h"
 #include "hash/hashing_presets.h"
 #include "hash/input_digests.h"
+#include "match/hash_list.h"
 #include "match/match_json.h"
 #include "match/matcher.h"
 #include "signal/signal_registry.h"
@@ -85,7 +87,7 @@ TEST(MatcherSignals, AVideoMatchesAContentOfExchangeSignalsByEachOfThem) {
   make_signal_bank(corpus, b);
   ASSERT_FALSE(HasFatalFailure());
   const Matcher matcher(*b.bank, query_config());
-  const InputMatch m = matcher.match_input({b.video});
+  const InputMatch m = matcher.match_input({b.video, InputKind::kVideo, "doorknob"});
   ASSERT_TRUE(m.ok()) << m.status.to_string();
   EXPECT_TRUE(m.matched());
   EXPECT_EQ(m.signals_searched,
@@ -148,7 +150,7 @@ TEST(MatcherSignals, OnlyTheSignalsTheBankHoldsAreComputed) {
   ASSERT_FALSE(HasFatalFailure());
   // Before: the bank holds every signal, so the query gets all of them.
   {
-    const InputMatch m = Matcher(*b.bank, query_config()).match_input({b.video});
+    const InputMatch m = Matcher(*b.bank, query_config()).match_input({b.video, InputKind::kVideo, "doorknob"});
     ASSERT_TRUE(m.ok()) << m.status.to_string();
     EXPECT_FALSE(m.hashed.video->sha256_hex.empty());
     EXPECT_TRUE(m.hashed.video->tmk.has_value());
@@ -158,12 +160,48 @@ TEST(MatcherSignals, OnlyTheSignalsTheBankHoldsAreComputed) {
   NewContent md5_only = exchange_video("te:md5", {{SignalId::kVideoMd5, std::vector<uint8_t>(16, 7)}});
   ASSERT_TRUE(b.bank->add_contents(std::span(&md5_only, 1)));
 
-  const InputMatch m = Matcher(*b.bank, query_config()).match_input({b.video});
+  const InputMatch m = Matcher(*b.bank, query_config()).match_input({b.video, InputKind::kVideo, "doorknob"});
   ASSERT_TRUE(m.ok()) << m.status.to_string();
   EXPECT_EQ(m.signals_searched, (std::vector<SignalId>{SignalId::kPdq, SignalId::kVideoMd5}));
   EXPECT_TRUE(m.hashed.video->sha256_hex.empty());
   EXPECT_FALSE(m.hashed.video->tmk.has_value());
   EXPECT_TRUE(m.verdicts.empty()) << "the removed contents match by no signal";
+}
+
+// The raw lookup of exchange values (vhm match --hashes, POST /v1/lookup): a listed MD5
+// and a listed TMK find their content, in the list's order, and read back.
+TEST(MatcherSignals, ListedValuesFindTheirContentAndReadBack) {
+  VHM_REQUIRE_CORPUS(corpus);
+  SignalBank b;
+  make_signal_bank(corpus, b);
+  ASSERT_FALSE(HasFatalFailure());
+  auto digests = digest_file(b.video, {});
+  ASSERT_TRUE(digests);
+  const auto chair = read_bytes(fs::path(corpus) / "threatexchange/tmk/sample-hashes/chair-20-sd-bar.tmk");
+  const HashList list = parse_hash_lines("tmk " + format_threatexchange_tmk(chair) + "\n" + digests->md5_hex + "\n");
+  ASSERT_TRUE(list.errors.empty()) << list.errors.front().message;
+  auto hits = Matcher(*b.bank, MatchConfig{}).match_hash_list(list);
+  ASSERT_TRUE(hits) << hits.status().to_string();
+  const std::vector<nlohmann::json> results = hash_list_json(list, *hits);
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[0]["signal"], "tmk");
+  EXPECT_FALSE(results[0].contains("value")) << "a TMK is not said back";
+  EXPECT_EQ(results[1]["value"], digests->md5_hex);
+  const std::vector<std::string> want{"te:chair", "te:doorknob"};
+  for (size_t i = 0; i < results.size(); ++i) {
+    auto parsed = parse_json_text(json_text(results[i]));
+    ASSERT_TRUE(parsed);
+    auto back = hash_hits_from_json(*parsed);
+    ASSERT_TRUE(back) << back.status().message();
+    ASSERT_EQ(back->size(), 1u) << results[i].dump();
+    EXPECT_EQ((*back)[0].external_id, want[i]);
+    ASSERT_TRUE((*back)[0].whole_content.has_value());
+  }
+  // chair-20 against chair-19 (the bank's): the reference's pair-scores.csv says
+  // 0.989083 and 0.991138.
+  const SignalHit& tmk = *hits->signals[0].at(0).whole_content;
+  EXPECT_NEAR(tmk.level1, 0.989083, 1.5e-6);
+  EXPECT_NEAR(tmk.score, 0.991138, 1.5e-6);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -49,11 +50,14 @@ Reply get(const serve::ServeProcess& server, const std::string& path) {
 }
 
 // The external ids of the contents a /v1/match answer says matched.
+// The contents that matched, each once (a bank's own file matches by its MD5 and its vPDQ).
 std::vector<std::string> matched_ids(const json& answer) {
   std::vector<std::string> ids;
   if (!answer.contains("verdicts")) return ids;
-  for (const json& v : answer["verdicts"])
-    if (v["match"].get<bool>()) ids.push_back(v["external_id"].get<std::string>());
+  for (const json& v : answer["verdicts"]) {
+    const std::string id = v["external_id"].get<std::string>();
+    if (v["match"].get<bool>() && std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  }
   return ids;
 }
 
@@ -215,6 +219,33 @@ TEST_F(Serve, LookupFindsABankFrameAtDistanceZero) {
   EXPECT_EQ(bad.status, 400);
   ASSERT_EQ(bad.body["errors"].size(), 1u);
   EXPECT_EQ(bad.body["errors"][0]["line"], 2);
+}
+
+// Typed entries: the bank stored the doorknob file's MD5 with its frames (bank add's
+// default), so its md5sum finds it; results come in the body's order.
+TEST_F(Serve, LookupTakesTypedSignalsInOrder) {
+  const std::string hex = a_bank_frame_hash(bank_);
+  const auto md5 = test::run_command("md5sum " + videos_ + "/doorknob-hd-no-bar.mp4");
+  ASSERT_EQ(md5.exit_code, 0);
+  const std::string md5_hex = md5.out.substr(0, 32);
+  const Reply r = post(*server_, "/v1/lookup",
+                       "[\"video_md5 " + md5_hex + "\", \"pdq " + hex + "\", \"" + std::string(32, 'a') + "\"]");
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  ASSERT_EQ(r.body["results"].size(), 3u);
+  const json& by_md5 = r.body["results"][0];
+  EXPECT_EQ(by_md5["line"], 1);
+  EXPECT_EQ(by_md5["signal"], "video_md5");
+  EXPECT_EQ(by_md5["value"], md5_hex);
+  EXPECT_TRUE(by_md5["match"].get<bool>());
+  ASSERT_EQ(by_md5["hits"].size(), 1u);
+  EXPECT_EQ(by_md5["hits"][0]["external_id"], "te:doorknob");
+  EXPECT_EQ(by_md5["hits"][0]["signal"], "video_md5");
+  EXPECT_EQ(r.body["results"][1]["pdq"], hex);
+  EXPECT_TRUE(r.body["results"][1]["match"].get<bool>());
+  EXPECT_EQ(r.body["results"][2]["signal"], "video_md5");  // a bare 32-digit hex: an MD5
+  EXPECT_FALSE(r.body["results"][2]["match"].get<bool>());
+  const Reply bad = post(*server_, "/v1/lookup", "tmk not-base64!\n");
+  EXPECT_EQ(bad.status, 400) << bad.body.dump();
 }
 
 // An image is told from a video by its bytes, and hashed from memory to the same hash
