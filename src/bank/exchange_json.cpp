@@ -141,7 +141,9 @@ Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::strin
         if (number.is_string()) r.labels.push_back(case_type + ":" + number.get<std::string>());
     auto status = string_field(h, "hashStatus", name, where);
     if (!status) return status.status();
-    r.deleted = lower(*status) == "withdrawn";
+    // python-threatexchange's StopNCIICaseStatus: Received, Active, and the two a client
+    // deletes, Withdrawn and Deleted.
+    r.deleted = lower(*status) == "withdrawn" || lower(*status) == "deleted";
     list.records.push_back(std::move(r));
   }
   return list;

@@ -217,11 +217,15 @@ TEST(StopNcii, PageRecordsStatusAndTmkForms) {
       base64(tmk) + R"(", "hashStatus": "Active"},
     {"signalType": "VideoTMK", "hashValue": "TMK1FVECPDQF|)" +
       base64(tmk.substr(12)) + R"(", "hashStatus": "Active"},
-    {"signalType": "Text", "hashValue": "x", "hashStatus": "Active"}
+    {"signalType": "Text", "hashValue": "x", "hashStatus": "Active"},
+    {"signalType": "VideoMD5", "hashValue": ")" +
+      kMd5 + R"(", "hashStatus": "Deleted"}
   ], "nextPageToken": "tok2", "hasMoreRecords": true})";
   auto r = parse_stopncii_page(text, "list");
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
-  ASSERT_EQ(r->records.size(), 5u);
+  ASSERT_EQ(r->records.size(), 6u);
+  EXPECT_FALSE(r->records[2].deleted);
+  EXPECT_TRUE(r->records[5].deleted);  // Deleted, as Withdrawn: the client deletes it
   EXPECT_EQ(r->next_page_token, "tok2");
   EXPECT_TRUE(r->has_more_records);
   EXPECT_EQ(r->records[0].labels, std::vector<std::string>{"ncii:C-1"});
