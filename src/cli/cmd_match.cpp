@@ -100,6 +100,7 @@ struct MatchOptions {
   bool verbose = false;
   MatchThresholds thresholds;
   SignalLookupOptions signal_lookup;
+  bool no_tmk = false;
 };
 
 int usage_error(const std::string& message) {
@@ -197,7 +198,7 @@ int cmd_match(int argc, char** argv) {
       "exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")(
       "quiet,q", po::bool_switch(&opt.quiet), "no progress line")("verbose,v", po::bool_switch(&opt.verbose),
                                                                   "show FFmpeg's warnings");
-  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup);
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup, opt.no_tmk);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, MediaPolicy{});
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "match")) return *stop;
   if (opt.bank.empty()) return usage_error("--bank is required");
@@ -212,6 +213,7 @@ int cmd_match(int argc, char** argv) {
   MatchConfig config;
   config.thresholds = opt.thresholds;
   config.signal_lookup = opt.signal_lookup;
+  config.tmk = !opt.no_tmk;
   config.dihedral = opt.dihedral;
   config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;

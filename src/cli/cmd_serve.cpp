@@ -115,6 +115,7 @@ struct ServeFlags {
   double read_timeout = 10;
   MatchThresholds thresholds;
   SignalLookupOptions signal_lookup;
+  bool no_tmk = false;
   // Redis Streams workers (empty redis: none).
   std::string redis;
   std::string stream = "vhm:jobs";
@@ -194,7 +195,7 @@ int cmd_serve(int argc, char** argv) {
        "--redis: the stream jobs that killed workers are moved to")
       ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
   // clang-format on
-  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup);
+  add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup, opt.no_tmk);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, serve_media_defaults());
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
@@ -242,6 +243,7 @@ int cmd_serve(int argc, char** argv) {
   MatchConfig config;
   config.thresholds = opt.thresholds;
   config.signal_lookup = opt.signal_lookup;
+  config.tmk = !opt.no_tmk;
   config.dihedral = opt.dihedral;
   config.hashing = *hashing;
   config.hashing.video.dihedral = opt.dihedral;

@@ -44,7 +44,7 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t, cons
 }
 
 void add_match_flags(boost::program_options::options_description& options, MatchThresholds& t, bool& dihedral,
-                     SignalLookupOptions& signals) {
+                     SignalLookupOptions& signals, bool& no_tmk) {
   namespace po = boost::program_options;
   options.add_options()("distance", po::value(&t.distance)->default_value(t.distance),
                         "frames match at Hamming distance <= this (0..256)")(
@@ -57,7 +57,9 @@ void add_match_flags(boost::program_options::options_description& options, Match
       "tmk-level1", po::value(&signals.tmk_level1)->default_value(signals.tmk_level1, "0.7"),
       "a TMK verdict needs this level-1 score (cosine of the pure averages, inclusive)")(
       "tmk-level2", po::value(&signals.tmk_level2)->default_value(signals.tmk_level2, "0.7"),
-      "and this level-2 score (the aligned features, inclusive)");
+      "and this level-2 score (the aligned features, inclusive)")(
+      "no-tmk", po::bool_switch(&no_tmk),
+      "never compute a video's TMK (it decodes every frame; TMK-only contents then cannot match)");
 }
 
 void add_media_flags(boost::program_options::options_description& options, MediaFlags& f, const MediaPolicy& defaults) {

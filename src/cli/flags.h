@@ -27,10 +27,10 @@ std::optional<std::string> match_thresholds_error(const MatchThresholds& t, cons
 
 // Adds the flags that say how frames match, the same in `vhm match` and `vhm serve`:
 // --distance, --quality, --query-threshold, --bank-threshold, --dihedral, and TMK's
-// --tmk-level1, --tmk-level2. (How the
+// --tmk-level1, --tmk-level2, --no-tmk. (How the
 // input is hashed, --no-bars included, is cli/hashing_flags.h.)
 void add_match_flags(boost::program_options::options_description& options, MatchThresholds& thresholds, bool& dihedral,
-                     SignalLookupOptions& signals);
+                     SignalLookupOptions& signals, bool& no_tmk);
 
 // What an input may make vhm open and take (decode/media_policy.h), as flags:
 // --max-pixels, --max-input-mb, --max-image-mb, --max-input-seconds, --allow-protocols,

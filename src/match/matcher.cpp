@@ -108,7 +108,7 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
     if (s == SignalId::kVideoSha256) hashing.video.compute_sha256 = true;
     // TMK needs every frame decoded: a keyframes query then decodes them all (PDQ still
     // hashes the key frames), so a bank of exchange TMKs is never silently unmatched.
-    if (s == SignalId::kTmk) hashing.video.compute_tmk = true;
+    if (s == SignalId::kTmk && config_.tmk) hashing.video.compute_tmk = true;
   }
   m.hashed = hash_input(input, hashing);
   if (!m.hashed.status.is_ok()) {

@@ -31,6 +31,11 @@ struct MatchConfig {
   bool dihedral = false;       // also search the 7 rotations/flips of each image / frame
   // TMK thresholds and its level-1 short list (Bank::lookup_signals).
   SignalLookupOptions signal_lookup;
+  // Compute a video query's TMK+PDQF when the bank holds TMKs. It needs every frame
+  // decoded, which under key-frame sampling is most of a query's time (the corpus: 8.0
+  // s against 0.83 s, docs/BENCHMARKS.md); false saves that, and contents known by TMK
+  // alone can then not match.
+  bool tmk = true;
 };
 
 // What a verdict says about its content, from the bank, and which signal's index

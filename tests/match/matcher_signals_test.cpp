@@ -155,6 +155,15 @@ TEST(MatcherSignals, OnlyTheSignalsTheBankHoldsAreComputed) {
     EXPECT_FALSE(m.hashed.video->sha256_hex.empty());
     EXPECT_TRUE(m.hashed.video->tmk.has_value());
   }
+  // Told not to (vhm match --no-tmk): no TMK, the digests still.
+  {
+    MatchConfig no_tmk = query_config();
+    no_tmk.tmk = false;
+    const InputMatch m = Matcher(*b.bank, no_tmk).match_input({b.video, InputKind::kVideo, "doorknob"});
+    ASSERT_TRUE(m.ok()) << m.status.to_string();
+    EXPECT_FALSE(m.hashed.video->tmk.has_value());
+    EXPECT_EQ(m.signals_searched, (std::vector<SignalId>{SignalId::kPdq, SignalId::kVideoMd5, SignalId::kVideoSha256}));
+  }
   ASSERT_TRUE(b.bank->remove(ContentRef::by_external_id("te:doorknob")));
   ASSERT_TRUE(b.bank->remove(ContentRef::by_external_id("te:chair")));
   NewContent md5_only = exchange_video("te:md5", {{SignalId::kVideoMd5, std::vector<uint8_t>(16, 7)}});
