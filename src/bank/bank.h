@@ -43,6 +43,7 @@
 #include "core/status.h"
 #include "hash/video_hasher.h"
 #include "signal/signal_type.h"
+#include "signal/video_signal_values.h"
 
 namespace vhm {
 
@@ -76,14 +77,9 @@ struct ContentOrigin {
   int64_t line = 0;  // its line in the file (JSON Lines record, list line); 0: the whole file
 };
 
-// A whole-content signal's value (signal/signal_type.h: a signal whose index family is
-// not kHamming256): kVideoMd5 16 bytes, kVideoSha256 32 bytes, kTmk a whole .tmk file
-// (core/tmk_features.h), stored as given so that export gives the same bytes back.
-struct ContentSignal {
-  SignalId signal = SignalId::kVideoMd5;
-  std::vector<uint8_t> value;
-  friend bool operator==(const ContentSignal&, const ContentSignal&) = default;
-};
+// A whole-content signal's value as a content holds it (signal/video_signal_values.h),
+// stored as given so that export gives the same bytes back.
+using ContentSignal = SignalValue;
 
 struct NewContent {
   ContentMeta meta;

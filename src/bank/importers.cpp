@@ -14,31 +14,14 @@
 #include "bank/exchange_detail.h"
 #include "bank/signal_json.h"
 #include "core/json_text.h"
-#include "core/tmk_features.h"
 #include "decode/media_policy.h"
 #include "hash/vpdq_format.h"
 #include "pipeline/inputs.h"
-#include "signal/signal_registry.h"
 
 namespace vhm {
 namespace {
 
 namespace fs = std::filesystem;
-
-// What a hashed video brings beside its frames: the digests of its file (when read from
-// a local file or memory) and its TMK+PDQF, as far as the hashing computed them.
-std::vector<ContentSignal> whole_content_signals_of(const VideoHash& video) {
-  std::vector<ContentSignal> signals;
-  const auto digest = [&](SignalId id, const std::string& hex) {
-    if (hex.empty()) return;
-    auto bytes = builtin_signals().find(id)->parse_value(hex);
-    if (bytes) signals.push_back({id, std::move(bytes).value()});  // our own hex: always parses
-  };
-  digest(SignalId::kVideoMd5, video.md5_hex);
-  digest(SignalId::kVideoSha256, video.sha256_hex);
-  if (video.tmk) signals.push_back({SignalId::kTmk, serialize_tmk(*video.tmk)});
-  return signals;
-}
 
 Status line_error(const std::string& name, size_t line, const std::string& what) {
   return {StatusCode::kCorrupt, "line " + std::to_string(line) + ": " + what, name};
@@ -483,7 +466,7 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
         c.meta.kind = ContentKind::kVideo;
         if (h.video->frames.empty()) return Status(StatusCode::kCorrupt, "the video gave no frames to hash", path);
         if (options.media_frames) c.frames = std::move(h.video->frames);
-        c.signals = whole_content_signals_of(*h.video);
+        c.signals = video_signal_values(*h.video);
         if (c.frames.empty() && c.signals.empty())
           return Status(StatusCode::kInvalidArgument,
                         "nothing to store: no frames asked for and no whole-content signal", path);

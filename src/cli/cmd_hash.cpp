@@ -30,6 +30,7 @@ extern "C" {
 #include "pipeline/ordered_pool.h"
 #include "pipeline/progress.h"
 #include "signal/signal_registry.h"
+#include "signal/video_signal_values.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -131,20 +132,14 @@ std::vector<ExchangeRecord> exchange_records_of(const InputHash& h, const Signal
   ExchangeRecord& vpdq = records.emplace_back();
   vpdq.signal = ExchangeSignal::kVpdq;
   vpdq.frames = h.video->frames;
-  const auto digest = [&](bool wanted, ExchangeSignal signal, SignalId id, const std::string& hex) {
-    if (!wanted || hex.empty()) return;
-    auto bytes = builtin_signals().find(id)->parse_value(hex);
-    if (!bytes) return;  // our own hex always parses
+  for (SignalValue& v : video_signal_values(*h.video)) {
+    if ((v.signal == SignalId::kVideoMd5 && !chosen.md5) || (v.signal == SignalId::kVideoSha256 && !chosen.sha256))
+      continue;  // read anyway (the MD5 always is), not asked for
+    const auto exchange = parse_exchange_signal(signal_name(v.signal));
+    if (!exchange) continue;
     ExchangeRecord& r = records.emplace_back();
-    r.signal = signal;
-    r.bytes = std::move(bytes).value();
-  };
-  digest(chosen.md5, ExchangeSignal::kVideoMd5, SignalId::kVideoMd5, h.video->md5_hex);
-  digest(chosen.sha256, ExchangeSignal::kVideoSha256, SignalId::kVideoSha256, h.video->sha256_hex);
-  if (h.video->tmk) {
-    ExchangeRecord& r = records.emplace_back();
-    r.signal = ExchangeSignal::kTmk;
-    r.bytes = serialize_tmk(*h.video->tmk);
+    r.signal = *exchange;
+    r.bytes = std::move(v.value);
   }
   return records;
 }

@@ -5,8 +5,7 @@
 #include <map>
 #include <new>
 
-#include "core/tmk_features.h"
-#include "signal/signal_registry.h"
+#include "signal/video_signal_values.h"
 
 namespace vhm {
 namespace {
@@ -182,29 +181,18 @@ void Matcher::match_input_unguarded(const Input& input, InputMatch& m) const {
 
 Status Matcher::match_whole_content(const VideoHash& video, std::span<const SignalId> held, InputMatch& m) const {
   const auto holds = [&](SignalId s) { return std::find(held.begin(), held.end(), s) != held.end(); };
-  std::vector<std::vector<uint8_t>> values;
-  std::vector<SignalId> signals;
-  const auto add_digest = [&](SignalId s, const std::string& hex) {
-    if (hex.empty() || !holds(s)) return Status::ok();  // not computed (a URL input has no file digest)
-    auto bytes = builtin_signals().find(s)->parse_value(hex);
-    if (!bytes) return bytes.status();
-    values.push_back(std::move(bytes).value());
-    signals.push_back(s);
-    return Status::ok();
-  };
-  VHM_RETURN_IF_ERROR(add_digest(SignalId::kVideoMd5, video.md5_hex));
-  VHM_RETURN_IF_ERROR(add_digest(SignalId::kVideoSha256, video.sha256_hex));
-  if (video.tmk && holds(SignalId::kTmk)) {
-    values.push_back(serialize_tmk(*video.tmk));
-    signals.push_back(SignalId::kTmk);
-  }
+  std::vector<SignalValue> values;
+  for (SignalValue& v : video_signal_values(video))
+    if (holds(v.signal)) values.push_back(std::move(v));
   if (values.empty()) return Status::ok();
   std::vector<SignalQuery> queries;
-  for (size_t i = 0; i < values.size(); ++i) queries.push_back({signals[i], values[i]});
+  for (const SignalValue& v : values) {
+    queries.push_back({v.signal, v.value});
+    m.signals_searched.push_back(v.signal);
+  }
   auto hits = match_signal_values(queries);
   if (!hits) return hits.status();
-  m.signals_searched.insert(m.signals_searched.end(), signals.begin(), signals.end());
-  // Per query in the order of `signals` (digests before TMK), each by content id.
+  // Per query in SignalId order (digests before TMK), each by content id.
   std::vector<VerdictContent> whole;
   for (const std::vector<HashHit>& of_query : *hits) {
     for (const HashHit& h : of_query) {
