@@ -28,9 +28,9 @@ build/vhm hash -q --format vpdq --sample 1s --out-dir "$demo/hashes" "$demo/repo
 for f in "$demo"/hashes/*.txt "$demo"/hashes/*/*.txt; do [ -f "$f" ] && { echo "$f"; head -3 "$f"; }; done
 
 echo
-echo "== vhm bank: a bank holding the reported video"
+echo "== vhm bank: a bank holding the reported video (its vPDQ, its file's MD5 and its TMK+PDQF)"
 build/vhm bank create "$demo/bank"
-build/vhm bank add "$demo/bank" "$demo/reported.mp4" --external-id case-1 --label demo
+build/vhm bank add "$demo/bank" "$demo/reported.mp4" --signals vpdq,md5,tmk --external-id case-1 --label demo
 build/vhm bank stats "$demo/bank"
 
 echo
