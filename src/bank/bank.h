@@ -153,10 +153,10 @@ struct SignalHit {
   SignalId signal = SignalId::kVideoMd5;
   int64_t content_id = 0;
   double score = 0;  // digests: 1.0 (equal); tmk: the level-2 score (tmk_signal.h)
-  // tmk only: the level-1 score (cosine of the pure averages), and where level-2's
-  // maximum lies: its period and the offset of the query within the bank's video
-  // (positive: the query starts that far into it; modulo the period, reported in
-  // (-period/2, period/2]), in frames at 15 fps and in seconds.
+  // tmk only: the level-1 score (cosine of the pure averages), the period whose kernel
+  // gave level-2's score, and the offset of the query within the bank's video
+  // (positive: the query starts that far into it), in frames at 15 fps and in seconds,
+  // from every period's peak (signal/tmk_signal.h).
   double level1 = 0;
   int period = 0;
   double offset_seconds = 0;

@@ -1,5 +1,6 @@
 #include "signal/tmk_signal.h"
 
+#include <algorithm>
 #include <cmath>
 #include <span>
 #include <string>
@@ -30,6 +31,26 @@ float pair_score_normalizer(std::span<const float> c) {
 }
 
 Status incomparable(const std::string& why) { return Status(StatusCode::kInvalidArgument, "TMK: " + why); }
+
+// Where the query sits, from every period's peak: a kernel of period T and C
+// coefficients peaks about T / C frames wide, so the longest period's peak is coarse
+// (at 14,653 frames, a 45-frame shift read as 0) but ambiguous only modulo 16 minutes at 15 fps,
+// and the shortest's (2,731) sharp but ambiguous modulo 3 minutes. Starting from the longest, each
+// shorter period's peak is taken at the wrap nearest the estimate so far. The kernel
+// is periodic: an offset past half the period is the same alignment shifted the other
+// way, which is what a person reads from it.
+int64_t refined_offset(std::vector<std::pair<int, int>> peaks) {
+  if (peaks.empty()) return 0;
+  std::sort(peaks.begin(), peaks.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  const auto [longest, first] = peaks.front();
+  int64_t estimate = first > longest / 2 ? first - longest : first;
+  for (size_t i = 1; i < peaks.size(); ++i) {
+    const auto [period, offset] = peaks[i];
+    const double wraps = std::round(static_cast<double>(estimate - offset) / period);
+    estimate = offset + static_cast<int64_t>(wraps) * period;
+  }
+  return estimate;
+}
 
 }  // namespace
 
@@ -62,7 +83,7 @@ TmkAlignment tmk_level2_alignment(const TmkFeatures& a, const TmkFeatures& b) {
   const int periods = a.period_count(), coefficients = a.coefficient_count();
   if (periods == 0 || coefficients == 0) return out;
   float best = 0.0f;
-  int best_offset = 0;
+  std::vector<std::pair<int, int>> peaks;  // (period, the offset of its kernel's peak)
   std::vector<float> cos_cos(coefficients), sin_sin(coefficients), sin_cos(coefficients), cos_sin(coefficients);
   for (int i = 0; i < periods; ++i) {
     for (int j = 0; j < coefficients; ++j) {
@@ -97,16 +118,14 @@ TmkAlignment tmk_level2_alignment(const TmkFeatures& a, const TmkFeatures& b) {
         period_offset = offset;
       }
     }
+    peaks.emplace_back(period, period_offset);
     if (i == 0 || period_best > best) {
       best = period_best;
-      best_offset = period_offset;
       out.period = period;
     }
   }
   out.score = best / pair_score_normalizer(a.coefficients);
-  // The kernel is periodic: an offset past half the period is the same alignment
-  // shifted the other way, which is what a person reads from it.
-  out.offset_frames = best_offset > out.period / 2 ? best_offset - out.period : best_offset;
+  out.offset_frames = refined_offset(std::move(peaks));
   out.offset_seconds = a.frames_per_second > 0 ? static_cast<double>(out.offset_frames) / a.frames_per_second : 0.0;
   return out;
 }

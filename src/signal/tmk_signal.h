@@ -29,9 +29,11 @@ float tmk_level2_score(const TmkFeatures& a, const TmkFeatures& b);
 // t - d of `b` (b is a's video with its first d frames cut: d > 0). An offset is only
 // known modulo its period, so it is reported in (-period/2, period/2].
 struct TmkAlignment {
-  float score = 0;            // equals tmk_level2_score(a, b)
-  int period = 0;             // in frames at frames_per_second (0 when there is none)
-  int64_t offset_frames = 0;  // frames at frames_per_second
+  float score = 0;  // equals tmk_level2_score(a, b)
+  int period = 0;   // in frames at frames_per_second (0 when there is none)
+  // Frames at frames_per_second: every period's peak combined (longest first, each
+  // shorter one at the wrap nearest), in (-longest/2, longest/2 + shortest].
+  int64_t offset_frames = 0;
   double offset_seconds = 0;  // offset_frames / frames_per_second
 };
 TmkAlignment tmk_level2_alignment(const TmkFeatures& a, const TmkFeatures& b);

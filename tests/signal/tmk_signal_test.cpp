@@ -140,6 +140,33 @@ TEST(TmkSignal, AlignmentScoresAsLevel2AndFindsTheShift) {
   }
 }
 
+// A real cut, not the shift theorem: a clip of 300 frames taken `start` frames into a
+// 1,200-frame video. Its features are its own frames' (normalised per cell), so the
+// kernels peak broadly; the longest period's peak alone read a 45-frame cut as 0.
+TEST(TmkSignal, AlignmentLocatesAClipCutFromTheVideo) {
+  uint32_t state = 777;
+  std::vector<std::vector<float>> frames(1200, std::vector<float>(256, 0.0f));
+  std::vector<float> walk(256, 0.0f);
+  for (auto& frame : frames) {
+    for (float& e : walk) {
+      state = state * 1664525u + 1013904223u;
+      e = 0.99f * e + static_cast<float>(state >> 8) / static_cast<float>(1u << 24) - 0.5f;
+    }
+    frame = walk;
+  }
+  TmkAccumulator whole;
+  for (const auto& f : frames) whole.add_feature(f);
+  const TmkFeatures video = whole.finish();
+  for (int start : {45, 300, 700}) {
+    TmkAccumulator cut;
+    for (int t = start; t < start + 300; ++t) cut.add_feature(frames[t]);
+    const TmkFeatures clip = cut.finish();
+    const TmkAlignment a = tmk_level2_alignment(video, clip);
+    EXPECT_NEAR(static_cast<double>(a.offset_frames), start, 5.0) << "the clip starts " << start << " frames in";
+    EXPECT_NEAR(static_cast<double>(tmk_level2_alignment(clip, video).offset_frames), -start, 5.0) << start;
+  }
+}
+
 TEST(TmkSignal, AlignmentOfReferenceHashesScoresAsLevel2) {
   VHM_REQUIRE_CORPUS(corpus);
   const fs::path dir = fs::path(corpus) / "threatexchange/tmk/sample-hashes";
