@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "core/hash256.h"
 #include "core/status.h"
 #include "core/video_hash.h"
@@ -86,5 +88,20 @@ std::string te_file_line(const ExchangeRecord& record);
 // python-threatexchange's CSV: the header line, and one row per record (quoted as CSV needs).
 std::string te_csv_header();
 std::string te_csv_row(const ExchangeRecord& record);
+
+// The JSON exchanges' shapes, written for the hashing side (vhm hash --format stopncii,
+// threatexchange), each read back by its parser above. Records of a signal the
+// exchange has no type for (vPDQ, SHA-256) are left out and counted.
+struct ExchangeDocument {
+  nlohmann::json document;
+  int64_t records_left_out = 0;
+};
+// StopNCII's SubmitHashes body: {"count", "hashRecords": [{"signalType": ImagePDQ |
+// VideoMD5 | VideoTMK, "hashValue"}]}; a VideoTMK value in ThreatExchange's
+// TMK1FVECPDQF|base64 form (StopNCII documents no encoding of its own publicly).
+ExchangeDocument stopncii_hashes_json(std::span<const ExchangeRecord> records);
+// ThreatExchange descriptors: {"data": [{"type": HASH_PDQ | HASH_VIDEO_MD5 | HASH_TMK,
+// "raw_indicator"}]}.
+ExchangeDocument threatexchange_descriptors_json(std::span<const ExchangeRecord> records);
 
 }  // namespace vhm

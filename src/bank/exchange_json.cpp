@@ -182,4 +182,67 @@ Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& n
   return list;
 }
 
+// ---- writers: the hashing side of an exchange
+
+namespace {
+
+// The exchange's word for a record's signal, or null where it has none (vPDQ, SHA-256).
+const char* stopncii_type(ExchangeSignal signal) {
+  switch (signal) {
+    case ExchangeSignal::kPdq:
+      return "ImagePDQ";
+    case ExchangeSignal::kVideoMd5:
+      return "VideoMD5";
+    case ExchangeSignal::kTmk:
+      return "VideoTMK";
+    default:
+      return nullptr;
+  }
+}
+
+const char* threatexchange_type(ExchangeSignal signal) {
+  switch (signal) {
+    case ExchangeSignal::kPdq:
+      return "HASH_PDQ";
+    case ExchangeSignal::kVideoMd5:
+      return "HASH_VIDEO_MD5";
+    case ExchangeSignal::kTmk:
+      return "HASH_TMK";
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+ExchangeDocument stopncii_hashes_json(std::span<const ExchangeRecord> records) {
+  ExchangeDocument out;
+  nlohmann::json list = nlohmann::json::array();
+  for (const ExchangeRecord& r : records) {
+    const char* type = stopncii_type(r.signal);
+    if (!type) {
+      ++out.records_left_out;
+      continue;
+    }
+    list.push_back({{"signalType", type}, {"hashValue", te_signal_string(r)}});
+  }
+  out.document = {{"count", list.size()}, {"hashRecords", std::move(list)}};
+  return out;
+}
+
+ExchangeDocument threatexchange_descriptors_json(std::span<const ExchangeRecord> records) {
+  ExchangeDocument out;
+  nlohmann::json list = nlohmann::json::array();
+  for (const ExchangeRecord& r : records) {
+    const char* type = threatexchange_type(r.signal);
+    if (!type) {
+      ++out.records_left_out;
+      continue;
+    }
+    list.push_back({{"type", type}, {"raw_indicator", te_signal_string(r)}});
+  }
+  out.document = {{"data", std::move(list)}};
+  return out;
+}
+
 }  // namespace vhm

@@ -63,6 +63,11 @@ Output formats (--format):
          per signal of each input (pdq; vpdq, and video_md5, video_sha256, tmk as
          --signals asks), what 'vhm bank add --format te-file|te-csv' and the
          exchanges' tools read: hashes to share, made without sending the video
+  stopncii, threatexchange   one JSON document for the run in the exchange's own
+         shape: StopNCII's SubmitHashes body (ImagePDQ, VideoMD5, VideoTMK) and
+         ThreatExchange descriptors (HASH_PDQ, HASH_VIDEO_MD5, HASH_TMK); TMK in
+         ThreatExchange's TMK1FVECPDQF|base64; vpdq and sha256, which they have no
+         type for, are left out (said on stderr)
 
 Sampling (--sample): every-frame (all frames), Ns (e.g. 1s, 0.5s: frame n when
 n % int(N*fps) == 0, as the reference's -r N), keyframes (only key frames are
@@ -90,6 +95,7 @@ Examples:
   vhm hash --signals vpdq,tmk,md5 --format jsonl --out-dir tmk/ clip.mp4
                                                      # vPDQ, TMK and MD5 from one decode
   vhm hash --signals vpdq,md5,tmk --format te-csv clip.mp4 > share.csv
+  vhm hash --signals vpdq,md5,tmk --format stopncii clip.mp4 > submit.json
 
 Exit codes: 0 every input hashed; 1 some inputs failed (each named on stderr with the
 reason; the rest were hashed); 2 usage error (nothing was done); 3 internal error.
@@ -167,6 +173,7 @@ int hash_tmk_inputs(const HashOptions& opt, const std::vector<Input>& inputs, co
   const bool to_stdout = opt.out_dir.empty();
   if (to_stdout && inputs.size() > 1) return usage_error("--signals tmk with several inputs needs --out-dir");
   std::set<std::string> used_names;
+  std::vector<ExchangeRecord> document_records;  // --format stopncii, threatexchange
   int failures = 0;
   run_ordered<std::pair<Status, std::vector<uint8_t>>>(
       inputs.size(), opt.jobs,
@@ -207,7 +214,7 @@ int cmd_hash(int argc, char** argv) {
   HashOptions opt;
   po::options_description visible(kHashHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&opt.format)->default_value(opt.format),
-                                                    "csv, jsonl, vpdq, te-file or te-csv")(
+                                                    "csv, jsonl, vpdq, te-file, te-csv, stopncii or threatexchange")(
       "signals", po::value(&opt.signals), "comma list of vpdq, tmk, md5, sha256 (default vpdq)")(
       "signal", po::value(&opt.signal), "one signal: pdq or tmk (as --signals)")(
       "out-dir,o", po::value(&opt.out_dir), "vpdq: directory for the NAME.txt files (created)")(
@@ -222,9 +229,12 @@ int cmd_hash(int argc, char** argv) {
   if (auto stop = parse_command_line(argc, argv, visible, opt.inputs, "hash")) return *stop;
 
   // ---- validate every flag before doing anything
-  const bool te_format = opt.format == "te-file" || opt.format == "te-csv";
+  // The exchanges' own formats: one JSON document for the whole run.
+  const bool exchange_document = opt.format == "stopncii" || opt.format == "threatexchange";
+  const bool te_format = opt.format == "te-file" || opt.format == "te-csv" || exchange_document;
   if (opt.format != "csv" && opt.format != "jsonl" && opt.format != "vpdq" && !te_format)
-    return usage_error("--format must be csv, jsonl, vpdq, te-file or te-csv, not '" + opt.format + "'");
+    return usage_error("--format must be csv, jsonl, vpdq, te-file, te-csv, stopncii or threatexchange, not '" +
+                       opt.format + "'");
   if (!opt.signal.empty() && opt.signal != "pdq" && opt.signal != "tmk")
     return usage_error("--signal must be pdq or tmk, not '" + opt.signal + "'");
   if (!opt.signal.empty() && !opt.signals.empty()) return usage_error("give --signals or --signal, not both");
@@ -287,6 +297,7 @@ int cmd_hash(int argc, char** argv) {
   ProgressLine progress(inputs.size(), !opt.quiet);
   config.video.on_frames_hashed = [&progress](int64_t n) { progress.frames_done(n); };
   std::set<std::string> used_names;
+  std::vector<ExchangeRecord> document_records;  // --format stopncii, threatexchange
   int failures = 0;
   run_ordered<InputHash>(
       inputs.size(), opt.jobs,
@@ -315,6 +326,8 @@ int cmd_hash(int argc, char** argv) {
           std::cout << json_text(to_json(h, output)) << "\n";
         } else if (!h.status.is_ok()) {
           // csv, vpdq and the exchange formats have no error lines: stderr carries them
+        } else if (exchange_document) {
+          for (ExchangeRecord& r : exchange_records_of(h, chosen)) document_records.push_back(std::move(r));
         } else if (te_format) {
           for (const ExchangeRecord& r : exchange_records_of(h, chosen))
             std::cout << (opt.format == "te-csv" ? te_csv_row(r) : te_file_line(r));
@@ -338,6 +351,14 @@ int cmd_hash(int argc, char** argv) {
       },
       [&] { progress.draw(); });
   progress.clear();
+  if (exchange_document) {
+    const ExchangeDocument d = opt.format == "stopncii" ? stopncii_hashes_json(document_records)
+                                                        : threatexchange_descriptors_json(document_records);
+    std::cout << json_text(d.document, 2) << "\n";
+    if (d.records_left_out > 0)
+      std::fprintf(stderr, "vhm hash: %lld vpdq/sha256 hashes left out: %s has no type for them\n",
+                   static_cast<long long>(d.records_left_out), opt.format.c_str());
+  }
   if (progress.enabled()) std::fprintf(stderr, "vhm hash: %zu inputs, %d failed\n", inputs.size(), failures);
   return failures ? kExitInputFailed : kExitOk;
 }
