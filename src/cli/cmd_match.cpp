@@ -62,10 +62,11 @@ tmk: ThreatExchange's TMK1FVECPDQF|base64 or a .tmk file's base64), or a bare va
 entry, in order: a PDQ hash's hits are every bank frame within --distance, another
 signal's the contents that match it.
 
-Output: JSON Lines (one object per input: path, match, verdicts with content id,
-external id, label, both percentages, best distance, matched time ranges in the
-input and in the content; --with-hashes adds the input's frame hashes), or a human
-table with --format table.
+Output: JSON Lines (one object per input: path, match, signals_searched, verdicts
+with content id, external id, label and signal; vPDQ's with both percentages, best
+distance, matched time ranges in the input and in the content; TMK's with level1,
+level2 and where the input sits in the content; --with-hashes adds the input's frame
+hashes), or a human table with --format table.
 
 Examples:
   vhm match --bank banks/known upload.mp4

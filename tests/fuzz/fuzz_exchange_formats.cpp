@@ -3,10 +3,13 @@
 //
 // Oracles: whatever a parser accepts holds values of their signal's size (MD5 16 bytes,
 // SHA-256 32, a TMK file that passes its own check, vPDQ at least one frame); one note
-// per skipped record; a te-csv row written from an accepted record reads back equal.
+// per skipped record; a te-csv row written from an accepted record reads back equal,
+// and so do a te-file line and, for the signals they carry, the StopNCII and
+// ThreatExchange documents vhm hash writes.
 #include <string>
 
 #include "bank/exchange_formats.h"
+#include "core/json_text.h"
 #include "fuzz/target_support.h"
 
 namespace {
@@ -32,6 +35,23 @@ void check_list(const vhm::ExchangeList& list) {
         break;
       case ExchangeSignal::kPdq:
         break;
+    }
+    const auto same_value = [&](const vhm::ExchangeRecord& b) {
+      return b.signal == r.signal && (r.signal == ExchangeSignal::kPdq ? b.pdq == r.pdq : b.bytes == r.bytes);
+    };
+    if (r.signal != ExchangeSignal::kVpdq) {
+      auto line = vhm::parse_te_file(vhm::te_file_line(r), "back.txt");
+      if (!line || line->records.size() != 1 || !same_value(line->records[0]))
+        fail("a te-file line written does not read back");
+    }
+    if (r.signal != ExchangeSignal::kVpdq && r.signal != ExchangeSignal::kVideoSha256) {
+      const vhm::ExchangeRecord one[] = {r};
+      auto s = vhm::parse_stopncii_page(vhm::json_text(vhm::stopncii_hashes_json(one).document), "back.json");
+      if (!s || s->records.size() != 1 || !same_value(s->records[0])) fail("a StopNCII record does not read back");
+      auto t = vhm::parse_threatexchange_json(vhm::json_text(vhm::threatexchange_descriptors_json(one).document),
+                                              "back.json");
+      if (!t || t->records.size() != 1 || !same_value(t->records[0]))
+        fail("a ThreatExchange descriptor does not read back");
     }
     if (r.signal == ExchangeSignal::kPdq || r.signal == ExchangeSignal::kVpdq) {
       auto back = vhm::parse_te_csv(vhm::te_csv_header() + vhm::te_csv_row(r), "back.csv");
