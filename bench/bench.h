@@ -19,6 +19,8 @@ int run_sampling(int argc, char** argv);  // recall and cost of each sampling mo
 int run_search(int argc, char** argv);    // HashIndex build, memory, save/load, radius-search q/s and recall
 int run_match(int argc, char** argv);     // end to end: videos in, verdicts out, against a bank of --n frames
 int run_accuracy(int argc, char** argv);  // recall and false positives per re-upload transform (ffmpeg-made variants)
+int run_tmk(int argc,
+            char** argv);  // TMK+PDQF lookup per level-1 VectorIndex spec at 100k/1M contents: latency, RSS, recall
 int run_serve(int argc, char** argv);  // vhm serve under concurrent clients: requests/s, frames/s, latency percentiles
 
 // ---- shared by the video workloads (defined in bench_decode.cpp) ----

@@ -68,10 +68,13 @@ Status IndexFaissFlatIp::search(std::span<const float> queries, float min_score,
   return Status::ok();
 }
 
-Result<std::unique_ptr<VectorIndex>> make_vector_index(const std::string& spec, int dimension) {
-  if (dimension < 1) return Status(StatusCode::kInvalidArgument, "vector index: dimension must be at least 1");
-  if (spec == "flat-ip") return std::unique_ptr<VectorIndex>(std::make_unique<IndexFaissFlatIp>(dimension));
-  return Status(StatusCode::kInvalidArgument, "unknown vector index '" + spec + "' (known: flat-ip)");
+Status IndexFaissFlatIp::contents(std::vector<int64_t>& ids, std::vector<float>& vectors) const {
+  const auto& map = static_cast<const faiss::IndexIDMap2&>(*index_);
+  const auto& flat = static_cast<const faiss::IndexFlatIP&>(*map.index);
+  ids.assign(map.id_map.begin(), map.id_map.end());
+  const float* xb = flat.get_xb();
+  vectors.assign(xb, xb + ids.size() * static_cast<size_t>(dimension_));
+  return Status::ok();
 }
 
 }  // namespace vhm

@@ -28,6 +28,9 @@ class IndexFaissFlatIp final : public VectorIndex {
   Status search(std::span<const float> queries, float min_score, int max_k,
                 std::vector<VectorHit>& hits) const override;
 
+  // Every held id and its vector (row-major), in the order held.
+  Status contents(std::vector<int64_t>& ids, std::vector<float>& vectors) const;
+
  private:
   int dimension_;
   std::unique_ptr<faiss::Index> index_;  // IndexIDMap2 owning an IndexFlatIP

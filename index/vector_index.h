@@ -1,8 +1,10 @@
 // VectorIndex: float vectors with int64 ids, searched by inner product (the bank's first
 // cut for TMK+PDQF: level-1 is the cosine of the pure averages, which is the inner
 // product of L2-normalised vectors; the caller normalises). Made from a factory string
-// as HashIndex is, so that an approximate index (FAISS HNSW, IVF) can be added later
-// without a change above it. Today: "flat-ip", FAISS's exact IndexFlatIP.
+// as HashIndex is: "flat-ip", FAISS's exact IndexFlatIP, and two approximate ones,
+// "hnsw<M>[,ef=E][,efc=C]" (IndexHNSWFlat; removals filtered at search) and
+// "ivf<NLIST>[,nprobe=P]" (IndexIVFFlat; an exact scan until 39 * NLIST vectors train
+// it). `vhm bench tmk` measures them against each other (docs/BENCHMARKS.md).
 //
 // Thread safety: const methods may run concurrently with each other, never with add or
 // remove (the owner serialises them).
@@ -46,7 +48,9 @@ class VectorIndex {
                         std::vector<VectorHit>& hits) const = 0;
 };
 
-// "flat-ip" (exact inner product). kInvalidArgument for another spec or a dimension < 1.
+// "flat-ip" (exact inner product), "hnsw<M>[,ef=E][,efc=C]" (M 4..256, efSearch E default
+// 128, efConstruction C default 40), "ivf<NLIST>[,nprobe=P]" (NLIST 1..1048576, nprobe
+// default 16). kInvalidArgument for another spec, a bad number or option, or a dimension < 1.
 Result<std::unique_ptr<VectorIndex>> make_vector_index(const std::string& spec, int dimension);
 
 }  // namespace vhm

@@ -26,6 +26,9 @@ Workloads:
             per sampling mode and search setting, and same- vs different-content
             frame distances
   serve     vhm serve under concurrent clients: requests/s, frames/s, latency p50..p99
+  tmk       TMK+PDQF lookup on --contents synthetic contents (100k, 1M) per level-1
+            VectorIndex spec (flat-ip, hnsw, ivf): build, RSS, p50/p99 per query video,
+            recall against exact; and Bank::lookup_signals on a real SQLite bank
 
 Every report opens with the environment (commit, compiler, CPU, GPU, FFmpeg, FAISS); --json
 and --markdown print machine- and docs-ready output; --plot DIR draws SVG charts
@@ -41,6 +44,7 @@ Examples:
   vhm bench match --n 1M --sample keyframes --markdown
   vhm bench accuracy --markdown --plot plots/
   vhm bench serve --bank banks/known --clients 1,2,4 --seconds 10 --markdown
+  vhm bench tmk --contents 100k,1M --format markdown
 )";
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -54,6 +58,7 @@ Examples:
   if (workload == "match") return bench::run_match(argc - 1, argv + 1);
   if (workload == "accuracy") return bench::run_accuracy(argc - 1, argv + 1);
   if (workload == "serve") return bench::run_serve(argc - 1, argv + 1);
+  if (workload == "tmk") return bench::run_tmk(argc - 1, argv + 1);
   std::fprintf(stderr, "vhm bench: unknown workload '%s' (try 'vhm bench --help')\n", workload.c_str());
   return kExitUsage;
 }
