@@ -524,6 +524,32 @@ Options)";
 
 // ---------------------------------------------------------------------------- export
 
+// A content as the exchanges' records: its pdq (an image) or vpdq (a video with
+// frames), then one per whole-content value, each with the content's label.
+std::vector<ExchangeRecord> exchange_records_of_content(const ContentInfo& c, std::span<const FrameHash> frames,
+                                                        std::span<const ContentSignal> signals) {
+  std::vector<ExchangeRecord> records;
+  ExchangeRecord base;
+  if (!c.meta.label.empty()) base.labels.push_back(c.meta.label);
+  if (c.meta.kind == ContentKind::kImage && frames.size() == 1) {
+    ExchangeRecord& r = records.emplace_back(base);
+    r.signal = ExchangeSignal::kPdq;
+    r.pdq = frames[0].hash;
+  } else if (!frames.empty()) {
+    ExchangeRecord& r = records.emplace_back(base);
+    r.signal = ExchangeSignal::kVpdq;
+    r.frames.assign(frames.begin(), frames.end());
+  }
+  for (const ContentSignal& s : signals) {
+    const auto exchange = parse_exchange_signal(signal_name(s.signal));
+    if (!exchange) continue;
+    ExchangeRecord& r = records.emplace_back(base);
+    r.signal = *exchange;
+    r.bytes = s.value;
+  }
+  return records;
+}
+
 int bank_export(int argc, char** argv) {
   constexpr const char* kHelp = R"(Usage: vhm bank export BANK [OPTIONS]
 
@@ -545,25 +571,32 @@ consistent snapshot:
          (timestamps to 3 significant digits, as python-threatexchange writes them),
          a video_md5 / video_sha256 / tmk row per whole-content value, the label as
          tags; 'vhm bank add --format te-csv' reads it back (each row a content)
+  te-file the same records as python-threatexchange's "<signal_type> <signal>" lines
+  stopncii, threatexchange   one JSON document: StopNCII's SubmitHashes body
+         (ImagePDQ, VideoMD5, VideoTMK) or ThreatExchange descriptors (HASH_PDQ,
+         HASH_VIDEO_MD5, HASH_TMK), as 'vhm hash' writes them; vpdq and sha256, which
+         they have no type for, are left out (said on stderr)
 
 Examples:
   vhm bank export banks/known > known.jsonl
   vhm bank export banks/known --format vpdq --out-dir exported/
   vhm bank export banks/known --include-removed --out audit.jsonl
   vhm bank export banks/known --format te-csv --out known.csv
+  vhm bank export banks/known --format stopncii --out submit.json
 
 Options)";
   std::string dir, format = "jsonl", out_dir, out_file;
   bool include_removed = false;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")("format,f", po::value(&format)->default_value(format),
-                                                    "jsonl, vpdq or te-csv")("out-dir,o", po::value(&out_dir),
-                                                                             "vpdq: directory for the files (created)")(
+                                                    "jsonl, vpdq, te-csv, te-file, stopncii or threatexchange")(
+      "out-dir,o", po::value(&out_dir), "vpdq: directory for the files (created)")(
       "out", po::value(&out_file), "jsonl: write to this file instead of stdout")(
       "include-removed", po::bool_switch(&include_removed), "also the tombstoned contents");
   if (int rc = parse("export", argc, argv, visible, dir); rc >= 0) return rc;
-  if (format != "jsonl" && format != "vpdq" && format != "te-csv")
-    return usage_error("export", "--format must be jsonl, vpdq or te-csv");
+  if (format != "jsonl" && format != "vpdq" && format != "te-csv" && format != "te-file" && format != "stopncii" &&
+      format != "threatexchange")
+    return usage_error("export", "--format must be jsonl, vpdq, te-csv, te-file, stopncii or threatexchange");
   if (format == "vpdq" && out_dir.empty()) return usage_error("export", "--format vpdq needs --out-dir");
   if (format != "vpdq" && !out_dir.empty()) return usage_error("export", "--out-dir is for --format vpdq (use --out)");
   if (!out_dir.empty()) {
@@ -581,6 +614,9 @@ Options)";
   std::ostream& out = out_file.empty() ? std::cout : file_out;
   std::set<std::string> used;
   int64_t count = 0;
+  const bool exchange_format =
+      format == "te-csv" || format == "te-file" || format == "stopncii" || format == "threatexchange";
+  std::vector<ExchangeRecord> document_records;  // stopncii, threatexchange: one document at the end
   if (format == "te-csv") out << te_csv_header();
   int64_t without_frames = 0;  // vpdq: contents known only by whole-content signals (no file)
   Status st = (*bank)->for_each_content_with_signals(include_removed, [&](const ContentInfo& c,
@@ -590,27 +626,14 @@ Options)";
     auto written = [&] {
       return out ? Status::ok() : Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file);
     };
-    if (format == "te-csv") {
-      // A row per hash: the content's pdq or vpdq row, then one per whole-content value
-      // (the CSV has no column that ties rows together: read back, each is a content).
-      ExchangeRecord record;
-      if (!c.meta.label.empty()) record.labels.push_back(c.meta.label);
-      if (c.meta.kind == ContentKind::kImage && frames.size() == 1) {
-        record.signal = ExchangeSignal::kPdq;
-        record.pdq = frames[0].hash;
-        out << te_csv_row(record);
-      } else if (!frames.empty()) {
-        record.signal = ExchangeSignal::kVpdq;
-        record.frames.assign(frames.begin(), frames.end());
-        out << te_csv_row(record);
-      }
-      record.frames.clear();
-      for (const ContentSignal& s : signals) {
-        const auto exchange = parse_exchange_signal(signal_name(s.signal));
-        if (!exchange) continue;
-        record.signal = *exchange;
-        record.bytes = s.value;
-        out << te_csv_row(record);
+    if (exchange_format) {
+      // A record per hash: the content's pdq or vpdq, then one per whole-content value
+      // (the exchanges' lists have nothing that ties records together: read back, each
+      // is a content).
+      for (ExchangeRecord& r : exchange_records_of_content(c, frames, signals)) {
+        if (format == "te-csv") out << te_csv_row(r);
+        else if (format == "te-file") out << te_file_line(r);
+        else document_records.push_back(std::move(r));
       }
       return written();
     }
@@ -628,6 +651,14 @@ Options)";
     return write_vpdq_file((fs::path(out_dir) / (stem + ".txt")).string(), frames);
   });
   if (!st.is_ok()) return fail("export", st);
+  if (format == "stopncii" || format == "threatexchange") {
+    const ExchangeDocument d = format == "stopncii" ? stopncii_hashes_json(document_records)
+                                                    : threatexchange_descriptors_json(document_records);
+    out << json_text(d.document, 2) << "\n";
+    if (d.records_left_out > 0)
+      std::fprintf(stderr, "vhm bank export: %lld vpdq/sha256 hashes left out: %s has no type for them\n",
+                   static_cast<long long>(d.records_left_out), format.c_str());
+  }
   out.flush();
   if (!out) return fail("export", Status(StatusCode::kIoError, "write failed", out_file.empty() ? "stdout" : out_file));
   if (!out_dir.empty())

@@ -463,6 +463,20 @@ TEST(ExchangeImport, EveryFormatsMd5Sha256AndTmkSurviveExportAndImport) {
     ASSERT_EQ(from_csv.exit_code, 0) << from_csv.err;
     EXPECT_EQ(bank_signals(b2).contents, first.contents) << "JSON Lines keep contents and their external ids";
     EXPECT_EQ(bank_signals(b3).values, first.values) << "te-csv keeps the values";
+    // The other writers: te-file keeps every value; StopNCII and ThreatExchange every
+    // value they have a type for (no SHA-256).
+    std::multiset<std::string> without_sha256;
+    for (const std::string& v : first.values)
+      if (!v.starts_with(std::to_string(static_cast<int>(SignalId::kVideoSha256)) + " ")) without_sha256.insert(v);
+    for (const char* format : {"te-file", "stopncii", "threatexchange"}) {
+      const std::string out = input + "." + format, bank = dir.file("b4-" + std::to_string(n) + "-" + format);
+      ASSERT_EQ(test::run_vhm("bank create " + bank).exit_code, 0);
+      const auto exported = test::run_vhm("bank export " + b1 + " --format " + format + " --out " + out);
+      ASSERT_EQ(exported.exit_code, 0) << format << ": " << exported.err;
+      const auto added = test::run_vhm("bank add " + bank + " " + out + " --format " + format);
+      ASSERT_EQ(added.exit_code, 0) << format << ": " << added.err;
+      EXPECT_EQ(bank_signals(bank).values, std::string(format) == "te-file" ? first.values : without_sha256) << format;
+    }
   }
 }
 
