@@ -115,6 +115,7 @@ Result<BankStats> Bank::stats() const {
   st.index_cache_bytes = ec ? 0 : static_cast<int64_t>(isize);
   st.index = impl_->index().info();
   for (const auto& [signal, index] : impl_->vector_indexes) st.tmk_vectors_resident += index->resident_vectors();
+  st.tmk_index_spec = impl_->options.tmk_index_spec;
   return st;
 }
 

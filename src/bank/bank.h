@@ -190,6 +190,11 @@ struct BankOptions {
   int search_threads = 0;          // SearchOptions::threads for the main index (0: all cores)
   int busy_timeout_ms = 30000;     // how long a writer waits for another writer
   std::string index_spec;          // empty: the bank's own (metadata); else overrides it for this open
+  // The level-1 VectorIndex of TMK lookups (index/vector_index.h: "flat-ip", exact, or an
+  // approximate "ivf<NLIST>,nprobe=P" / "hnsw<M>"). It lives in memory only, built from
+  // the store at the first TMK lookup, so it is this open's choice (docs/BENCHMARKS.md
+  // "TMK lookup at 100k and 1M contents": exact up to 1M contents).
+  std::string tmk_index_spec = "flat-ip";
   // Called while add_contents() writes (every 4096 frames and at the end of each content)
   // with the frames written so far in this call; for progress lines and crash tests.
   std::function<void(int64_t frames_written)> add_progress;
@@ -234,6 +239,7 @@ struct BankStats {
   std::vector<SignalCount> signals;
   int64_t contents_without_frames = 0;  // live contents known by whole-content signals alone
   int64_t tmk_vectors_resident = 0;     // pure averages this Bank holds in memory (0 until a tmk lookup)
+  std::string tmk_index_spec;           // the VectorIndex they are searched in (BankOptions::tmk_index_spec)
   int64_t database_bytes = 0;           // bank.sqlite plus its WAL
   int64_t index_cache_bytes = 0;
   bool index_cache_present = false;

@@ -7,6 +7,7 @@
 #include "bank/bank_impl.h"
 #include "bank/sqlite_store.h"
 #include "index/hash_index.h"
+#include "index/vector_index.h"
 #include "signal/signal_registry.h"
 
 namespace vhm {
@@ -56,6 +57,9 @@ Status Bank::create(const std::string& dir, const BankCreateOptions& options) {
 
 Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptions& options) {
   if (dir.empty()) return Status(StatusCode::kInvalidArgument, "no bank directory given");
+  // Refused here, not at the first TMK lookup; the dimension (PDQF's) does not decide it.
+  if (auto probe = make_vector_index(options.tmk_index_spec, 256); !probe)
+    return Status(StatusCode::kInvalidArgument, "TMK index: " + probe.status().message(), dir);
   auto store = SqliteBankStore::open(dir, {.busy_timeout_ms = options.busy_timeout_ms});
   if (!store) return store.status();
   auto impl = std::make_unique<Impl>();
@@ -88,7 +92,8 @@ Result<std::unique_ptr<Bank>> Bank::open(const std::string& dir, const BankOptio
       std::make_unique<LiveIndex>(*impl->store, live_index_options(options, std::move(spec)));
   for (const SignalType* s : builtin_signals().all())
     if (s->index_family() == IndexFamily::kTmkTwoLevel)
-      impl->vector_indexes[s->id()] = std::make_unique<SignalVectorIndex>(*impl->store, s->id());
+      impl->vector_indexes[s->id()] =
+          std::make_unique<SignalVectorIndex>(*impl->store, s->id(), options.tmk_index_spec);
   std::unique_ptr<Bank> bank(new Bank(std::move(impl)));
   if (options.load_index) VHM_RETURN_IF_ERROR(bank->impl_->index().ensure_loaded());
   return bank;

@@ -485,6 +485,7 @@ Options)";
                      {"contents_without_frames", st->contents_without_frames},
                      {"signals", signals},
                      {"tmk_vectors_resident", st->tmk_vectors_resident},
+                     {"tmk_index", st->tmk_index_spec},
                      {"database_bytes", st->database_bytes},
                      {"index_cache_present", st->index_cache_present},
                      {"index_cache_bytes", st->index_cache_bytes},

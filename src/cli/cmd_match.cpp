@@ -19,6 +19,7 @@ extern "C" {
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
 #include "core/json_text.h"
+#include "index/vector_index.h"
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "match/matcher.h"
@@ -102,6 +103,7 @@ struct MatchOptions {
   MatchThresholds thresholds;
   SignalLookupOptions signal_lookup;
   bool no_tmk = false;
+  std::string tmk_index = "flat-ip";
 };
 
 int usage_error(const std::string& message) {
@@ -197,6 +199,8 @@ int cmd_match(int argc, char** argv) {
       "jobs,j", po::value(&opt.jobs)->default_value(opt.jobs), "inputs matched in parallel")(
       "threads,t", po::value(&opt.threads)->default_value(opt.threads), "threads per input (0: cores / jobs)")(
       "exit-code", po::bool_switch(&opt.exit_code), "exit 4 when some input matched")(
+      "tmk-index", po::value(&opt.tmk_index)->default_value(opt.tmk_index),
+      "TMK level-1 index: flat-ip (exact), ivf<N>,nprobe=P or hnsw<M> (docs/BENCHMARKS.md)")(
       "quiet,q", po::bool_switch(&opt.quiet), "no progress line")("verbose,v", po::bool_switch(&opt.verbose),
                                                                   "show FFmpeg's warnings");
   add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup, opt.no_tmk);
@@ -206,6 +210,8 @@ int cmd_match(int argc, char** argv) {
   if (opt.format != "jsonl" && opt.format != "table") return usage_error("--format must be jsonl or table");
   if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
   if (opt.jobs < 1 || opt.jobs > 256) return usage_error("--jobs must be 1..256");
+  if (auto probe = make_vector_index(opt.tmk_index, 256); !probe)
+    return usage_error("--tmk-index: " + probe.status().message());
   if (opt.threads < 0 || opt.threads > 1024) return usage_error("--threads must be 0..1024");
   if (opt.hashes.empty() == opt.inputs.empty())
     return usage_error(opt.hashes.empty() ? "no input given" : "give either --hashes or inputs, not both");
@@ -220,7 +226,9 @@ int cmd_match(int argc, char** argv) {
   config.hashing.video.dihedral = opt.dihedral;
   if (!opt.verbose) av_log_set_level(AV_LOG_FATAL);
 
-  auto bank = Bank::open(opt.bank);
+  BankOptions bank_options;
+  bank_options.tmk_index_spec = opt.tmk_index;
+  auto bank = Bank::open(opt.bank, bank_options);
   if (!bank) {
     std::fprintf(stderr, "vhm match: error: %s\n", bank.status().with_subject(opt.bank).to_string().c_str());
     return kExitInputFailed;

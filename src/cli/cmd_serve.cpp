@@ -25,6 +25,7 @@ extern "C" {
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
+#include "index/vector_index.h"
 #include "match/matcher.h"
 #include "serve/redis_worker.h"
 #include "serve/server.h"
@@ -116,6 +117,7 @@ struct ServeFlags {
   MatchThresholds thresholds;
   SignalLookupOptions signal_lookup;
   bool no_tmk = false;
+  std::string tmk_index = "flat-ip";
   // Redis Streams workers (empty redis: none).
   std::string redis;
   std::string stream = "vhm:jobs";
@@ -162,6 +164,8 @@ int cmd_serve(int argc, char** argv) {
   visible.add_options()
       ("help,h", "show this help")
       ("bank,b", po::value(&opt.bank), "the bank directory (required)")
+      ("tmk-index", po::value(&opt.tmk_index)->default_value(opt.tmk_index),
+       "TMK level-1 index: flat-ip (exact), ivf<N>,nprobe=P or hnsw<M> (docs/BENCHMARKS.md)")
       ("host", po::value(&opt.host)->default_value(opt.host), "address to listen on (0.0.0.0: every interface)")
       ("port,p", po::value(&opt.port)->default_value(opt.port), "port to listen on (0: any free port, logged at start)")
       ("threads", po::value(&opt.threads)->default_value(opt.threads),
@@ -212,6 +216,8 @@ int cmd_serve(int argc, char** argv) {
   MediaFlags& media = opt.hashing.media;
   if (!media.allow_paths.empty() && media.allow_protocols == "none") media.allow_protocols = "file";
   if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
+  if (auto probe = make_vector_index(opt.tmk_index, 256); !probe)
+    return usage_error("--tmk-index: " + probe.status().message());
   serve::RedisWorkerOptions redis_options;
   if (!opt.redis.empty()) {
     auto address = serve::parse_redis_url(opt.redis);
@@ -278,6 +284,7 @@ int cmd_serve(int argc, char** argv) {
 
   BankOptions bank_options;
   bank_options.search_threads = hash_threads;
+  bank_options.tmk_index_spec = opt.tmk_index;
   auto bank = Bank::open(opt.bank, bank_options);
   if (!bank) {
     std::fprintf(stderr, "vhm serve: error: %s\n", bank.status().with_subject(opt.bank).to_string().c_str());

@@ -372,5 +372,47 @@ TEST(BankSignals, JsonLinesExportRoundTrips) {
   EXPECT_NE(bad.status().message().find("line 1: signals[0]"), std::string::npos) << bad.status().to_string();
 }
 
+// The TMK level-1 index is this open's choice: an approximate one answers the
+// reference files' lookups as the exact one does (16 vectors: IVF scans them exactly
+// until trained, HNSW's graph is complete), and a spec that is none fails the open.
+TEST(BankSignals, TheTmkIndexIsChosenPerOpen) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const fs::path dir_of = fs::path(corpus) / "threatexchange" / "tmk" / "sample-hashes";
+  std::vector<std::vector<uint8_t>> files;
+  for (const auto& e : fs::directory_iterator(dir_of))
+    if (e.path().extension() == ".tmk") files.push_back(read_bytes(e.path()));
+  ASSERT_GE(files.size(), 15u);
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  {
+    auto bank = open_ok(dir.bank());
+    std::vector<NewContent> add;
+    for (size_t i = 0; i < files.size(); ++i)
+      add.push_back(with_signals("t" + std::to_string(i), {{SignalId::kTmk, files[i]}}));
+    ASSERT_TRUE(bank->add_contents(add).is_ok());
+  }
+  std::vector<SignalQuery> queries;
+  for (const auto& f : files) queries.push_back({SignalId::kTmk, f});
+  std::vector<SignalHit> exact;
+  for (const char* spec : {"flat-ip", "ivf4,nprobe=4", "hnsw16"}) {
+    SCOPED_TRACE(spec);
+    BankOptions options = test::quiet_options();
+    options.tmk_index_spec = spec;
+    auto bank = open_ok(dir.bank(), options);
+    ASSERT_TRUE(bank);
+    auto hits = bank->lookup_signals(queries);
+    ASSERT_TRUE(hits.is_ok()) << hits.status().to_string();
+    EXPECT_EQ(bank->stats().value().tmk_index_spec, spec);
+    if (exact.empty()) exact = *hits;
+    else EXPECT_EQ(*hits, exact);
+  }
+  EXPECT_GT(exact.size(), files.size()) << "each finds itself, and the family pairs each other";
+  BankOptions bad = test::quiet_options();
+  bad.tmk_index_spec = "kd-tree";
+  auto refused = Bank::open(dir.bank(), bad);
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace vhm

@@ -158,6 +158,8 @@ TEST(CliMatchSignalsUsage, BadSignalListsAndTmkThresholdsAreUsageErrors) {
   EXPECT_EQ(test::run_vhm("bank add b x.mp4 --signals vpdq,nope").exit_code, 2);
   EXPECT_EQ(test::run_vhm("match --bank b --tmk-level1 1.5 x.mp4").exit_code, 2);
   EXPECT_EQ(test::run_vhm("match --bank b --tmk-level2 nan x.mp4").exit_code, 2);
+  EXPECT_EQ(test::run_vhm("match --bank b --tmk-index kd-tree x.mp4").exit_code, 2);
+  EXPECT_EQ(test::run_vhm("serve --bank b --tmk-index ivf0 --port 0").exit_code, 2);
   const auto help = test::run_vhm("match --help");
   EXPECT_NE(help.out.find("--tmk-level1"), std::string::npos);
 }
