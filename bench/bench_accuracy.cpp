@@ -90,12 +90,6 @@ struct Row {  // one transform x mode x setting
   json per_video = json::array();
 };
 
-std::string fmt(double v, int prec) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
-
 std::string stem(const std::string& path) { return std::filesystem::path(path).stem().string(); }
 
 int64_t total(const Histogram& h) {

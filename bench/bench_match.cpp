@@ -63,18 +63,6 @@ std::string corpus_dir() {
   return env && *env ? std::string(env) : std::string(VHM_SOURCE_DIR) + "/../shared/corpus";
 }
 
-std::string fmt(double v, int prec = 2) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
-
-std::string human_n(size_t n) {
-  if (n >= 1'000'000 && n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "M";
-  if (n >= 1'000 && n % 1'000 == 0) return std::to_string(n / 1'000) + "k";
-  return std::to_string(n);
-}
-
 // The content a video of the corpus must match ("" for none), from its file name.
 std::string expected_for(const std::string& file) {
   if (file.starts_with("chair")) return "chair-orig-22-sd-bar";

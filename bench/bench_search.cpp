@@ -378,18 +378,6 @@ std::vector<std::string> split_specs(const std::string& list) {
   return out;
 }
 
-std::string fmt(double v, int prec = 1) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
-
-std::string human_n(size_t n) {
-  if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "M";
-  if (n % 1'000 == 0) return std::to_string(n / 1'000) + "k";
-  return std::to_string(n);
-}
-
 // ---------------------------------------------------------------------------- plots
 
 constexpr double kNoValue = std::numeric_limits<double>::quiet_NaN();

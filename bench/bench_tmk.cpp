@@ -465,18 +465,6 @@ json run_sqlite_bank(const Corpus& c, const std::vector<Query>& queries, const O
 
 // ---------------------------------------------------------------------------- output
 
-std::string fmt(double v, int prec = 1) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.*f", prec, v);
-  return b;
-}
-
-std::string human_n(size_t n) {
-  if (n % 1'000'000 == 0) return std::to_string(n / 1'000'000) + "M";
-  if (n % 1'000 == 0) return std::to_string(n / 1'000) + "k";
-  return std::to_string(n);
-}
-
 // Specs split at commas, an "key=value" item joining the spec before it ("hnsw32,ef=64").
 std::vector<std::string> split_specs(const std::string& list) {
   std::vector<std::string> out;

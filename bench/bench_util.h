@@ -57,4 +57,8 @@ struct SplitMix64 {
   }
 };
 
+// Numbers for the tables: `v` with `prec` decimals; a count as 100k / 1M where exact.
+std::string fmt(double v, int prec = 1);
+std::string human_n(size_t n);
+
 }  // namespace vhm::bench

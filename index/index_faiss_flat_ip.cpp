@@ -6,7 +6,7 @@
 #include <faiss/IndexIDMap.h>
 #include <faiss/impl/IDSelector.h>
 
-#include "index/faiss_util.h"
+#include "index/faiss_ip_search.h"
 
 namespace vhm {
 
@@ -26,10 +26,7 @@ size_t IndexFaissFlatIp::memory_bytes() const {
 }
 
 Status IndexFaissFlatIp::add(std::span<const int64_t> ids, std::span<const float> vectors) {
-  if (vectors.size() != ids.size() * static_cast<size_t>(dimension_))
-    return {StatusCode::kInvalidArgument, "vector index: " + std::to_string(ids.size()) + " ids but " +
-                                              std::to_string(vectors.size()) + " floats (dimension " +
-                                              std::to_string(dimension_) + ")"};
+  VHM_RETURN_IF_ERROR(faiss_util::check_added_vectors(ids, vectors, dimension_));
   if (ids.empty()) return Status::ok();
   return faiss_util::guarded("add_with_ids", [&] {
     index_->add_with_ids(static_cast<faiss::Index::idx_t>(ids.size()), vectors.data(),
@@ -47,25 +44,7 @@ Status IndexFaissFlatIp::remove(std::span<const int64_t> ids) {
 
 Status IndexFaissFlatIp::search(std::span<const float> queries, float min_score, int max_k,
                                 std::vector<VectorHit>& hits) const {
-  if (queries.size() % static_cast<size_t>(dimension_) != 0)
-    return {StatusCode::kInvalidArgument,
-            "vector index: queries are not whole vectors of dimension " + std::to_string(dimension_)};
-  const size_t n = queries.size() / static_cast<size_t>(dimension_);
-  const int64_t k = std::min<int64_t>(max_k, index_->ntotal);
-  if (n == 0 || k <= 0) return Status::ok();
-  std::vector<float> scores(n * static_cast<size_t>(k));
-  std::vector<faiss::Index::idx_t> labels(n * static_cast<size_t>(k));
-  Status st = faiss_util::guarded("search", [&] {
-    index_->search(static_cast<faiss::Index::idx_t>(n), queries.data(), k, scores.data(), labels.data());
-  });
-  if (!st.is_ok()) return st;
-  for (size_t q = 0; q < n; ++q)
-    for (int64_t j = 0; j < k; ++j) {
-      const size_t at = q * static_cast<size_t>(k) + static_cast<size_t>(j);
-      if (labels[at] < 0 || scores[at] < min_score) break;  // best first: the rest score less
-      hits.push_back({static_cast<uint32_t>(q), static_cast<int64_t>(labels[at]), scores[at]});
-    }
-  return Status::ok();
+  return faiss_util::search_ranked(*index_, queries, dimension_, min_score, max_k, hits);
 }
 
 Status IndexFaissFlatIp::contents(std::vector<int64_t>& ids, std::vector<float>& vectors) const {

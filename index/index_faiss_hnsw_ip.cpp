@@ -4,7 +4,7 @@
 
 #include <faiss/IndexHNSW.h>
 
-#include "index/faiss_util.h"
+#include "index/faiss_ip_search.h"
 
 namespace vhm {
 
@@ -43,10 +43,7 @@ size_t IndexFaissHnswIp::memory_bytes() const {
 }
 
 Status IndexFaissHnswIp::add(std::span<const int64_t> ids, std::span<const float> vectors) {
-  if (vectors.size() != ids.size() * static_cast<size_t>(dimension_))
-    return {StatusCode::kInvalidArgument, "vector index: " + std::to_string(ids.size()) + " ids but " +
-                                              std::to_string(vectors.size()) + " floats (dimension " +
-                                              std::to_string(dimension_) + ")"};
+  VHM_RETURN_IF_ERROR(faiss_util::check_added_vectors(ids, vectors, dimension_));
   if (ids.empty()) return Status::ok();
   VHM_RETURN_IF_ERROR(
       faiss_util::guarded("add", [&] { index_->add(static_cast<faiss::Index::idx_t>(ids.size()), vectors.data()); }));
@@ -96,10 +93,9 @@ Status IndexFaissHnswIp::rebuild() {
 
 Status IndexFaissHnswIp::search(std::span<const float> queries, float min_score, int max_k,
                                 std::vector<VectorHit>& hits) const {
-  if (queries.size() % static_cast<size_t>(dimension_) != 0)
-    return {StatusCode::kInvalidArgument,
-            "vector index: queries are not whole vectors of dimension " + std::to_string(dimension_)};
-  const size_t n = queries.size() / static_cast<size_t>(dimension_);
+  auto whole = faiss_util::whole_queries(queries, dimension_);
+  if (!whole) return whole.status();
+  const size_t n = *whole;
   const int64_t rows = index_->ntotal;
   if (n == 0 || max_k <= 0 || row_of_id_.empty()) return Status::ok();
   // Ask for max_k plus the removed rows that could stand in the way, at most all rows;

@@ -7,7 +7,7 @@
 #include <faiss/IndexIVFFlat.h>
 #include <faiss/impl/IDSelector.h>
 
-#include "index/faiss_util.h"
+#include "index/faiss_ip_search.h"
 #include "index/index_faiss_flat_ip.h"
 
 namespace vhm {
@@ -30,10 +30,7 @@ size_t IndexFaissIvfIp::memory_bytes() const {
 }
 
 Status IndexFaissIvfIp::add(std::span<const int64_t> ids, std::span<const float> vectors) {
-  if (vectors.size() != ids.size() * static_cast<size_t>(dimension_))
-    return {StatusCode::kInvalidArgument, "vector index: " + std::to_string(ids.size()) + " ids but " +
-                                              std::to_string(vectors.size()) + " floats (dimension " +
-                                              std::to_string(dimension_) + ")"};
+  VHM_RETURN_IF_ERROR(faiss_util::check_added_vectors(ids, vectors, dimension_));
   if (ids.empty()) return Status::ok();
   if (!ivf_) {
     VHM_RETURN_IF_ERROR(flat_->add(ids, vectors));
@@ -86,24 +83,7 @@ Status IndexFaissIvfIp::remove(std::span<const int64_t> ids) {
 Status IndexFaissIvfIp::search(std::span<const float> queries, float min_score, int max_k,
                                std::vector<VectorHit>& hits) const {
   if (!ivf_) return flat_->search(queries, min_score, max_k, hits);
-  if (queries.size() % static_cast<size_t>(dimension_) != 0)
-    return {StatusCode::kInvalidArgument,
-            "vector index: queries are not whole vectors of dimension " + std::to_string(dimension_)};
-  const size_t n = queries.size() / static_cast<size_t>(dimension_);
-  const int64_t k = std::min<int64_t>(max_k, ivf_->ntotal);
-  if (n == 0 || k <= 0) return Status::ok();
-  std::vector<float> scores(n * static_cast<size_t>(k));
-  std::vector<faiss::Index::idx_t> labels(n * static_cast<size_t>(k));
-  VHM_RETURN_IF_ERROR(faiss_util::guarded("search", [&] {
-    ivf_->search(static_cast<faiss::Index::idx_t>(n), queries.data(), k, scores.data(), labels.data());
-  }));
-  for (size_t q = 0; q < n; ++q)
-    for (int64_t j = 0; j < k; ++j) {
-      const size_t at = q * static_cast<size_t>(k) + static_cast<size_t>(j);
-      if (labels[at] < 0 || scores[at] < min_score) break;  // best first: the rest score less
-      hits.push_back({static_cast<uint32_t>(q), static_cast<int64_t>(labels[at]), scores[at]});
-    }
-  return Status::ok();
+  return faiss_util::search_ranked(*ivf_, queries, dimension_, min_score, max_k, hits);
 }
 
 }  // namespace vhm

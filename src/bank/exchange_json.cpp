@@ -215,32 +215,37 @@ const char* threatexchange_type(ExchangeSignal signal) {
 
 }  // namespace
 
-ExchangeDocument stopncii_hashes_json(std::span<const ExchangeRecord> records) {
+namespace {
+
+// One document: each record the exchange has a type for as {type_key: its type,
+// value_key: its signal string}, in order; the others counted.
+ExchangeDocument exchange_document(std::span<const ExchangeRecord> records, const char* (*type_of)(ExchangeSignal),
+                                   const char* type_key, const char* value_key, nlohmann::json& list) {
   ExchangeDocument out;
-  nlohmann::json list = nlohmann::json::array();
+  list = nlohmann::json::array();
   for (const ExchangeRecord& r : records) {
-    const char* type = stopncii_type(r.signal);
+    const char* type = type_of(r.signal);
     if (!type) {
       ++out.records_left_out;
       continue;
     }
-    list.push_back({{"signalType", type}, {"hashValue", te_signal_string(r)}});
+    list.push_back({{type_key, type}, {value_key, te_signal_string(r)}});
   }
+  return out;
+}
+
+}  // namespace
+
+ExchangeDocument stopncii_hashes_json(std::span<const ExchangeRecord> records) {
+  nlohmann::json list;
+  ExchangeDocument out = exchange_document(records, stopncii_type, "signalType", "hashValue", list);
   out.document = {{"count", list.size()}, {"hashRecords", std::move(list)}};
   return out;
 }
 
 ExchangeDocument threatexchange_descriptors_json(std::span<const ExchangeRecord> records) {
-  ExchangeDocument out;
-  nlohmann::json list = nlohmann::json::array();
-  for (const ExchangeRecord& r : records) {
-    const char* type = threatexchange_type(r.signal);
-    if (!type) {
-      ++out.records_left_out;
-      continue;
-    }
-    list.push_back({{"type", type}, {"raw_indicator", te_signal_string(r)}});
-  }
+  nlohmann::json list;
+  ExchangeDocument out = exchange_document(records, threatexchange_type, "type", "raw_indicator", list);
   out.document = {{"data", std::move(list)}};
   return out;
 }
