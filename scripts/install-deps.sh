@@ -14,6 +14,8 @@ packages=(
   libspdlog-dev nlohmann-json3-dev
   # HTTP server and client of vhm serve / vhm bench serve (header plus compiled library)
   libcpp-httplib-dev
+  # HTTPS client of vhm fetch and vhm feedback (the exchanges' APIs; the system CA store)
+  libcurl4-openssl-dev ca-certificates
   # Redis client of vhm serve --redis (the Streams workers), and the server its tests
   # start (7.0: XAUTOCLAIM)
   libhiredis-dev redis-server

@@ -178,6 +178,26 @@ struct LookupOptions {
   bool inside_bars = true;
 };
 
+// Changes committed as ONE transaction, all or none (vhm fetch: one page of an
+// exchange's feed together with the checkpoint after it, so that a run killed at any
+// point resumes with nothing lost and nothing applied twice). Removals go first, so
+// that an addition may take over the external id of a content it replaces.
+struct BankChanges {
+  // Live contents tombstoned by external id; an id no live content has is skipped.
+  std::vector<std::string> remove_external_ids;
+  std::string remove_reason;
+  std::vector<NewContent> add;
+  // A named value stored with the changes (Bank::checkpoint reads it back); empty
+  // name: none. The name is the caller's ("fetch:stopncii").
+  std::string checkpoint_name;
+  std::string checkpoint_value;
+};
+
+struct AppliedChanges {
+  std::vector<AddedContent> added;  // one per BankChanges::add, in order
+  int64_t removed = 0;              // live contents tombstoned
+};
+
 struct BankCreateOptions {
   std::string index_spec = "mih";  // make_hash_index() factory string of the main index
 };
@@ -291,6 +311,12 @@ class Bank {
   // FrameHash::has_cropped). Ids in the order given.
   Result<std::vector<AddedContent>> add_contents(std::span<const NewContent> contents);
   Result<AddedContent> add_content(const ContentMeta& meta, std::span<const FrameHash> frames);
+
+  // BankChanges in one transaction (see there); the additions are checked as
+  // add_contents checks them, and a refused one leaves the bank as it was.
+  Result<AppliedChanges> apply_changes(const BankChanges& changes);
+  // The value apply_changes last stored under `name`; nullopt when none was.
+  Result<std::optional<std::string>> checkpoint(const std::string& name) const;
 
   // Tombstones a content: from now on no lookup returns it, here or in any other open
   // Bank. Its rows stay for audit; export skips it. kNotFound when no such content.

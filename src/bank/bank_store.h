@@ -179,6 +179,8 @@ class BankStoreReader {
   virtual Result<int64_t> generation() = 0;
   // A meta value; kCorrupt when the store has none under `key`.
   virtual Result<std::string> meta_value(const std::string& key) = 0;
+  // A meta value, nullopt when the store has none under `key`.
+  virtual Result<std::optional<std::string>> find_meta_value(const std::string& key) = 0;
 
   // ---- frames checksum (checksums.h)
   // The record, if it was recorded at `generation` (nullopt: absent or stale).
@@ -272,6 +274,12 @@ class BankStore {
   // progress(frames written so far) every 4096 frames and after each content.
   virtual Result<AddContentsResult> add_contents(std::span<const NewContent> contents,
                                                  const std::function<void(int64_t)>& progress) = 0;
+  // BankChanges (bank.h) in ONE transaction: removals (by external id, live ones
+  // only), then the additions as add_contents stores them (under its crash marker when
+  // there are any), then the checkpoint as meta value "checkpoint:<name>". The
+  // generation moves on only when a content is added or removed.
+  virtual Result<AddContentsResult> apply_changes(const BankChanges& changes, int64_t& removed,
+                                                  const std::function<void(int64_t)>& progress) = 0;
   // Tombstones a content (kNotFound when none); already_removed when it was one.
   virtual Result<RemoveResult> remove(const ContentRef& ref, const std::string& reason) = 0;
 

@@ -1,5 +1,5 @@
 // Bank writes: checks what an add is given and words what the store refuses; the
-// transactions themselves are the store's (BankStore::add_contents, remove).
+// transactions themselves are the store's (BankStore::add_contents, apply_changes, remove).
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -75,6 +75,32 @@ Result<AddedContent> Bank::add_content(const ContentMeta& meta, std::span<const 
   auto r = add_contents(std::span<const NewContent>(&c, 1));
   if (!r) return r.status();
   return r->front();
+}
+
+Result<AppliedChanges> Bank::apply_changes(const BankChanges& changes) {
+  for (size_t i = 0; i < changes.add.size(); ++i) VHM_RETURN_IF_ERROR(impl_->validate(changes.add[i], i));
+  int64_t removed = 0;
+  auto result = impl_->store->apply_changes(changes, removed, impl_->options.add_progress);
+  if (!result) return result.status();
+  if (result->outcome == AddOutcome::kDuplicateExternalId) {
+    const NewContent& c = changes.add[result->position];
+    return impl_->content_error(c, result->position,
+                                "external id '" + c.meta.external_id + "' is already content " +
+                                    std::to_string(result->existing_content_id) + " of bank " + impl_->dir);
+  }
+  if (impl_->index().current()) {
+    Status st = impl_->index().sync();
+    if (!st.is_ok()) spdlog::warn("refresh after changes: {}", st.to_string());
+  }
+  return AppliedChanges{std::move(result->added), removed};
+}
+
+Result<std::optional<std::string>> Bank::checkpoint(const std::string& name) const {
+  auto reader = impl_->store->begin_read(BankStore::ReadKind::kShort);
+  if (!reader) return reader.status();
+  auto value = (*reader)->find_meta_value("checkpoint:" + name);
+  VHM_RETURN_IF_ERROR((*reader)->finish());
+  return value;
 }
 
 Result<RemoveResult> Bank::remove(const ContentRef& ref, const std::string& reason) {

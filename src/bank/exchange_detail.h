@@ -20,6 +20,9 @@ std::string_view trim(std::string_view s);
 std::string lower(std::string_view s);
 // Fills r's value from a signal's text, per r.signal; the reason when it is not one.
 Status set_value(ExchangeRecord& r, std::string_view value);
+// A record's outcome under BadRecords: ok stays ok; a kCorrupt record error is kept in
+// list.bad_records under kSkip; anything else is returned.
+Status keep_or_skip(Status record, BadRecords bad_records, ExchangeList& list);
 // Counts a record of a signal type vhm does not know, with its note.
 void note_unknown(ExchangeList& list, const std::string& where, std::string_view type);
 

@@ -169,8 +169,18 @@ Status set_value(ExchangeRecord& r, std::string_view value) {
   return {StatusCode::kInternal, "unhandled signal"};
 }
 
+Status keep_or_skip(Status record, BadRecords bad_records, ExchangeList& list) {
+  if (record.is_ok()) return record;
+  if (bad_records == BadRecords::kSkip && record.code() == StatusCode::kCorrupt) {
+    list.bad_records.push_back(record.message());
+    return Status::ok();
+  }
+  return record;
+}
+
 void note_unknown(ExchangeList& list, const std::string& where, std::string_view type) {
   ++list.unknown_skipped;
+  ++list.unknown_by_type[std::string(type)];
   list.notes.push_back(where + ": unknown signal type " + shown(type) + " skipped");
 }
 

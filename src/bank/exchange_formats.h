@@ -17,6 +17,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -51,21 +53,47 @@ struct ExchangeList {
   std::vector<ExchangeRecord> records;
   std::vector<std::string> notes;  // one per skipped record: "line 3: unknown signal type 'url'"
   int64_t unknown_skipped = 0;
-  // StopNCII pages: where the next page starts.
+  std::map<std::string, int64_t> unknown_by_type;  // the same, per signal type as the exchange names it
+  // BadRecords::kSkip: one error per malformed record left out ("record 4: bad MD5 ...").
+  std::vector<std::string> bad_records;
+  // StopNCII pages: where the next page starts (nextPageToken, hasMoreRecords) and the
+  // checkpoint for the next run once none is left (nextSetTimestamp; 0: absent).
+  // NCMEC pages: paging/next (a path) as next_page_token, has_more_records when there is one.
   std::string next_page_token;
   bool has_more_records = false;
+  int64_t next_set_timestamp = 0;
 };
+
+// What a parser does with a malformed record (a bad hash value, a field of the wrong
+// type) in a document that is otherwise the exchange's: kFail fails the whole document
+// (an import of a file: fix it, then add it); kSkip leaves the record out with an error
+// in ExchangeList::bad_records (a fetch: one bad record must not stall a feed, as
+// python-threatexchange's clients skip one). A document that is not the API's shape
+// fails either way.
+enum class BadRecords { kFail, kSkip };
+
+// Where a TMK_PDQF fingerprint that NCMEC names by reference comes from: its bytes
+// (a .tmk file) for the reference, or why not.
+using TmkReferenceReader = std::function<Result<std::vector<uint8_t>>(const std::string& reference)>;
 
 // A whole file's size limit is the caller's; these bound every length they read.
 Result<ExchangeList> parse_te_file(std::string_view text, const std::string& name,
                                    std::optional<ExchangeSignal> bare_type = ExchangeSignal::kPdq);
 Result<ExchangeList> parse_te_csv(std::string_view text, const std::string& name);
-Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name);
-Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name);
-Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name);
+Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name,
+                                               BadRecords bad_records = BadRecords::kFail);
+Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name,
+                                         BadRecords bad_records = BadRecords::kFail);
+Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name,
+                                     BadRecords bad_records = BadRecords::kFail);
 // tmk_dir: where the TMK_PDQF binaries the file names were fetched to ("" for none:
 // a TMK_PDQF fingerprint is then an error).
 Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& name, const std::string& tmk_dir = {});
+// The same with the TMK_PDQF fingerprints read by `read_tmk` (vhm fetch downloads each
+// from its href); a fingerprint is `<TMK_PDQF>reference</TMK_PDQF>` or `<tmk-pdqf
+// href="reference"/>`.
+Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& name, const TmkReferenceReader& read_tmk,
+                                     BadRecords bad_records = BadRecords::kFail);
 Result<ExchangeList> parse_tmk_file(std::span<const uint8_t> bytes, const std::string& name);
 
 // Checks a .tmk file's magic and that its size is the one its header implies; the

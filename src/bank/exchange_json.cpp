@@ -55,14 +55,14 @@ std::string fnv1a_hex(std::string_view s) {
 
 }  // namespace
 
-Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name) {
+Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std::string& name, BadRecords bad_records) {
   auto doc = parse_document(text, name);
   if (!doc) return doc.status();
   const nlohmann::json* data = &*doc;
   if (doc->is_object() && doc->contains("data")) data = &(*doc)["data"];
   if (!data->is_array()) return Status(StatusCode::kCorrupt, "expected {\"data\": [descriptors]}", name);
   ExchangeList list;
-  for (size_t i = 0; i < data->size(); ++i) {
+  const auto one = [&](size_t i) -> Status {
     const auto& d = (*data)[i];
     const std::string where = record_at(i);
     if (!d.is_object()) return record_error(name, where, "a descriptor must be an object");
@@ -87,7 +87,7 @@ Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std:
     else if (*type == "HASH_TMK") r.signal = ExchangeSignal::kTmk;
     else {
       note_unknown(list, where, type->empty() ? std::string_view("(none)") : std::string_view(*type));
-      continue;
+      return Status::ok();
     }
     Status st = set_value(r, *value);
     if (!st.is_ok()) return record_error(name, where, st.message());
@@ -97,14 +97,18 @@ Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std:
     r.labels = std::move(tags);
     auto status = string_field(d, "status", name, where);
     if (!status) return status.status();
-    r.deleted = true_field(d, "deleted") || true_field(d, "is_expired") || lower(*status) == "deleted" ||
+    // threat_updates marks a tombstone should_delete; descriptors say deleted or expired.
+    r.deleted = true_field(d, "should_delete") || true_field(d, "deleted") || true_field(d, "is_expired") ||
+                lower(*status) == "deleted" ||
                 lower(*status) == "expired";
     list.records.push_back(std::move(r));
-  }
+    return Status::ok();
+  };
+  for (size_t i = 0; i < data->size(); ++i) VHM_RETURN_IF_ERROR(keep_or_skip(one(i), bad_records, list));
   return list;
 }
 
-Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name) {
+Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::string& name, BadRecords bad_records) {
   auto doc = parse_document(text, name);
   if (!doc) return doc.status();
   if (!doc->is_object() || !doc->contains("hashRecords") || !(*doc)["hashRecords"].is_array())
@@ -114,8 +118,10 @@ Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::strin
   if (!token) return token.status();
   list.next_page_token = *token;
   list.has_more_records = true_field(*doc, "hasMoreRecords");
+  if (doc->contains("nextSetTimestamp") && (*doc)["nextSetTimestamp"].is_number_integer())
+    list.next_set_timestamp = (*doc)["nextSetTimestamp"].get<int64_t>();
   const auto& records = (*doc)["hashRecords"];
-  for (size_t i = 0; i < records.size(); ++i) {
+  const auto one = [&](size_t i) -> Status {
     const auto& h = records[i];
     const std::string where = record_at(i);
     if (!h.is_object()) return record_error(name, where, "a hash record must be an object");
@@ -127,7 +133,7 @@ Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::strin
     else if (*type == "VideoTMK") r.signal = ExchangeSignal::kTmk;
     else {
       note_unknown(list, where, *type);
-      continue;
+      return Status::ok();
     }
     auto value = string_field(h, "hashValue", name, where);
     if (!value) return value.status();
@@ -145,18 +151,20 @@ Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::strin
     // deletes, Withdrawn and Deleted.
     r.deleted = lower(*status) == "withdrawn" || lower(*status) == "deleted";
     list.records.push_back(std::move(r));
-  }
+    return Status::ok();
+  };
+  for (size_t i = 0; i < records.size(); ++i) VHM_RETURN_IF_ERROR(keep_or_skip(one(i), bad_records, list));
   return list;
 }
 
-Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name) {
+Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& name, BadRecords bad_records) {
   auto doc = parse_document(text, name);
   if (!doc) return doc.status();
   if (!doc->is_object() || !doc->contains("results") || !(*doc)["results"].is_array())
     return Status(StatusCode::kCorrupt, "expected {\"results\": [...]}", name);
   ExchangeList list;
   const auto& results = (*doc)["results"];
-  for (size_t i = 0; i < results.size(); ++i) {
+  const auto one = [&](size_t i) -> Status {
     const auto& h = results[i];
     const std::string where = record_at(i);
     if (!h.is_object()) return record_error(name, where, "a result must be an object");
@@ -169,7 +177,7 @@ Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& n
     else if (a == "sha256") r.signal = ExchangeSignal::kVideoSha256;
     else {
       note_unknown(list, where, *algorithm);
-      continue;
+      return Status::ok();
     }
     auto digest = string_field(h, "hash_digest", name, where);
     if (!digest) return digest.status();
@@ -178,7 +186,9 @@ Result<ExchangeList> parse_tcap_list(std::string_view text, const std::string& n
     r.external_id = "tcap:" + lower(*digest);
     r.deleted = true_field(h, "deleted");
     list.records.push_back(std::move(r));
-  }
+    return Status::ok();
+  };
+  for (size_t i = 0; i < results.size(); ++i) VHM_RETURN_IF_ERROR(keep_or_skip(one(i), bad_records, list));
   return list;
 }
 

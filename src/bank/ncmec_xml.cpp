@@ -8,9 +8,13 @@
 #include <fstream>
 #include <memory>
 
+#include "bank/exchange_detail.h"
 #include "bank/exchange_formats.h"
 
 namespace vhm {
+
+using exchange_detail::keep_or_skip;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -76,6 +80,13 @@ Result<std::vector<uint8_t>> read_tmk_reference(const std::string& reference, co
 }  // namespace
 
 Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& name, const std::string& tmk_dir) {
+  return parse_ncmec_xml(
+      text, name, [&tmk_dir](const std::string& reference) { return read_tmk_reference(reference, tmk_dir); },
+      BadRecords::kFail);
+}
+
+Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& name, const TmkReferenceReader& read_tmk,
+                                     BadRecords bad_records) {
   if (text.size() > static_cast<size_t>(INT32_MAX)) return Status(StatusCode::kCorrupt, "too large for XML", name);
   // No network, no entity substitution, no DTD: nothing outside the bytes is read,
   // and libxml2's own limits (no XML_PARSE_HUGE) bound depth and sizes.
@@ -96,6 +107,75 @@ Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& n
     return Status(StatusCode::kCorrupt, std::string("not NCMEC hash-sharing XML (namespace ") + kNcmecNamespace + ")",
                   name);
   ExchangeList list;
+  // One entry's records, all or none: a malformed fingerprint leaves its whole entry out
+  // under BadRecords::kSkip (half a video's fingerprints would be a different content).
+  const auto one_entry = [&](const xmlNode* e, std::string_view tag, bool video) -> Status {
+    const bool deleted = tag == (video ? "deletedVideo" : "deletedImage");
+    const std::string id = text_of(child(e, "id"));
+    if (id.empty()) return at_line(name, e, std::string(tag) + " without an <id>");
+    const std::string external_id = "ncmec:" + id;
+    if (deleted) {
+      ExchangeRecord r;
+      r.external_id = external_id;
+      r.deleted = true;
+      list.records.push_back(std::move(r));
+      return Status::ok();
+    }
+    std::vector<std::string> labels;
+    if (const std::string c = text_of(child(e, "classification")); !c.empty()) labels.push_back(c);
+    const xmlNode* fps = child(e, "fingerprints");
+    if (!fps) return Status::ok();
+    std::vector<ExchangeRecord> records;
+    for (const xmlNode* f = fps->children; f; f = f->next) {
+      const std::string_view fp = ncmec_name(f);
+      if (fp.empty()) continue;
+      const std::string value = text_of(f);
+      ExchangeRecord r;
+      r.external_id = external_id;
+      r.labels = labels;
+      std::string lowered(fp);
+      for (char& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      if (lowered == "pdq" && !video) {
+        const auto h = Hash256::from_hex(value);
+        if (!h) return at_line(name, f, "bad PDQ hash (expected 64 hex digits)");
+        r.signal = ExchangeSignal::kPdq;
+        r.pdq = *h;
+      } else if (lowered == "md5" && video) {
+        r.signal = ExchangeSignal::kVideoMd5;
+        if (value.size() != 32 || value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+          return at_line(name, f, "bad MD5 (expected 32 hex digits)");
+        for (size_t i = 0; i < 16; ++i)
+          r.bytes.push_back(static_cast<uint8_t>(std::stoi(value.substr(2 * i, 2), nullptr, 16)));
+      } else if ((lowered == "tmk_pdqf" || lowered == "tmk-pdqf") && video) {
+        // A large fingerprint is a link (href, as the fetch API gives it) or, in a file
+        // saved from it, the name of the fetched binary.
+        std::string reference = value;
+        if (xmlChar* href = xmlGetProp(f, reinterpret_cast<const xmlChar*>("href"))) {
+          reference = reinterpret_cast<const char*>(href);
+          xmlFree(href);
+        }
+        auto bytes = read_tmk(reference);
+        if (!bytes) {
+          // A download that failed (the exchange down, the credentials refused) is the
+          // page's failure, never a malformed record to skip.
+          Status st = at_line(name, f, bytes.status().message());
+          if (bytes.status().code() != StatusCode::kCorrupt) st = Status(bytes.status().code(), st.message(), name);
+          return st;
+        }
+        r.signal = ExchangeSignal::kTmk;
+        r.bytes = std::move(bytes).value();
+      } else {
+        ++list.unknown_skipped;
+        ++list.unknown_by_type[std::string(fp)];
+        list.notes.push_back("line " + std::to_string(xmlGetLineNo(f)) + ": unknown signal type '" +
+                             std::string(video ? "video " : "image ") + std::string(fp) + "' skipped");
+        continue;
+      }
+      records.push_back(std::move(r));
+    }
+    for (ExchangeRecord& r : records) list.records.push_back(std::move(r));
+    return Status::ok();
+  };
   for (const char* group : {"images", "videos"}) {
     const xmlNode* g = child(root, group);
     if (!g) continue;
@@ -103,57 +183,13 @@ Result<ExchangeList> parse_ncmec_xml(std::string_view text, const std::string& n
     for (const xmlNode* e = g->children; e; e = e->next) {
       const std::string_view tag = ncmec_name(e);
       if (tag.empty()) continue;
-      const bool deleted = tag == (video ? "deletedVideo" : "deletedImage");
-      if (!deleted && tag != (video ? "video" : "image")) continue;  // a newer element: not ours to judge
-      const std::string id = text_of(child(e, "id"));
-      if (id.empty()) return at_line(name, e, std::string(tag) + " without an <id>");
-      const std::string external_id = "ncmec:" + id;
-      if (deleted) {
-        ExchangeRecord r;
-        r.external_id = external_id;
-        r.deleted = true;
-        list.records.push_back(std::move(r));
-        continue;
-      }
-      std::vector<std::string> labels;
-      if (const std::string c = text_of(child(e, "classification")); !c.empty()) labels.push_back(c);
-      const xmlNode* fps = child(e, "fingerprints");
-      if (!fps) continue;
-      for (const xmlNode* f = fps->children; f; f = f->next) {
-        const std::string_view fp = ncmec_name(f);
-        if (fp.empty()) continue;
-        const std::string value = text_of(f);
-        ExchangeRecord r;
-        r.external_id = external_id;
-        r.labels = labels;
-        std::string lowered(fp);
-        for (char& ch : lowered) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (lowered == "pdq" && !video) {
-          const auto h = Hash256::from_hex(value);
-          if (!h) return at_line(name, f, "bad PDQ hash (expected 64 hex digits)");
-          r.signal = ExchangeSignal::kPdq;
-          r.pdq = *h;
-        } else if (lowered == "md5" && video) {
-          r.signal = ExchangeSignal::kVideoMd5;
-          if (value.size() != 32 || value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-            return at_line(name, f, "bad MD5 (expected 32 hex digits)");
-          for (size_t i = 0; i < 16; ++i)
-            r.bytes.push_back(static_cast<uint8_t>(std::stoi(value.substr(2 * i, 2), nullptr, 16)));
-        } else if (lowered == "tmk_pdqf" && video) {
-          auto bytes = read_tmk_reference(value, tmk_dir);
-          if (!bytes) return at_line(name, f, bytes.status().message());
-          r.signal = ExchangeSignal::kTmk;
-          r.bytes = std::move(bytes).value();
-        } else {
-          ++list.unknown_skipped;
-          list.notes.push_back("line " + std::to_string(xmlGetLineNo(f)) + ": unknown signal type '" +
-                               std::string(video ? "video " : "image ") + std::string(fp) + "' skipped");
-          continue;
-        }
-        list.records.push_back(std::move(r));
-      }
+      if (tag != (video ? "deletedVideo" : "deletedImage") && tag != (video ? "video" : "image"))
+        continue;  // a newer element: not ours to judge
+      VHM_RETURN_IF_ERROR(keep_or_skip(one_entry(e, tag, video), bad_records, list));
     }
   }
+  if (const xmlNode* paging = child(root, "paging")) list.next_page_token = text_of(child(paging, "next"));
+  list.has_more_records = !list.next_page_token.empty();
   return list;
 }
 

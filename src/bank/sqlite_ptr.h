@@ -57,6 +57,8 @@ class SqliteDb {
   Status error(int rc, std::string_view operation) const { return sqlite_error(db_.get(), rc, operation, subject_); }
 
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_.get()); }
+  // Rows the last INSERT, UPDATE or DELETE changed.
+  int64_t changes() const { return sqlite3_changes(db_.get()); }
 
  private:
   SqliteDbPtr db_;

@@ -18,14 +18,21 @@ const char* const kSqliteContentColumns =
     "id, external_id, label, source, signal_type, added_at, removed_at, removed_reason, frame_count, "
     "input_frame_count, first_frame_id, added_generation, removed_generation";
 
-Result<std::string> sqlite_meta_value(const SqliteDb& db, const std::string& key) {
+Result<std::optional<std::string>> sqlite_find_meta_value(const SqliteDb& db, const std::string& key) {
   auto stmt = db.prepare("SELECT value FROM meta WHERE key = ?");
   if (!stmt) return stmt.status();
   stmt->bind(1, key);
   auto row = stmt->step();
   if (!row) return row.status();
-  if (!*row) return Status(StatusCode::kCorrupt, "bank metadata lacks '" + key + "'", db.subject());
-  return stmt->column_text(0);
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(stmt->column_text(0));
+}
+
+Result<std::string> sqlite_meta_value(const SqliteDb& db, const std::string& key) {
+  auto v = sqlite_find_meta_value(db, key);
+  if (!v) return v.status();
+  if (!*v) return Status(StatusCode::kCorrupt, "bank metadata lacks '" + key + "'", db.subject());
+  return std::move(**v);
 }
 
 Status sqlite_set_meta(const SqliteDb& db, const std::string& key, const std::string& value) {

@@ -14,6 +14,8 @@ namespace vhm {
 
 // kCorrupt when the meta table has no row `key`.
 Result<std::string> sqlite_meta_value(const SqliteDb& db, const std::string& key);
+// nullopt when the meta table has no row `key`.
+Result<std::optional<std::string>> sqlite_find_meta_value(const SqliteDb& db, const std::string& key);
 Status sqlite_set_meta(const SqliteDb& db, const std::string& key, const std::string& value);
 Result<int64_t> sqlite_read_generation(const SqliteDb& db);
 

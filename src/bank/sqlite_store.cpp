@@ -128,6 +128,18 @@ Result<int64_t> SqliteBankStore::data_version() {
 Result<AddContentsResult> SqliteBankStore::add_contents(std::span<const NewContent> contents,
                                                         const std::function<void(int64_t)>& progress) {
   if (contents.empty()) return AddContentsResult{};
+  int64_t removed = 0;
+  return write(contents, nullptr, removed, progress);
+}
+
+Result<AddContentsResult> SqliteBankStore::apply_changes(const BankChanges& changes, int64_t& removed,
+                                                         const std::function<void(int64_t)>& progress) {
+  removed = 0;
+  return write(changes.add, &changes, removed, progress);
+}
+
+Result<AddContentsResult> SqliteBankStore::write(std::span<const NewContent> contents, const BankChanges* changes,
+                                                 int64_t& removed, const std::function<void(int64_t)>& progress) {
   int64_t total_frames = 0;
   for (const NewContent& c : contents) total_frames += static_cast<int64_t>(c.frames.size());
   std::lock_guard wlock(writer_mutex_);
@@ -137,7 +149,7 @@ Result<AddContentsResult> SqliteBankStore::add_contents(std::span<const NewConte
   // The intent, committed first: if this process dies before the transaction below
   // commits, the row stays behind and the next open reports the interrupted add.
   int64_t pending_id = 0;
-  {
+  if (!contents.empty()) {
     auto p =
         writer_.prepare("INSERT INTO pending_adds(pid, started_at, contents, frames, description) VALUES(?,?,?,?,?)");
     if (!p) return p.status();
@@ -149,8 +161,8 @@ Result<AddContentsResult> SqliteBankStore::add_contents(std::span<const NewConte
     VHM_RETURN_IF_ERROR(p->run());
     pending_id = writer_.last_insert_rowid();
   }
-  auto result = add_transaction(contents, pending_id, progress);
-  if (!result || result->outcome != AddOutcome::kAdded) {
+  auto result = add_transaction(contents, changes, pending_id, removed, progress);
+  if (pending_id != 0 && (!result || result->outcome != AddOutcome::kAdded)) {
     // Rolled back: nothing was added, nothing to report later.
     auto d = writer_.prepare("DELETE FROM pending_adds WHERE id = ?");
     if (d) {
@@ -161,7 +173,9 @@ Result<AddContentsResult> SqliteBankStore::add_contents(std::span<const NewConte
   return result;
 }
 
-Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewContent> contents, int64_t pending_id,
+Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewContent> contents,
+                                                           const BankChanges* changes, int64_t pending_id,
+                                                           int64_t& removed,
                                                            const std::function<void(int64_t)>& progress) {
   AddContentsResult result;
   auto txn = SqliteTransaction::begin(writer_, "BEGIN IMMEDIATE");
@@ -169,6 +183,27 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
   auto gen = sqlite_read_generation(writer_);
   if (!gen) return gen.status();
   const int64_t generation = *gen + 1;
+  if (changes && !changes->remove_external_ids.empty()) {
+    auto u = writer_.prepare(
+        "UPDATE contents SET removed_at = ?, removed_generation = ?, removed_reason = ? "
+        "WHERE external_id = ? AND removed_at IS NULL");
+    if (!u) return u.status();
+    const std::string at = utc_now_iso();
+    for (const std::string& id : changes->remove_external_ids) {
+      if (id.empty()) continue;
+      u->reset();
+      u->bind(1, at).bind(2, generation).bind(3, changes->remove_reason).bind(4, id);
+      VHM_RETURN_IF_ERROR(u->run());
+      removed += writer_.changes();
+    }
+  }
+  if (changes && !changes->checkpoint_name.empty())
+    VHM_RETURN_IF_ERROR(sqlite_set_meta(writer_, "checkpoint:" + changes->checkpoint_name, changes->checkpoint_value));
+  if (contents.empty() && removed == 0) {
+    // Only the checkpoint moved: nothing searchable changed, so the generation stays.
+    VHM_RETURN_IF_ERROR(txn->commit());
+    return result;
+  }
   VHM_RETURN_IF_ERROR(sqlite_set_meta(writer_, "generation", std::to_string(generation)));
   auto next_id = writer_.query_int(
       "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'frames'), 0), "
@@ -204,7 +239,8 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
         result.position = position;
         result.existing_content_id = dup->column_int(0);
         result.added.clear();
-        return result;  // the transaction rolls back
+        removed = 0;
+        return result;  // the transaction rolls back, removals too
       }
     }
     const std::vector<const FrameHash*>& kept = distinct.of(c.frames);
@@ -248,7 +284,7 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
         {content_id, static_cast<int64_t>(kept.size()), static_cast<int64_t>(c.frames.size() - kept.size())});
   }
   VHM_RETURN_IF_ERROR(advance_frames_checksum(writer_, generation, written_rows));
-  {
+  if (pending_id != 0) {
     auto d = writer_.prepare("DELETE FROM pending_adds WHERE id = ?");
     if (!d) return d.status();
     d->bind(1, pending_id);

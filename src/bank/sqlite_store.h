@@ -43,6 +43,8 @@ class SqliteBankStore final : public BankStore {
   Result<int64_t> data_version() override;
   Result<AddContentsResult> add_contents(std::span<const NewContent> contents,
                                          const std::function<void(int64_t)>& progress) override;
+  Result<AddContentsResult> apply_changes(const BankChanges& changes, int64_t& removed,
+                                          const std::function<void(int64_t)>& progress) override;
   Result<RemoveResult> remove(const ContentRef& ref, const std::string& reason) override;
   Result<RecoveryReport> recover_interrupted_adds() override;
   Result<bool> refresh_stale_frames_checksum() override;
@@ -52,8 +54,14 @@ class SqliteBankStore final : public BankStore {
  private:
   SqliteBankStore(std::string dir, const SqliteStoreOptions& options) : dir_(std::move(dir)), options_(options) {}
   std::string file(const char* name) const;
-  // Under writer_mutex_, inside nothing: the add's own transaction.
-  Result<AddContentsResult> add_transaction(std::span<const NewContent> contents, int64_t pending_id,
+  // add_contents and apply_changes: `changes` (null for a plain add) brings the
+  // removals and the checkpoint; its `add` is ignored in favour of `contents`.
+  Result<AddContentsResult> write(std::span<const NewContent> contents, const BankChanges* changes, int64_t& removed,
+                                  const std::function<void(int64_t)>& progress);
+  // Under writer_mutex_, inside nothing: the write's own transaction (pending_id 0: no
+  // crash marker, as when nothing is added).
+  Result<AddContentsResult> add_transaction(std::span<const NewContent> contents, const BankChanges* changes,
+                                            int64_t pending_id, int64_t& removed,
                                             const std::function<void(int64_t)>& progress);
 
   std::string dir_;

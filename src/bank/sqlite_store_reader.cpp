@@ -47,6 +47,9 @@ Status SqliteStoreReader::finish() {
 Result<int64_t> SqliteStoreReader::generation() { return sqlite_read_generation(*db_); }
 
 Result<std::string> SqliteStoreReader::meta_value(const std::string& key) { return sqlite_meta_value(*db_, key); }
+Result<std::optional<std::string>> SqliteStoreReader::find_meta_value(const std::string& key) {
+  return sqlite_find_meta_value(*db_, key);
+}
 
 Result<std::optional<FramesChecksum>> SqliteStoreReader::recorded_frames_checksum(int64_t generation) {
   return vhm::recorded_frames_checksum(*db_, generation);

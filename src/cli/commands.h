@@ -15,5 +15,7 @@ int cmd_bench(int argc, char** argv);
 int cmd_match(int argc, char** argv);
 int cmd_bank(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
+int cmd_fetch(int argc, char** argv);
+int cmd_feedback(int argc, char** argv);
 
 }  // namespace vhm::cli

@@ -20,6 +20,8 @@ Commands:
   match   videos, images or raw hashes against a hash bank: vPDQ verdicts
   bank    hash banks: create, add, remove, stats, export, verify (SQLite + index)
   serve   HTTP daemon: POST uploads (matched from memory) or raw hashes, JSON verdicts
+  fetch   keep a bank current from an exchange (StopNCII, NCMEC, ThreatExchange, TCAP)
+  feedback  tell an exchange what was done about a matched hash (StopNCII, ThreatExchange)
   bench   benchmarks: hash, decode, sampling, search, match, accuracy, serve (every figure printed)
 
 Run 'vhm COMMAND --help' for a command's options and examples.
@@ -31,6 +33,7 @@ Examples:
   vhm bank create banks/known && vhm bank add banks/known reported/*.mp4
   vhm match --bank banks/known upload.mp4            # verdicts as JSON Lines
   vhm serve --bank banks/known --port 8080           # the same over HTTP (POST /v1/match)
+  vhm fetch stopncii --bank banks/ncii               # new and withdrawn hashes, from a checkpoint
   vhm bench hash --sizes 720p                        # PDQ time per 720p frame
 
 Exit codes: 0 success, 1 some input failed (the rest were processed), 2 usage error,
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
     if (command == "match") return vhm::cli::cmd_match(argc - 1, argv + 1);
     if (command == "bank") return vhm::cli::cmd_bank(argc - 1, argv + 1);
     if (command == "serve") return vhm::cli::cmd_serve(argc - 1, argv + 1);
+    if (command == "fetch") return vhm::cli::cmd_fetch(argc - 1, argv + 1);
+    if (command == "feedback") return vhm::cli::cmd_feedback(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vhm %s: internal error: %s\n", command.c_str(), e.what());
     return vhm::cli::kExitInternal;
