@@ -27,7 +27,9 @@ extern "C" {
 #include "cli/hashing_flags.h"
 #include "index/vector_index.h"
 #include "match/matcher.h"
+#include "exchange/exchange_settings.h"
 #include "serve/redis_worker.h"
+#include "serve/scheduled_fetch.h"
 #include "serve/server.h"
 #include "serve/stop_signals.h"
 
@@ -79,8 +81,15 @@ killed the workers that took it) is moved to the --dead-letter stream with an er
 result. Losing Redis logs a line and reconnects; the daemon stays up.
 Before the workers start it logs "redis workers: N on redis://...".
 
+Exchange feeds (--fetch EXCHANGE, repeatable): the bank is kept current from StopNCII,
+NCMEC, ThreatExchange or TCAP as 'vhm fetch' does, at start and then every
+--fetch-every, on a thread of its own; each run logs "fetch EXCHANGE: {summary}" and
+its changes are matched from the very next request. Credentials: the environment or
+--fetch-config (docs/EXCHANGES.md).
+
 Examples:
   vhm serve --bank banks/known
+  vhm serve --bank banks/ncii --fetch stopncii --fetch-every 5m
   vhm serve --bank banks/known --port 0 --threads 16 --sample 1s
   curl --data-binary @upload.mp4 http://127.0.0.1:8080/v1/match
   curl --data-binary @photo.jpg 'http://127.0.0.1:8080/v1/match?kind=image&with_hashes=1'
@@ -130,7 +139,31 @@ struct ServeFlags {
   int max_deliveries = 3;
   std::string dead_letter = "vhm:jobs:dead";
   bool no_http = false;
+  // Exchange feeds kept current on a schedule (none: no fetching).
+  std::vector<std::string> fetch;
+  std::string fetch_every = "5m";
+  std::string fetch_config;
 };
+
+// "90s", "5m", "1h", "500ms": at least 1 s, at most a week.
+std::optional<std::chrono::milliseconds> parse_interval(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  double ms = 0;
+  if (unit == "ms") ms = value;
+  else if (unit == "s" || unit.empty()) ms = value * 1000;
+  else if (unit == "m") ms = value * 60'000;
+  else if (unit == "h") ms = value * 3'600'000;
+  else return std::nullopt;
+  if (!(ms >= 1000 && ms <= 7 * 24 * 3'600'000.0)) return std::nullopt;
+  return std::chrono::milliseconds(static_cast<int64_t>(ms));
+}
 
 // The daemon's media policy by default: uploads are bytes; a job naming a path or a URL
 // is refused until --allow-paths / --allow-protocols say where it may read; an input
@@ -197,7 +230,13 @@ int cmd_serve(int argc, char** argv) {
        "--redis: a job delivered this many times without a result (it killed its workers) goes to --dead-letter")
       ("dead-letter", po::value(&opt.dead_letter)->default_value(opt.dead_letter),
        "--redis: the stream jobs that killed workers are moved to")
-      ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server");
+      ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server")
+      ("fetch", po::value(&opt.fetch)->composing(),
+       "keep the bank current from this exchange (stopncii, ncmec, threatexchange, tcap; repeatable), as vhm fetch does")
+      ("fetch-every", po::value(&opt.fetch_every)->default_value(opt.fetch_every),
+       "--fetch: how often (90s, 5m, 1h); the first run is at start")
+      ("fetch-config", po::value(&opt.fetch_config),
+       "--fetch: the exchanges' credentials and settings (vhm fetch --config; the environment wins)");
   // clang-format on
   add_match_flags(visible, opt.thresholds, opt.dihedral, opt.signal_lookup, opt.no_tmk);
   add_hashing_flags(visible, opt.hashing, HashingPreset::kQuery, serve_media_defaults());
@@ -218,6 +257,16 @@ int cmd_serve(int argc, char** argv) {
   if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
   if (auto probe = make_vector_index(opt.tmk_index, 256); !probe)
     return usage_error("--tmk-index: " + probe.status().message());
+  const auto fetch_every = parse_interval(opt.fetch_every);
+  if (!fetch_every) return usage_error("--fetch-every must be a duration from 1s to 168h (90s, 5m, 1h)");
+  std::vector<ExchangeSettings> feeds;
+  for (const std::string& name : opt.fetch) {
+    const auto kind = parse_exchange_kind(name);
+    if (!kind) return usage_error("--fetch: unknown exchange '" + name + "' (stopncii, ncmec, threatexchange, tcap)");
+    auto settings = load_exchange_settings(*kind, opt.fetch_config);
+    if (!settings) return usage_error("--fetch-config: " + settings.status().to_string());
+    feeds.push_back(std::move(settings).value());
+  }
   serve::RedisWorkerOptions redis_options;
   if (!opt.redis.empty()) {
     auto address = serve::parse_redis_url(opt.redis);
@@ -318,11 +367,26 @@ int cmd_serve(int argc, char** argv) {
                  r["jobs_duplicate"].get<int64_t>());
   };
 
+  std::unique_ptr<serve::ScheduledFetch> scheduled_fetch;
+  if (!feeds.empty()) {
+    std::string names;
+    for (const ExchangeSettings& f : feeds) names += (names.empty() ? "" : ", ") + std::string(exchange_kind_name(f.kind));
+    spdlog::info("fetching {} every {}", names, opt.fetch_every);
+    scheduled_fetch = std::make_unique<serve::ScheduledFetch>(**bank, std::move(feeds), *fetch_every);
+    scheduled_fetch->start();
+  }
+  const auto finish_fetch = [&] {
+    if (!scheduled_fetch) return;
+    scheduled_fetch->stop();
+    scheduled_fetch->join();
+  };
+
   if (opt.no_http) {
     std::unique_lock lock(running_mutex);
     stopped.wait(lock, [&] { return stop_requested; });
     lock.unlock();
     finish_workers();
+    finish_fetch();
     return kExitOk;
   }
 
@@ -337,11 +401,17 @@ int cmd_serve(int argc, char** argv) {
       std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.header_timeout * 1000)));
   server_options.connections.read_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.read_timeout * 1000)));
-  if (redis_workers) server_options.extra_stats = [w = redis_workers.get()] { return w->stats_json(); };
+  server_options.extra_stats = [w = redis_workers.get(), f = scheduled_fetch.get()] {
+    nlohmann::json extra = nlohmann::json::object();
+    if (w) extra.update(w->stats_json());
+    if (f) extra.update(f->stats_json());
+    return extra;
+  };
   serve::Server server(**bank, config, server_options);
   if (Status s = server.bind(); !s.is_ok()) {
     std::fprintf(stderr, "vhm serve: error: %s\n", s.to_string().c_str());
     finish_workers();
+    finish_fetch();
     return kExitInputFailed;
   }
   const BankIndexInfo index = (*bank)->index_info();
@@ -363,6 +433,7 @@ int cmd_serve(int argc, char** argv) {
     running = nullptr;
   }
   finish_workers();
+  finish_fetch();
   const nlohmann::json stats_at_end = server.stats_json();
   if (!served.is_ok()) {
     std::fprintf(stderr, "vhm serve: error: %s\n", served.to_string().c_str());

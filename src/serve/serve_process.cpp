@@ -117,6 +117,17 @@ void ServeProcess::read_output(int fd) {
   changed_.notify_all();
 }
 
+bool ServeProcess::wait_for_lines(const std::string& text, int occurrences, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  const auto seen = [&] {
+    int n = 0;
+    for (size_t at = output_.find(text); at != std::string::npos; at = output_.find(text, at + text.size()))
+      if (output_.find('\n', at) != std::string::npos) ++n;
+    return n >= occurrences;
+  };
+  return changed_.wait_for(lock, timeout, [&] { return seen() || output_closed_; }) && seen();
+}
+
 bool ServeProcess::wait_for_line(const std::string& prefix, std::chrono::milliseconds timeout, std::string& line) {
   std::unique_lock lock(mutex_);
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -39,6 +39,10 @@ class ServeProcess {
   // killed it. After `timeout` it is killed (SIGKILL) and the result is an error.
   Result<int> stop(std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  // Waits until the child has written `occurrences` complete lines containing `text`;
+  // false when it ends or the time runs out first.
+  bool wait_for_lines(const std::string& text, int occurrences, std::chrono::milliseconds timeout);
+
   // What the child wrote so far (stdout and stderr; the last 1 MiB).
   std::string output() const;
 
