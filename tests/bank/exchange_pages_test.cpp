@@ -29,7 +29,7 @@ TEST(ExchangePages, StopNciiSkipsABadRecordAndReadsWhereTheNextRunStarts) {
   EXPECT_FALSE(r->records[0].deleted);
   EXPECT_TRUE(r->records[1].deleted);
   ASSERT_EQ(r->bad_records.size(), 1u);
-  EXPECT_NE(r->bad_records[0].find("record 2"), std::string::npos) << r->bad_records[0];
+  EXPECT_NE(r->bad_records[0].find("record 1"), std::string::npos) << r->bad_records[0];  // from 0
   EXPECT_EQ(r->unknown_by_type, (std::map<std::string, int64_t>{{"Text", 2}}));
   EXPECT_EQ(r->next_set_timestamp, 1700000123);
   // Not the API's shape: refused in either mode.
