@@ -106,6 +106,9 @@ Result<BankStats> Bank::stats() const {
     st.frames_inside_bars = counts->frames_inside_bars;
     st.signals = counts->signals;
     st.contents_without_frames = counts->contents_without_frames;
+    auto checkpoints = read.meta_values_with_prefix("checkpoint:");
+    if (!checkpoints) return checkpoints.status();
+    st.checkpoints = std::move(checkpoints).value();
     VHM_RETURN_IF_ERROR(read.finish());
   }
   st.database_bytes = impl_->store->storage_bytes();

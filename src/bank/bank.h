@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -258,6 +259,8 @@ struct BankStats {
   };
   std::vector<SignalCount> signals;
   int64_t contents_without_frames = 0;  // live contents known by whole-content signals alone
+  // Where each feed kept in this bank stands (BankChanges::checkpoint_name -> value).
+  std::map<std::string, std::string> checkpoints;
   int64_t tmk_vectors_resident = 0;     // pure averages this Bank holds in memory (0 until a tmk lookup)
   std::string tmk_index_spec;           // the VectorIndex they are searched in (BankOptions::tmk_index_spec)
   int64_t database_bytes = 0;           // bank.sqlite plus its WAL

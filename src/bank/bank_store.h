@@ -27,6 +27,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -181,6 +182,8 @@ class BankStoreReader {
   virtual Result<std::string> meta_value(const std::string& key) = 0;
   // A meta value, nullopt when the store has none under `key`.
   virtual Result<std::optional<std::string>> find_meta_value(const std::string& key) = 0;
+  // Every meta value whose key starts with `prefix`, by key without the prefix.
+  virtual Result<std::map<std::string, std::string>> meta_values_with_prefix(const std::string& prefix) = 0;
 
   // ---- frames checksum (checksums.h)
   // The record, if it was recorded at `generation` (nullopt: absent or stale).

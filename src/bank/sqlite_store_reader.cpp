@@ -51,6 +51,21 @@ Result<std::optional<std::string>> SqliteStoreReader::find_meta_value(const std:
   return sqlite_find_meta_value(*db_, key);
 }
 
+Result<std::map<std::string, std::string>> SqliteStoreReader::meta_values_with_prefix(const std::string& prefix) {
+  // substr, not LIKE: a '_' or '%' in the prefix is a character here.
+  auto stmt = db_->prepare("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ? ORDER BY key");
+  if (!stmt) return stmt.status();
+  stmt->bind(1, static_cast<int64_t>(prefix.size())).bind(2, prefix);
+  std::map<std::string, std::string> out;
+  while (true) {
+    auto row = stmt->step();
+    if (!row) return row.status();
+    if (!*row) break;
+    out[stmt->column_text(0).substr(prefix.size())] = stmt->column_text(1);
+  }
+  return out;
+}
+
 Result<std::optional<FramesChecksum>> SqliteStoreReader::recorded_frames_checksum(int64_t generation) {
   return vhm::recorded_frames_checksum(*db_, generation);
 }

@@ -22,6 +22,7 @@ class SqliteStoreReader final : public BankStoreReader {
   Result<int64_t> generation() override;
   Result<std::string> meta_value(const std::string& key) override;
   Result<std::optional<std::string>> find_meta_value(const std::string& key) override;
+  Result<std::map<std::string, std::string>> meta_values_with_prefix(const std::string& prefix) override;
   Result<std::optional<FramesChecksum>> recorded_frames_checksum(int64_t generation) override;
   Result<FramesChecksum> checksum_frames_after(int64_t after_frame_id) override;
   Status for_each_content_span(int64_t after_content_id,

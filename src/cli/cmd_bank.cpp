@@ -490,6 +490,7 @@ Options)";
                      {"index_cache_present", st->index_cache_present},
                      {"index_cache_bytes", st->index_cache_bytes},
                      {"index", index_info_json(st->index)},
+                     {"checkpoints", st->checkpoints},
                      {"recovery_notes", st->recovery_notes}};
     std::cout << json_text(j) << "\n";
     return kExitOk;
@@ -519,6 +520,7 @@ Options)";
         st->index.origin.c_str(), static_cast<long long>(st->index.main_frames),
         static_cast<long long>(st->index.delta_frames), static_cast<long long>(st->index.inside_bars_codes),
         static_cast<long long>(st->index.removed_contents), st->index.memory_bytes);
+  for (const auto& [name, value] : st->checkpoints) std::printf("checkpoint    %s %s\n", name.c_str(), value.c_str());
   for (const auto& n : st->recovery_notes) std::printf("recovered     %s\n", n.c_str());
   return kExitOk;
 }

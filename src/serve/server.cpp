@@ -83,7 +83,8 @@ json bank_stats_json(const BankStats& st) {
           {"frames_total", st.frames_total},
           {"database_bytes", st.database_bytes},
           {"index_cache_bytes", st.index_cache_bytes},
-          {"index", index_info_json(st.index)}};
+          {"index", index_info_json(st.index)},
+          {"checkpoints", st.checkpoints}};
 }
 
 // Counts a request while its handler runs.

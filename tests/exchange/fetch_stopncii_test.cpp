@@ -129,6 +129,11 @@ TEST_F(FetchStopNcii, PagesRetriesWithdrawalsAndTheCheckpoint) {
   EXPECT_EQ(matches("pdq " + pdq_hex(1) + "\npdq " + pdq_hex(2) + "\nvideo_md5 " + md5 + "\n"),
             (std::vector<bool>{false, true, true}));
 
+  // Where the feed stands is the bank's to show.
+  const auto stats = test::run_vhm("bank stats " + bank_ + " --json");
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_EQ(json::parse(json::parse(stats.out)["checkpoints"]["fetch:stopncii"].get<std::string>()),
+            json({{"start", 1700000123}, {"token", ""}}));
   // The next run starts at the stored nextSetTimestamp, with no page token.
   const auto second = test::run_command(fetch_command(*server));
   ASSERT_EQ(second.exit_code, 0) << second.err;
