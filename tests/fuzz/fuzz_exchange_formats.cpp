@@ -5,7 +5,10 @@
 // SHA-256 32, a TMK file that passes its own check, vPDQ at least one frame); one note
 // per skipped record; a te-csv row written from an accepted record reads back equal,
 // and so do a te-file line and, for the signals they carry, the StopNCII and
-// ThreatExchange documents vhm hash writes.
+// ThreatExchange documents vhm hash writes. The pages vhm fetch reads (BadRecords::kSkip)
+// agree with the strict parse: a document it accepts is accepted with the same records
+// and nothing skipped, and a document only the skipping parse accepts names what it
+// skipped; unknown types counted per type add up.
 #include <string>
 
 #include "bank/exchange_formats.h"
@@ -18,6 +21,9 @@ void check_list(const vhm::ExchangeList& list) {
   using vhm::ExchangeSignal;
   using vhm::fuzz::fail;
   if (static_cast<size_t>(list.unknown_skipped) != list.notes.size()) fail("a skipped record without its note");
+  int64_t by_type = 0;
+  for (const auto& [type, n] : list.unknown_by_type) by_type += n;
+  if (by_type != list.unknown_skipped) fail("unknown types per type do not add up");
   for (const vhm::ExchangeRecord& r : list.records) {
     if (r.deleted) continue;
     switch (r.signal) {
@@ -63,6 +69,19 @@ void check_list(const vhm::ExchangeList& list) {
   }
 }
 
+// The same text through a page parser in both modes.
+template <typename Parse>
+void check_modes(Parse parse) {
+  auto strict = parse(vhm::BadRecords::kFail);
+  auto skipping = parse(vhm::BadRecords::kSkip);
+  if (strict) check_list(*strict);
+  if (skipping) check_list(*skipping);
+  if (strict && (!skipping || skipping->records.size() != strict->records.size() || !skipping->bad_records.empty()))
+    vhm::fuzz::fail("a page the strict parse accepts reads otherwise when skipping");
+  if (!strict && skipping && skipping->bad_records.empty())
+    vhm::fuzz::fail("a page only the skipping parse accepts, with nothing skipped");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -89,10 +108,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text = fuzz::as_text(data, size);
   if (auto l = parse_te_file(text, "f")) check_list(*l);
   if (auto l = parse_te_csv(text, "f")) check_list(*l);
-  if (auto l = parse_threatexchange_json(text, "f")) check_list(*l);
-  if (auto l = parse_stopncii_page(text, "f")) check_list(*l);
-  if (auto l = parse_tcap_list(text, "f")) check_list(*l);
-  if (auto l = parse_ncmec_xml(text, "f")) check_list(*l);
+  check_modes([&](BadRecords b) { return parse_threatexchange_json(text, "f", b); });
+  check_modes([&](BadRecords b) { return parse_stopncii_page(text, "f", b); });
+  check_modes([&](BadRecords b) { return parse_tcap_list(text, "f", b); });
+  check_modes([&](BadRecords b) {
+    return parse_ncmec_xml(
+        text, "f", [](const std::string&) -> Result<std::vector<uint8_t>> { return Status(StatusCode::kCorrupt, "no file"); },
+        b);
+  });
   if (auto l = parse_tmk_file({data, size}, "f")) check_list(*l);
   return 0;
 }
