@@ -261,9 +261,9 @@ struct BankStats {
   int64_t contents_without_frames = 0;  // live contents known by whole-content signals alone
   // Where each feed kept in this bank stands (BankChanges::checkpoint_name -> value).
   std::map<std::string, std::string> checkpoints;
-  int64_t tmk_vectors_resident = 0;     // pure averages this Bank holds in memory (0 until a tmk lookup)
-  std::string tmk_index_spec;           // the VectorIndex they are searched in (BankOptions::tmk_index_spec)
-  int64_t database_bytes = 0;           // bank.sqlite plus its WAL
+  int64_t tmk_vectors_resident = 0;  // pure averages this Bank holds in memory (0 until a tmk lookup)
+  std::string tmk_index_spec;        // the VectorIndex they are searched in (BankOptions::tmk_index_spec)
+  int64_t database_bytes = 0;        // bank.sqlite plus its WAL
   int64_t index_cache_bytes = 0;
   bool index_cache_present = false;
   BankIndexInfo index;  // as this Bank has it (loaded=false when it has not loaded it)

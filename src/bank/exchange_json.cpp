@@ -99,8 +99,7 @@ Result<ExchangeList> parse_threatexchange_json(std::string_view text, const std:
     if (!status) return status.status();
     // threat_updates marks a tombstone should_delete; descriptors say deleted or expired.
     r.deleted = true_field(d, "should_delete") || true_field(d, "deleted") || true_field(d, "is_expired") ||
-                lower(*status) == "deleted" ||
-                lower(*status) == "expired";
+                lower(*status) == "deleted" || lower(*status) == "expired";
     list.records.push_back(std::move(r));
     return Status::ok();
   };

@@ -33,7 +33,8 @@ struct ExchangeFlags {
 void add_exchange_flags(po::options_description& options, ExchangeFlags& flags) {
   options.add_options()("config", po::value(&flags.config),
                         "JSON file of credentials and settings (docs/EXCHANGES.md); the environment wins over it")(
-      "base-url", po::value(&flags.base_url), "the API's root instead of the exchange's public one (a proxy, a test server)")(
+      "base-url", po::value(&flags.base_url),
+      "the API's root instead of the exchange's public one (a proxy, a test server)")(
       "collection", po::value(&flags.collection), "threatexchange: the privacy group id");
 }
 
@@ -105,7 +106,8 @@ Options)";
   bool dry_run = false, from_start = false;
   int64_t max_pages = 0, page_size = 0;
   po::options_description visible(kHelp);
-  visible.add_options()("help,h", "show this help")("bank", po::value(&bank_dir), "the bank to keep current (required)")(
+  visible.add_options()("help,h", "show this help")("bank", po::value(&bank_dir),
+                                                    "the bank to keep current (required)")(
       "dry-run", po::bool_switch(&dry_run), "fetch and compare, change nothing (the checkpoint neither)")(
       "from-start", po::bool_switch(&from_start), "ignore the stored checkpoint: read the whole list again")(
       "max-pages", po::value(&max_pages), "stop after N pages (0: until the list is played out)")(
@@ -148,7 +150,8 @@ Options)";
 }
 
 int cmd_feedback(int argc, char** argv) {
-  constexpr const char* kHelp = R"(Usage: vhm feedback EXCHANGE --outcome OUTCOME (--hash VALUE | --external-id ID) [OPTIONS]
+  constexpr const char* kHelp =
+      R"(Usage: vhm feedback EXCHANGE --outcome OUTCOME (--hash VALUE | --external-id ID) [OPTIONS]
 
 Tells the exchange what the platform did about a matched hash, closing the loop from
 a victim's report to the platform's action. OUTCOME is pending-review (a match is
@@ -175,7 +178,7 @@ Options)";
   std::vector<std::string> tags;
   po::options_description visible(kHelp);
   visible.add_options()("help,h", "show this help")("outcome", po::value(&outcome_name),
-                                                     "pending-review, blocked or not-blocked (required)")(
+                                                    "pending-review, blocked or not-blocked (required)")(
       "hash", po::value(&hash), "the hash value as the exchange sent it (stopncii)")(
       "external-id", po::value(&external_id), "the bank content's external id (stopncii:<hash>, te:<id>)")(
       "bank", po::value(&bank_dir), "the bank holding --external-id (needed for a StopNCII VideoTMK)")(

@@ -25,9 +25,9 @@ extern "C" {
 #include "cli/commands.h"
 #include "cli/flags.h"
 #include "cli/hashing_flags.h"
+#include "exchange/exchange_settings.h"
 #include "index/vector_index.h"
 #include "match/matcher.h"
-#include "exchange/exchange_settings.h"
 #include "serve/redis_worker.h"
 #include "serve/scheduled_fetch.h"
 #include "serve/server.h"
@@ -370,7 +370,8 @@ int cmd_serve(int argc, char** argv) {
   std::unique_ptr<serve::ScheduledFetch> scheduled_fetch;
   if (!feeds.empty()) {
     std::string names;
-    for (const ExchangeSettings& f : feeds) names += (names.empty() ? "" : ", ") + std::string(exchange_kind_name(f.kind));
+    for (const ExchangeSettings& f : feeds)
+      names += (names.empty() ? "" : ", ") + std::string(exchange_kind_name(f.kind));
     spdlog::info("fetching {} every {}", names, opt.fetch_every);
     scheduled_fetch = std::make_unique<serve::ScheduledFetch>(**bank, std::move(feeds), *fetch_every);
     scheduled_fetch->start();

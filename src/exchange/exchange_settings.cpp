@@ -42,27 +42,35 @@ Status config_error(const std::string& path, const std::string& what) {
 
 const char* exchange_kind_name(ExchangeKind kind) {
   switch (kind) {
-    case ExchangeKind::kStopNcii: return "stopncii";
-    case ExchangeKind::kNcmec: return "ncmec";
-    case ExchangeKind::kThreatExchange: return "threatexchange";
-    case ExchangeKind::kTcap: return "tcap";
+    case ExchangeKind::kStopNcii:
+      return "stopncii";
+    case ExchangeKind::kNcmec:
+      return "ncmec";
+    case ExchangeKind::kThreatExchange:
+      return "threatexchange";
+    case ExchangeKind::kTcap:
+      return "tcap";
   }
   return "?";
 }
 
 std::optional<ExchangeKind> parse_exchange_kind(std::string_view name) {
-  for (ExchangeKind k : {ExchangeKind::kStopNcii, ExchangeKind::kNcmec, ExchangeKind::kThreatExchange,
-                         ExchangeKind::kTcap})
+  for (ExchangeKind k :
+       {ExchangeKind::kStopNcii, ExchangeKind::kNcmec, ExchangeKind::kThreatExchange, ExchangeKind::kTcap})
     if (name == exchange_kind_name(k)) return k;
   return std::nullopt;
 }
 
 const char* default_base_url(ExchangeKind kind) {
   switch (kind) {
-    case ExchangeKind::kStopNcii: return "https://api.stopncii.org/v1";
-    case ExchangeKind::kNcmec: return "https://report.cybertip.org/hashsharing";
-    case ExchangeKind::kThreatExchange: return "https://graph.facebook.com/v21.0";
-    case ExchangeKind::kTcap: return "https://app.terrorismanalytics.org";
+    case ExchangeKind::kStopNcii:
+      return "https://api.stopncii.org/v1";
+    case ExchangeKind::kNcmec:
+      return "https://report.cybertip.org/hashsharing";
+    case ExchangeKind::kThreatExchange:
+      return "https://graph.facebook.com/v21.0";
+    case ExchangeKind::kTcap:
+      return "https://app.terrorismanalytics.org";
   }
   return "";
 }
@@ -105,8 +113,7 @@ Result<ExchangeSettings> load_exchange_settings(ExchangeKind kind, const std::st
           return false;
         }();
         if (is_secret || key == "base_url" || key == "privacy_group") {
-          if (!value.is_string())
-            return config_error(config_path, std::string(name) + "." + key + " must be a string");
+          if (!value.is_string()) return config_error(config_path, std::string(name) + "." + key + " must be a string");
           if (is_secret) s.secrets[key] = value.get<std::string>();
           else if (key == "base_url") s.base_url = value.get<std::string>();
           else s.collection = value.get<std::string>();
@@ -131,7 +138,8 @@ Result<ExchangeSettings> load_exchange_settings(ExchangeKind kind, const std::st
         if (!value.is_number_integer() || value.get<int64_t>() < 0)
           return config_error(config_path, "http." + key + " must be a whole number >= 0");
         const int64_t v = value.get<int64_t>();
-        if (key == "attempts") s.http.retry.attempts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(v, 100)));
+        if (key == "attempts")
+          s.http.retry.attempts = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(v, 100)));
         else if (key == "first_delay_ms") s.http.retry.first_delay = std::chrono::milliseconds(v);
         else if (key == "max_delay_ms") s.http.retry.max_delay = std::chrono::milliseconds(v);
         else if (key == "timeout_s") s.http.timeout_seconds = static_cast<long>(std::max<int64_t>(1, v));

@@ -36,9 +36,9 @@ std::optional<ExchangeKind> parse_exchange_kind(std::string_view name);
 
 struct ExchangeSettings {
   ExchangeKind kind = ExchangeKind::kStopNcii;
-  std::string base_url;    // the API's root, without a trailing '/' (default: the exchange's public one)
-  std::string collection;  // ThreatExchange: the privacy group; others: none
-  int64_t page_size = 0;   // records per page asked for (0: the exchange's default here)
+  std::string base_url;         // the API's root, without a trailing '/' (default: the exchange's public one)
+  std::string collection;       // ThreatExchange: the privacy group; others: none
+  int64_t page_size = 0;        // records per page asked for (0: the exchange's default here)
   int64_t start_timestamp = 0;  // where a first fetch starts (Unix seconds; 0: the exchange's default)
   // Named secrets ("subscription_key", "fetch_key", "feedback_key", "username",
   // "password", "token"); present only when given.

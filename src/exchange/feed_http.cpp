@@ -53,8 +53,7 @@ std::string iso_utc(int64_t unix_seconds) {
 }
 
 int64_t now_unix_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace vhm::feed_http

@@ -38,15 +38,15 @@ struct HttpResponse {
 };
 
 struct HttpRetryPolicy {
-  int attempts = 5;                               // tries in all (1: no retry)
-  std::chrono::milliseconds first_delay{500};     // doubled after each try
-  std::chrono::milliseconds max_delay{120'000};   // the longest wait, Retry-After included
+  int attempts = 5;                              // tries in all (1: no retry)
+  std::chrono::milliseconds first_delay{500};    // doubled after each try
+  std::chrono::milliseconds max_delay{120'000};  // the longest wait, Retry-After included
 };
 
 struct HttpClientOptions {
-  long timeout_seconds = 120;       // a whole transfer
+  long timeout_seconds = 120;  // a whole transfer
   long connect_timeout_seconds = 20;
-  std::string ca_file;              // empty: the system's CA store
+  std::string ca_file;  // empty: the system's CA store
   int64_t max_body_bytes = 512ll << 20;
   HttpRetryPolicy retry;
   // Waits before a retry; false when the caller wants to stop (a daemon shutting down),

@@ -28,9 +28,11 @@ class NcmecFeed final : public ExchangeFeed {
     HttpRequest request = authed();
     if (next.empty()) {
       to = now_unix_seconds();
-      request.url = settings_.base_url + "/v2/entries?from=" + url_escape(iso_utc(from)) + "&to=" + url_escape(iso_utc(to));
+      request.url =
+          settings_.base_url + "/v2/entries?from=" + url_escape(iso_utc(from)) + "&to=" + url_escape(iso_utc(to));
     } else {
-      if (next.front() != '/') return Status(StatusCode::kCorrupt, "a stored paging/next that is no path", "fetch:ncmec");
+      if (next.front() != '/')
+        return Status(StatusCode::kCorrupt, "a stored paging/next that is no path", "fetch:ncmec");
       request.url = settings_.base_url + next;
     }
     auto body = body_of_success(http_, request);

@@ -16,7 +16,9 @@ using namespace feed_http;
 class StopNciiFeed final : public ExchangeFeed {
  public:
   StopNciiFeed(const ExchangeSettings& settings, HttpClient& http, std::string subscription_key, std::string fetch_key)
-      : settings_(settings), http_(http), subscription_key_(std::move(subscription_key)),
+      : settings_(settings),
+        http_(http),
+        subscription_key_(std::move(subscription_key)),
         fetch_key_(std::move(fetch_key)) {}
 
   Result<FeedPage> fetch_page(const std::string& checkpoint) override {

@@ -37,7 +37,8 @@ class TcapFeed final : public ExchangeFeed {
     if (!list) return list.status();
     page.list = std::move(list).value();
     const std::string mark = string_field(*doc, "checkpoint");
-    const bool has_next = doc->contains("next") && (*doc)["next"].is_string() && !(*doc)["next"].get<std::string>().empty();
+    const bool has_next =
+        doc->contains("next") && (*doc)["next"].is_string() && !(*doc)["next"].get<std::string>().empty();
     if (has_next && (mark.empty() || mark == after_mark))
       return Status(StatusCode::kCorrupt, "\"next\" without a new \"checkpoint\"", page.name);
     page.checkpoint_after = nlohmann::json{{"after", mark.empty() ? after_mark : mark}}.dump();
@@ -56,7 +57,8 @@ class TcapFeed final : public ExchangeFeed {
     if (!body) return body.status();
     auto doc = parse_json_text(*body);
     const std::string token = doc && doc->is_object() ? string_field(*doc, "token") : std::string();
-    if (token.empty()) return Status(StatusCode::kCorrupt, "the token answer has no \"token\"", "POST " + url_for_log(request.url));
+    if (token.empty())
+      return Status(StatusCode::kCorrupt, "the token answer has no \"token\"", "POST " + url_for_log(request.url));
     return token;
   }
 

@@ -18,7 +18,9 @@ ScheduledFetch::~ScheduledFetch() {
   join();
 }
 
-void ScheduledFetch::start() { thread_ = std::thread([this] { run(); }); }
+void ScheduledFetch::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void ScheduledFetch::stop() {
   std::lock_guard lock(mutex_);

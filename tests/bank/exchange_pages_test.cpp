@@ -17,11 +17,13 @@ const std::string kNs = "https://hashsharing.ncmec.org/hashsharing/v2";
 TEST(ExchangePages, StopNciiSkipsABadRecordAndReadsWhereTheNextRunStarts) {
   const std::string page = R"({"count": 3, "nextPageToken": "", "hasMoreRecords": false, "nextSetTimestamp": 1700000123,
     "hashRecords": [
-      {"signalType": "ImagePDQ", "hashValue": ")" + kHexA + R"(", "hashStatus": "Active"},
+      {"signalType": "ImagePDQ", "hashValue": ")" +
+                           kHexA + R"(", "hashStatus": "Active"},
       {"signalType": "ImagePDQ", "hashValue": "not-hex", "hashStatus": "Active"},
       {"signalType": "Text", "hashValue": "abc", "hashStatus": "Active"},
       {"signalType": "Text", "hashValue": "def", "hashStatus": "Active"},
-      {"signalType": "ImagePDQ", "hashValue": ")" + kHexB + R"(", "hashStatus": "Deleted"}]})";
+      {"signalType": "ImagePDQ", "hashValue": ")" +
+                           kHexB + R"(", "hashStatus": "Deleted"}]})";
   EXPECT_EQ(parse_stopncii_page(page, "p").status().code(), StatusCode::kCorrupt);
   auto r = parse_stopncii_page(page, "p", BadRecords::kSkip);
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
@@ -38,8 +40,10 @@ TEST(ExchangePages, StopNciiSkipsABadRecordAndReadsWhereTheNextRunStarts) {
 
 TEST(ExchangePages, ThreatExchangeUpdatesMarkTombstonesShouldDelete) {
   const std::string page = R"({"data": [
-      {"id": "1", "indicator": ")" + kHexA + R"(", "type": "HASH_PDQ", "should_delete": false},
-      {"id": "2", "indicator": ")" + kHexB + R"(", "type": "HASH_PDQ", "should_delete": true},
+      {"id": "1", "indicator": ")" +
+                           kHexA + R"(", "type": "HASH_PDQ", "should_delete": false},
+      {"id": "2", "indicator": ")" +
+                           kHexB + R"(", "type": "HASH_PDQ", "should_delete": true},
       {"id": "3", "indicator": "zz", "type": "HASH_PDQ", "should_delete": false}],
     "paging": {"cursors": {"after": "c"}}})";
   auto r = parse_threatexchange_json(page, "te", BadRecords::kSkip);

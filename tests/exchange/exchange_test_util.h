@@ -62,7 +62,8 @@ class FakeExchange {
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
   // Reads request lines until one contains `needle`; nullopt when none did in time.
-  std::optional<std::string> wait_for(const std::string& needle, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  std::optional<std::string> wait_for(const std::string& needle,
+                                      std::chrono::seconds limit = std::chrono::seconds(60)) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (true) {
       const auto left = std::chrono::duration_cast<std::chrono::seconds>(deadline - std::chrono::steady_clock::now());
@@ -105,7 +106,8 @@ class FakeExchange {
         return line;
       }
       if (fd_ < 0) return std::nullopt;
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) <= 0) return std::nullopt;
       char chunk[4096];
@@ -162,7 +164,8 @@ class VhmChild {
 // A --config file for `exchange` at the server, with quick retries (the waits a real
 // exchange asks for are tested through Retry-After).
 inline std::string write_exchange_config(const std::filesystem::path& dir, const std::string& exchange,
-                                         const std::string& base_url, nlohmann::json settings = nlohmann::json::object()) {
+                                         const std::string& base_url,
+                                         nlohmann::json settings = nlohmann::json::object()) {
   settings["base_url"] = base_url;
   const nlohmann::json config = {{exchange, settings}, {"http", {{"attempts", 4}, {"first_delay_ms", 20}}}};
   const std::string path = (dir / (exchange + ".json")).string();

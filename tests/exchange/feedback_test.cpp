@@ -25,16 +25,15 @@ class Feedback : public ::testing::Test {
 
 TEST_F(Feedback, StopNciiAndThreatExchangeGetTheReviewOutcome) {
   const std::string hash(64, 'e');
-  const json script = {
-      {"routes",
-       {{{"method", "POST"},
-         {"path", "/v1/SubmitFeedback"},
-         {"headers", {{"Ocp-Apim-Subscription-Key", "sub-8"}, {"x-functions-key", "feedback-9"}}},
-         {"responses", {{{"status", 200}, {"body", "{}"}}}}},
-        {{"method", "POST"},
-         {"path", "/te/3058061737574159/"},
-         {"query", {{"access_token", "1|tok"}}},
-         {"responses", {{{"status", 200}, {"body", R"({"success":true})"}}}}}}}};
+  const json script = {{"routes",
+                        {{{"method", "POST"},
+                          {"path", "/v1/SubmitFeedback"},
+                          {"headers", {{"Ocp-Apim-Subscription-Key", "sub-8"}, {"x-functions-key", "feedback-9"}}},
+                          {"responses", {{{"status", 200}, {"body", "{}"}}}}},
+                         {{"method", "POST"},
+                          {"path", "/te/3058061737574159/"},
+                          {"query", {{"access_token", "1|tok"}}},
+                          {"responses", {{{"status", 200}, {"body", R"({"success":true})"}}}}}}}};
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
   const std::string ncii = test::write_exchange_config(dir_, "stopncii", server->base_url() + "/v1");
@@ -51,7 +50,8 @@ TEST_F(Feedback, StopNciiAndThreatExchangeGetTheReviewOutcome) {
   const std::string te = test::write_exchange_config(dir_, "threatexchange", server->base_url() + "/te");
   const auto reacted = test::run_command("VHM_THREATEXCHANGE_TOKEN='1|tok' " + std::string(VHM_BINARY) +
                                          " feedback threatexchange --outcome not-blocked --external-id "
-                                         "te:3058061737574159 --config " + te);
+                                         "te:3058061737574159 --config " +
+                                         te);
   ASSERT_EQ(reacted.exit_code, 0) << reacted.err;
   EXPECT_NE(server->requests().back().find("body=reactions=NOT_HELPFUL"), std::string::npos)
       << server->requests().back();

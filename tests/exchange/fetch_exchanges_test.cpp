@@ -62,17 +62,22 @@ TEST_F(FetchExchanges, TcapRenewsAnExpiredTokenAndFollowsItsCheckpoints) {
   const std::string md5 = "00112233445566778899aabbccddeeff";
   const std::string sha256(64, 'c');
   auto entry = [](const std::string& digest, const std::string& algorithm, bool deleted, int id) {
-    return json{{"hash_digest", digest}, {"algorithm", algorithm}, {"ideology", "far-right"}, {"file_type", "mp4"},
-                {"deleted", deleted},    {"updated_on", 1700000000 + id}, {"created_on", "2023-11-14T22:13:20Z"},
+    return json{{"hash_digest", digest},
+                {"algorithm", algorithm},
+                {"ideology", "far-right"},
+                {"file_type", "mp4"},
+                {"deleted", deleted},
+                {"updated_on", 1700000000 + id},
+                {"created_on", "2023-11-14T22:13:20Z"},
                 {"id", id}};
   };
-  const json page1 = {{"count", 3},
-                      {"next", "https://tcap.example/api/hash-list/v2/all?limit=3&offset=3"},
-                      {"previous", nullptr},
-                      {"checkpoint", "1700000003,3"},
-                      {"results",
-                       {entry(far_pdq(1), "PDQ", false, 1), entry(md5, "MD5", false, 2),
-                        entry("3:abc:def", "SSDEEP", false, 3)}}};
+  const json page1 = {
+      {"count", 3},
+      {"next", "https://tcap.example/api/hash-list/v2/all?limit=3&offset=3"},
+      {"previous", nullptr},
+      {"checkpoint", "1700000003,3"},
+      {"results",
+       {entry(far_pdq(1), "PDQ", false, 1), entry(md5, "MD5", false, 2), entry("3:abc:def", "SSDEEP", false, 3)}}};
   const json page2 = {{"count", 2},
                       {"next", nullptr},
                       {"previous", nullptr},
@@ -95,7 +100,9 @@ TEST_F(FetchExchanges, TcapRenewsAnExpiredTokenAndFollowsItsCheckpoints) {
         {{"path", "/api/hash-list/v2/all"},
          {"query", {{"after", "1700000005,5"}}},
          {"headers", {{"Authorization", "Bearer jwt-two"}}},
-         {"responses", {ok(json{{"count", 0}, {"next", nullptr}, {"checkpoint", "1700000005,5"}, {"results", json::array()}}.dump())}}}}}};
+         {"responses",
+          {ok(json{{"count", 0}, {"next", nullptr}, {"checkpoint", "1700000005,5"}, {"results", json::array()}}
+                  .dump())}}}}}};
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
   const std::string config = test::write_exchange_config(dir_, "tcap", server->base_url());
@@ -148,18 +155,23 @@ TEST_F(FetchExchanges, NcmecFetchesTmkByHrefAndAMalformedPageStopsTheRunUntilThe
   const json basic = {{"Authorization", "Basic bmNtZWMtdXNlcjpuY21lYy1wYXNz"}};  // ncmec-user:ncmec-pass
   const json script = {
       {"routes",
-       {{{"path", "/ncmec/v2/entries"}, {"absent", {"start"}}, {"headers", basic}, {"responses", {ok(page1, "application/xml")}}},
+       {{{"path", "/ncmec/v2/entries"},
+         {"absent", {"start"}},
+         {"headers", basic},
+         {"responses", {ok(page1, "application/xml")}}},
         {{"path", "/ncmec/v2/entries"},
          {"query", {{"start", "3"}}},
          {"headers", basic},
-         {"responses", {ok("<queryResult xmlns=\"" + ns + "\"><images", "application/xml"), ok(page2, "application/xml")}}},
+         {"responses",
+          {ok("<queryResult xmlns=\"" + ns + "\"><images", "application/xml"), ok(page2, "application/xml")}}},
         {{"path", "/ncmec/v2/entries/v1/fingerprints/TMK_PDQF"},
          {"headers", basic},
-         {"responses", {{{"status", 200}, {"body_file", tmk.string()}, {"content_type", "application/octet-stream"}}}}}}}};
+         {"responses",
+          {{{"status", 200}, {"body_file", tmk.string()}, {"content_type", "application/octet-stream"}}}}}}}};
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
-  const std::string config = test::write_exchange_config(
-      dir_, "ncmec", server->base_url() + "/ncmec", {{"username", "ncmec-user"}, {"password", "ncmec-pass"}});
+  const std::string config = test::write_exchange_config(dir_, "ncmec", server->base_url() + "/ncmec",
+                                                         {{"username", "ncmec-user"}, {"password", "ncmec-pass"}});
   const std::string run = "fetch ncmec --bank " + bank_ + " --config " + config;
   const auto first = test::run_vhm(run);
   EXPECT_EQ(first.exit_code, 1) << first.err;  // page 2 is not XML
@@ -191,15 +203,22 @@ TEST_F(FetchExchanges, NcmecFetchesTmkByHrefAndAMalformedPageStopsTheRunUntilThe
 TEST_F(FetchExchanges, ThreatExchangeFollowsCursorsAndKeepsItsTokenOutOfSight) {
   const std::string md5 = "99887766554433221100ffeeddccbbaa";
   auto update = [](const std::string& id, const std::string& indicator, const std::string& type, bool del) {
-    return json{{"id", id},  {"indicator", indicator}, {"type", type}, {"last_updated", 1700000000},
-                {"should_delete", del}, {"tags", {"collab-x"}}, {"status", "MALICIOUS"}};
+    return json{{"id", id},
+                {"indicator", indicator},
+                {"type", type},
+                {"last_updated", 1700000000},
+                {"should_delete", del},
+                {"tags", {"collab-x"}},
+                {"status", "MALICIOUS"}};
   };
-  const json page1 = {{"data",
-                       {update("111", far_pdq(3), "HASH_PDQ", false), update("222", md5, "HASH_VIDEO_MD5", false),
-                        update("333", "https://example.org", "URI", false)}},
-                      {"paging", {{"cursors", {{"before", "c0"}, {"after", "c1"}}}, {"next", "https://graph/next?after=c1"}}}};
-  const json page2 = {{"data", {update("111", far_pdq(3), "HASH_PDQ", true), update("444", far_pdq(4), "HASH_PDQ", false)}},
-                      {"paging", {{"cursors", {{"before", "c1"}, {"after", "c2"}}}}}};
+  const json page1 = {
+      {"data",
+       {update("111", far_pdq(3), "HASH_PDQ", false), update("222", md5, "HASH_VIDEO_MD5", false),
+        update("333", "https://example.org", "URI", false)}},
+      {"paging", {{"cursors", {{"before", "c0"}, {"after", "c1"}}}, {"next", "https://graph/next?after=c1"}}}};
+  const json page2 = {
+      {"data", {update("111", far_pdq(3), "HASH_PDQ", true), update("444", far_pdq(4), "HASH_PDQ", false)}},
+      {"paging", {{"cursors", {{"before", "c1"}, {"after", "c2"}}}}}};
   const json script = {
       {"routes",
        {{{"path", "/te/987654/threat_updates/"},
@@ -214,8 +233,8 @@ TEST_F(FetchExchanges, ThreatExchangeFollowsCursorsAndKeepsItsTokenOutOfSight) {
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
   const std::string config = test::write_exchange_config(dir_, "threatexchange", server->base_url() + "/te");
-  const std::string fetch = " " + std::string(VHM_BINARY) + " fetch threatexchange --collection 987654 --bank " + bank_ +
-                            " --config " + config;
+  const std::string fetch = " " + std::string(VHM_BINARY) + " fetch threatexchange --collection 987654 --bank " +
+                            bank_ + " --config " + config;
   const auto r = test::run_command("VHM_THREATEXCHANGE_TOKEN='123|te-secret-6'" + fetch);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   const json s = test::last_json_line(r.out);

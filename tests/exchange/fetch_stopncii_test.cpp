@@ -31,8 +31,11 @@ std::string pdq_hex(int i) {
 }
 
 json record(const std::string& type, const std::string& value, const std::string& status = "Active") {
-  return {{"lastModtimestamp", 1700000000}, {"signalType", type}, {"hashValue", value},
-          {"hashStatus", status},           {"caseNumbers", {{"StopNCII", "c-" + value.substr(0, 6)}}}};
+  return {{"lastModtimestamp", 1700000000},
+          {"signalType", type},
+          {"hashValue", value},
+          {"hashStatus", status},
+          {"caseNumbers", {{"StopNCII", "c-" + value.substr(0, 6)}}}};
 }
 
 json page(std::vector<json> records, const std::string& next_token, int64_t next_set = 0) {
@@ -58,9 +61,8 @@ json ok(const json& body) { return {{"status", 200}, {"body", body.dump()}}; }
 class FetchStopNcii : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("vhm_fetch_stopncii_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("vhm_fetch_stopncii_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     bank_ = (dir_ / "bank").string();
@@ -90,21 +92,21 @@ class FetchStopNcii : public ::testing::Test {
 
 TEST_F(FetchStopNcii, PagesRetriesWithdrawalsAndTheCheckpoint) {
   const std::string md5 = "0123456789abcdef0123456789abcdef";
-  json script = {{"routes",
-                  {route({{"startTimestamp", "10"}},
-                         {ok(page({record("ImagePDQ", pdq_hex(1)), record("VideoMD5", md5),
-                                   record("URL", "https://example.org/x")},
-                                  "p2"))},
-                         {"nextPageToken"}),
-                   route({{"nextPageToken", "p2"}},
-                         {{{"status", 429}, {"headers", {{"Retry-After", "1"}}}},
-                          ok(page({record("ImagePDQ", pdq_hex(2)), record("ImagePDQ", "zz-not-a-hash")}, "p3"))}),
-                   route({{"nextPageToken", "p3"}},
-                         {{{"status", 500}, {"body", "upstream hiccup"}},
-                          ok(page({record("ImagePDQ", pdq_hex(1), "Withdrawn"), record("VideoMD5", md5)}, "",
-                                  1700000123))}),
-                   route({{"startTimestamp", "1700000123"}},
-                         {ok(page({record("ImagePDQ", pdq_hex(3))}, "", 1700000200))}, {"nextPageToken"})}}};
+  json script = {
+      {"routes",
+       {route(
+            {{"startTimestamp", "10"}},
+            {ok(page({record("ImagePDQ", pdq_hex(1)), record("VideoMD5", md5), record("URL", "https://example.org/x")},
+                     "p2"))},
+            {"nextPageToken"}),
+        route({{"nextPageToken", "p2"}},
+              {{{"status", 429}, {"headers", {{"Retry-After", "1"}}}},
+               ok(page({record("ImagePDQ", pdq_hex(2)), record("ImagePDQ", "zz-not-a-hash")}, "p3"))}),
+        route({{"nextPageToken", "p3"}},
+              {{{"status", 500}, {"body", "upstream hiccup"}},
+               ok(page({record("ImagePDQ", pdq_hex(1), "Withdrawn"), record("VideoMD5", md5)}, "", 1700000123))}),
+        route({{"startTimestamp", "1700000123"}}, {ok(page({record("ImagePDQ", pdq_hex(3))}, "", 1700000200))},
+              {"nextPageToken"})}}};
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
 
@@ -199,10 +201,11 @@ TEST_F(FetchStopNcii, AKilledRunResumesWithNothingLostOrRepeated) {
   }
   // Run 2 asks for page 3 first: page 1 again would be repeated work, never a
   // duplicate; the test's server would answer it with a hash the bank must not get.
-  json script = {{"routes",
-                  {route({}, {ok(page({record("ImagePDQ", pdq_hex(9))}, ""))}, {"nextPageToken"}),
-                   route({{"nextPageToken", "p3"}},
-                         {ok(page({record("ImagePDQ", pdq_hex(4)), record("ImagePDQ", pdq_hex(5))}, "", 1700000999))})}}};
+  json script = {
+      {"routes",
+       {route({}, {ok(page({record("ImagePDQ", pdq_hex(9))}, ""))}, {"nextPageToken"}),
+        route({{"nextPageToken", "p3"}},
+              {ok(page({record("ImagePDQ", pdq_hex(4)), record("ImagePDQ", pdq_hex(5))}, "", 1700000999))})}}};
   auto server = test::FakeExchange::start(dir_, script);
   ASSERT_TRUE(server);
   const auto resumed = test::run_command(fetch_command(*server));

@@ -36,10 +36,10 @@ TEST(ServeFetch, TheDaemonsLookupsFollowEachScheduledRun) {
                 {"query", {{"startTimestamp", start}}},
                 {"responses", {{{"status", 200}, {"body", page.dump()}}}}};
   };
-  const json script = {{"routes",
-                        {at("10", fetch_page(pdq, "Active", 1700000001)),
-                         at("1700000001", fetch_page(pdq, "Withdrawn", 1700000002)),
-                         at("1700000002", json{{"hashRecords", json::array()}, {"nextSetTimestamp", 1700000002}})}}};
+  const json script = {
+      {"routes",
+       {at("10", fetch_page(pdq, "Active", 1700000001)), at("1700000001", fetch_page(pdq, "Withdrawn", 1700000002)),
+        at("1700000002", json{{"hashRecords", json::array()}, {"nextSetTimestamp", 1700000002}})}}};
   auto exchange = test::FakeExchange::start(dir, script);
   ASSERT_TRUE(exchange);
   const std::string config = test::write_exchange_config(dir, "stopncii", exchange->base_url() + "/v1",

@@ -113,8 +113,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_modes([&](BadRecords b) { return parse_tcap_list(text, "f", b); });
   check_modes([&](BadRecords b) {
     return parse_ncmec_xml(
-        text, "f", [](const std::string&) -> Result<std::vector<uint8_t>> { return Status(StatusCode::kCorrupt, "no file"); },
-        b);
+        text, "f",
+        [](const std::string&) -> Result<std::vector<uint8_t>> { return Status(StatusCode::kCorrupt, "no file"); }, b);
   });
   if (auto l = parse_tmk_file({data, size}, "f")) check_list(*l);
   return 0;
