@@ -107,11 +107,8 @@ Result<ExchangeSettings> load_exchange_settings(ExchangeKind kind, const std::st
       const nlohmann::json& e = (*doc)[name];
       if (!e.is_object()) return config_error(config_path, std::string("\"") + name + "\" must be an object");
       for (const auto& [key, value] : e.items()) {
-        const bool is_secret = [&] {
-          for (const SecretSource& src : secret_sources(kind))
-            if (key == src.key) return true;
-          return false;
-        }();
+        bool is_secret = false;
+        for (const SecretSource& src : secret_sources(kind)) is_secret = is_secret || key == src.key;
         if (is_secret || key == "base_url" || key == "privacy_group") {
           if (!value.is_string()) return config_error(config_path, std::string(name) + "." + key + " must be a string");
           if (is_secret) s.secrets[key] = value.get<std::string>();

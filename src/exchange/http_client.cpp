@@ -83,15 +83,15 @@ struct HttpClient::Handle {
 std::string url_for_log(const std::string& url) { return url.substr(0, url.find('?')); }
 
 std::string url_escape(const std::string& value) {
-  static const char* kHex = "0123456789ABCDEF";
+  constexpr char kHexDigits[] = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : value) {
     if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
+      out += kHexDigits[c >> 4];
+      out += kHexDigits[c & 15];
     }
   }
   return out;
