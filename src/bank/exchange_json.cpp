@@ -141,14 +141,23 @@ Result<ExchangeList> parse_stopncii_page(std::string_view text, const std::strin
     // StopNCII gives a hash no id of its own: the hash is its identity.
     r.external_id = "stopncii:" + *value;
     if (r.signal == ExchangeSignal::kTmk) r.external_id = "stopncii:tmk:" + fnv1a_hex(*value);  // too long to be an id
-    if (h.contains("caseNumbers") && h["caseNumbers"].is_object())
-      for (const auto& [case_type, number] : h["caseNumbers"].items())
-        if (number.is_string()) r.labels.push_back(case_type + ":" + number.get<std::string>());
-    auto status = string_field(h, "hashStatus", name, where);
-    if (!status) return status.status();
     // python-threatexchange's StopNCIICaseStatus: Received, Active, and the two a client
     // deletes, Withdrawn and Deleted.
-    r.deleted = lower(*status) == "withdrawn" || lower(*status) == "deleted";
+    const auto withdrawn = [](const std::string& s) { return lower(s) == "withdrawn" || lower(s) == "deleted"; };
+    // caseNumbers: each case behind the hash and its status. When every case is
+    // withdrawn the hash is, whatever the aggregate hashStatus still says.
+    bool every_case_withdrawn = false;
+    if (h.contains("caseNumbers") && h["caseNumbers"].is_object() && !h["caseNumbers"].empty()) {
+      every_case_withdrawn = true;
+      for (const auto& [case_number, case_status] : h["caseNumbers"].items()) {
+        const std::string s = case_status.is_string() ? case_status.get<std::string>() : std::string();
+        if (!s.empty()) r.labels.push_back(case_number + ":" + s);
+        every_case_withdrawn = every_case_withdrawn && withdrawn(s);
+      }
+    }
+    auto status = string_field(h, "hashStatus", name, where);
+    if (!status) return status.status();
+    r.deleted = withdrawn(*status) || every_case_withdrawn;
     list.records.push_back(std::move(r));
     return Status::ok();
   };

@@ -38,6 +38,22 @@ TEST(ExchangePages, StopNciiSkipsABadRecordAndReadsWhereTheNextRunStarts) {
   EXPECT_EQ(parse_stopncii_page(R"({"records": []})", "p", BadRecords::kSkip).status().code(), StatusCode::kCorrupt);
 }
 
+TEST(ExchangePages, StopNciiHashWhoseEveryCaseIsWithdrawnIsWithdrawn) {
+  const std::string page = R"({"hashRecords": [
+      {"signalType": "ImagePDQ", "hashValue": ")" +
+                           kHexA +
+                           R"(", "hashStatus": "Active", "caseNumbers": {"C-1": "Withdrawn", "C-2": "Deleted"}},
+      {"signalType": "ImagePDQ", "hashValue": ")" +
+                           kHexB +
+                           R"(", "hashStatus": "Active", "caseNumbers": {"C-3": "Withdrawn", "C-4": "Active"}}]})";
+  auto r = parse_stopncii_page(page, "p");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->records.size(), 2u);
+  EXPECT_TRUE(r->records[0].deleted);
+  EXPECT_FALSE(r->records[1].deleted);  // another victim's case still stands
+  EXPECT_EQ(r->records[1].labels, (std::vector<std::string>{"C-3:Withdrawn", "C-4:Active"}));
+}
+
 TEST(ExchangePages, ThreatExchangeUpdatesMarkTombstonesShouldDelete) {
   const std::string page = R"({"data": [
       {"id": "1", "indicator": ")" +

@@ -35,7 +35,7 @@ json record(const std::string& type, const std::string& value, const std::string
           {"signalType", type},
           {"hashValue", value},
           {"hashStatus", status},
-          {"caseNumbers", {{"StopNCII", "c-" + value.substr(0, 6)}}}};
+          {"caseNumbers", {{"C-" + value.substr(0, 6), status}}}};
 }
 
 json page(std::vector<json> records, const std::string& next_token, int64_t next_set = 0) {
