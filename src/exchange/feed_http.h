@@ -8,9 +8,26 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
+#include "exchange/exchange_feed.h"
 #include "exchange/http_client.h"
 
 namespace vhm::feed_http {
+
+// What every feed holds: its settings, its client, and the pages it fetched (named
+// "<exchange> page N" in errors and sources).
+class PagedFeed : public ExchangeFeed {
+ protected:
+  PagedFeed(const ExchangeSettings& settings, HttpClient& http) : settings_(settings), http_(http) {}
+  std::string next_page_name() {
+    return std::string(exchange_kind_name(settings_.kind)) + " page " + std::to_string(++pages_);
+  }
+
+  const ExchangeSettings& settings_;
+  HttpClient& http_;
+
+ private:
+  int64_t pages_ = 0;
+};
 
 // The body of a 2xx answer; otherwise a Status naming the request (url_for_log) and the
 // status: kPermissionDenied (401, 403), kUnavailable (429, 5xx, after the retries;

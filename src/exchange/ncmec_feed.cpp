@@ -14,10 +14,10 @@ namespace {
 
 using namespace feed_http;
 
-class NcmecFeed final : public ExchangeFeed {
+class NcmecFeed final : public PagedFeed {
  public:
   NcmecFeed(const ExchangeSettings& settings, HttpClient& http, std::string user, std::string password)
-      : settings_(settings), http_(http), user_(std::move(user)), password_(std::move(password)) {}
+      : PagedFeed(settings, http), user_(std::move(user)), password_(std::move(password)) {}
 
   Result<FeedPage> fetch_page(const std::string& checkpoint) override {
     auto at = checkpoint_object(checkpoint, "ncmec");
@@ -38,7 +38,7 @@ class NcmecFeed final : public ExchangeFeed {
     auto body = body_of_success(http_, request);
     if (!body) return body.status();
     FeedPage page;
-    page.name = "ncmec page " + std::to_string(++pages_);
+    page.name = next_page_name();
     auto list = parse_ncmec_xml(
         *body, page.name, [this](const std::string& reference) { return download_tmk(reference); }, BadRecords::kSkip);
     if (!list) return list.status();
@@ -82,11 +82,8 @@ class NcmecFeed final : public ExchangeFeed {
     return Status(StatusCode::kCorrupt, "the TMK_PDQF download is no .tmk file: " + check_tmk_bytes(raw).message());
   }
 
-  const ExchangeSettings& settings_;
-  HttpClient& http_;
   std::string user_;
   std::string password_;
-  int64_t pages_ = 0;
 };
 
 }  // namespace

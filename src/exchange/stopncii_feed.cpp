@@ -13,13 +13,10 @@ namespace {
 
 using namespace feed_http;
 
-class StopNciiFeed final : public ExchangeFeed {
+class StopNciiFeed final : public PagedFeed {
  public:
   StopNciiFeed(const ExchangeSettings& settings, HttpClient& http, std::string subscription_key, std::string fetch_key)
-      : settings_(settings),
-        http_(http),
-        subscription_key_(std::move(subscription_key)),
-        fetch_key_(std::move(fetch_key)) {}
+      : PagedFeed(settings, http), subscription_key_(std::move(subscription_key)), fetch_key_(std::move(fetch_key)) {}
 
   Result<FeedPage> fetch_page(const std::string& checkpoint) override {
     auto at = checkpoint_object(checkpoint, "stopncii");
@@ -36,7 +33,7 @@ class StopNciiFeed final : public ExchangeFeed {
     auto body = body_of_success(http_, request);
     if (!body) return body.status();
     FeedPage page;
-    page.name = "stopncii page " + std::to_string(++pages_);
+    page.name = next_page_name();
     auto list = parse_stopncii_page(*body, page.name, BadRecords::kSkip);
     if (!list) return list.status();
     page.list = std::move(list).value();
@@ -54,11 +51,8 @@ class StopNciiFeed final : public ExchangeFeed {
   }
 
  private:
-  const ExchangeSettings& settings_;
-  HttpClient& http_;
   std::string subscription_key_;
   std::string fetch_key_;
-  int64_t pages_ = 0;
 };
 
 }  // namespace

@@ -15,10 +15,10 @@ namespace {
 
 using namespace feed_http;
 
-class TcapFeed final : public ExchangeFeed {
+class TcapFeed final : public PagedFeed {
  public:
   TcapFeed(const ExchangeSettings& settings, HttpClient& http, std::string user, std::string password)
-      : settings_(settings), http_(http), user_(std::move(user)), password_(std::move(password)) {}
+      : PagedFeed(settings, http), user_(std::move(user)), password_(std::move(password)) {}
 
   Result<FeedPage> fetch_page(const std::string& checkpoint) override {
     auto at = checkpoint_object(checkpoint, "tcap");
@@ -29,7 +29,7 @@ class TcapFeed final : public ExchangeFeed {
     auto body = get_with_token(request);
     if (!body) return body.status();
     FeedPage page;
-    page.name = "tcap page " + std::to_string(++pages_);
+    page.name = next_page_name();
     auto doc = parse_json_text(*body);
     if (!doc || !doc->is_object() || !doc->contains("results"))
       return Status(StatusCode::kCorrupt, "expected {\"results\": [...], \"next\", \"checkpoint\"}", page.name);
@@ -77,12 +77,9 @@ class TcapFeed final : public ExchangeFeed {
     return Status(StatusCode::kInternal, "unreachable", "tcap");
   }
 
-  const ExchangeSettings& settings_;
-  HttpClient& http_;
   std::string user_;
   std::string password_;
   std::string token_;
-  int64_t pages_ = 0;
 };
 
 }  // namespace

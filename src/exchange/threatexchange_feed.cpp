@@ -18,10 +18,10 @@ using namespace feed_http;
 
 constexpr const char* kFields = "id,indicator,type,last_updated,should_delete,tags,status";
 
-class ThreatExchangeFeed final : public ExchangeFeed {
+class ThreatExchangeFeed final : public PagedFeed {
  public:
   ThreatExchangeFeed(const ExchangeSettings& settings, HttpClient& http, std::string token)
-      : settings_(settings), http_(http), token_(std::move(token)) {}
+      : PagedFeed(settings, http), token_(std::move(token)) {}
 
   Result<FeedPage> fetch_page(const std::string& checkpoint) override {
     auto at = checkpoint_object(checkpoint, "threatexchange");
@@ -40,7 +40,7 @@ class ThreatExchangeFeed final : public ExchangeFeed {
     auto body = body_of_success(http_, request);
     if (!body) return body.status();
     FeedPage page;
-    page.name = "threatexchange page " + std::to_string(++pages_);
+    page.name = next_page_name();
     auto doc = parse_json_text(*body);
     if (!doc || !doc->is_object() || !doc->contains("data"))
       return Status(StatusCode::kCorrupt, "expected {\"data\": [updates], \"paging\": ...}", page.name);
@@ -69,10 +69,7 @@ class ThreatExchangeFeed final : public ExchangeFeed {
   }
 
  private:
-  const ExchangeSettings& settings_;
-  HttpClient& http_;
   std::string token_;
-  int64_t pages_ = 0;
 };
 
 }  // namespace

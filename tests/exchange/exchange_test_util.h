@@ -173,6 +173,49 @@ inline std::string write_exchange_config(const std::filesystem::path& dir, const
   return path;
 }
 
+// 64 hex digits of well-spread bits for record i: any two are ~128 bits apart, so no
+// two match within PDQ's 31.
+inline std::string spread_pdq_hex(int i) {
+  uint64_t x = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1);
+  std::string hex;
+  for (int w = 0; w < 4; ++w) {
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
+    hex += buf;
+  }
+  return hex;
+}
+
+// A fresh directory with an empty bank per test, and lookups against it.
+class ExchangeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("vhm_exchange_" + std::to_string(::getpid()) + "_" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    bank_ = (dir_ / "bank").string();
+    ASSERT_EQ(run_vhm("bank create " + bank_).exit_code, 0);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // vhm match --hashes on typed lines ("pdq <hex>", "video_md5 <hex>"): each line's "match".
+  std::vector<bool> matches(const std::string& lines) {
+    const std::string list = (dir_ / "query.txt").string();
+    std::ofstream(list) << lines;
+    const auto r = run_vhm("match --bank " + bank_ + " --hashes " + list);
+    std::vector<bool> out;
+    for (const auto& l : json_lines(r.out)) out.push_back(l.value("match", false));
+    return out;
+  }
+
+  std::filesystem::path dir_;
+  std::string bank_;
+};
+
 // The last JSON line of a command's stdout (vhm fetch's summary).
 inline nlohmann::json last_json_line(const std::string& out) {
   const auto lines = json_lines(out);

@@ -15,48 +15,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::string far_pdq(int i) {
-  uint64_t x = 0xd1b54a32d192ed03ull * static_cast<uint64_t>(i + 11);
-  std::string hex;
-  for (int w = 0; w < 4; ++w) {
-    x ^= x >> 29;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 32;
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
-    hex += buf;
-  }
-  return hex;
-}
+std::string far_pdq(int i) { return test::spread_pdq_hex(100 + i); }
 
 json ok(const std::string& body, const std::string& type = "application/json") {
   return {{"status", 200}, {"body", body}, {"content_type", type}};
 }
 
-class FetchExchanges : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vhm_fetch_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    bank_ = (dir_ / "bank").string();
-    ASSERT_EQ(test::run_vhm("bank create " + bank_).exit_code, 0);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::vector<bool> matches(const std::string& lines) {
-    const std::string list = (dir_ / "query.txt").string();
-    std::ofstream(list) << lines;
-    const auto r = test::run_vhm("match --bank " + bank_ + " --hashes " + list);
-    std::vector<bool> out;
-    for (const auto& l : test::json_lines(r.out)) out.push_back(l.value("match", false));
-    return out;
-  }
-
-  fs::path dir_;
-  std::string bank_;
-};
+class FetchExchanges : public test::ExchangeTest {};
 
 TEST_F(FetchExchanges, TcapRenewsAnExpiredTokenAndFollowsItsCheckpoints) {
   const std::string md5 = "00112233445566778899aabbccddeeff";

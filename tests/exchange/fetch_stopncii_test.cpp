@@ -15,20 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Far apart (random bits: ~128 bits from each other), so no two match within 31.
-std::string pdq_hex(int i) {
-  uint64_t x = 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(i + 1);
-  std::string hex;
-  for (int w = 0; w < 4; ++w) {
-    x ^= x >> 31;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(x));
-    hex += buf;
-  }
-  return hex;
-}
+using test::spread_pdq_hex;
+const auto pdq_hex = spread_pdq_hex;
 
 json record(const std::string& type, const std::string& value, const std::string& status = "Active") {
   return {{"lastModtimestamp", 1700000000},
@@ -58,36 +46,13 @@ json route(json query, std::vector<json> responses, std::vector<std::string> abs
 
 json ok(const json& body) { return {{"status", 200}, {"body", body.dump()}}; }
 
-class FetchStopNcii : public ::testing::Test {
+class FetchStopNcii : public test::ExchangeTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("vhm_fetch_stopncii_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    bank_ = (dir_ / "bank").string();
-    ASSERT_EQ(test::run_vhm("bank create " + bank_).exit_code, 0);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string fetch_command(const test::FakeExchange& server, const std::string& extra = "") {
     const std::string config = test::write_exchange_config(dir_, "stopncii", server.base_url() + "/v1");
     return "VHM_STOPNCII_SUBSCRIPTION_KEY=sub-secret-1 VHM_STOPNCII_FETCH_KEY=fetch-secret-2 " +
            std::string(VHM_BINARY) + " fetch stopncii --bank " + bank_ + " --config " + config + " " + extra;
   }
-
-  // vhm match --hashes on typed lines: each line's "match".
-  std::vector<bool> matches(const std::string& lines) {
-    const std::string list = (dir_ / "query.txt").string();
-    std::ofstream(list) << lines;
-    const auto r = test::run_vhm("match --bank " + bank_ + " --hashes " + list);
-    std::vector<bool> out;
-    for (const auto& l : test::json_lines(r.out)) out.push_back(l.value("match", false));
-    return out;
-  }
-
-  fs::path dir_;
-  std::string bank_;
 };
 
 TEST_F(FetchStopNcii, PagesRetriesWithdrawalsAndTheCheckpoint) {
