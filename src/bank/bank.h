@@ -192,10 +192,20 @@ struct BankChanges {
   // name: none. The name is the caller's ("fetch:stopncii").
   std::string checkpoint_name;
   std::string checkpoint_value;
+  // When set, the changes commit only if the checkpoint stored now is this one (nullopt
+  // inside: none stored), else nothing is written (ChangesOutcome::kCheckpointMoved):
+  // two runs of one feed never both apply the same page.
+  std::optional<std::optional<std::string>> expected_checkpoint;
+};
+
+enum class ChangesOutcome {
+  kCommitted,
+  kCheckpointMoved,  // expected_checkpoint was not the stored one: nothing was written
 };
 
 struct AppliedChanges {
-  std::vector<AddedContent> added;  // one per BankChanges::add, in order
+  ChangesOutcome outcome = ChangesOutcome::kCommitted;
+  std::vector<AddedContent> added;  // kCommitted: one per BankChanges::add, in order
   int64_t removed = 0;              // live contents tombstoned
 };
 

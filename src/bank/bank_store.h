@@ -163,6 +163,7 @@ struct RecoveryReport {
 enum class AddOutcome {
   kAdded,
   kDuplicateExternalId,  // a content's external id is a live content's: nothing was added
+  kCheckpointMoved,      // apply_changes: the stored checkpoint is not the expected one: nothing written
 };
 
 struct AddContentsResult {

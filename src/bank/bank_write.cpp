@@ -51,6 +51,8 @@ Result<std::vector<AddedContent>> Bank::Impl::add(std::span<const NewContent> co
   switch (result->outcome) {
     case AddOutcome::kAdded:
       return std::move(result->added);
+    case AddOutcome::kCheckpointMoved:
+      break;  // add_contents names no checkpoint
     case AddOutcome::kDuplicateExternalId: {
       const NewContent& c = contents[result->position];
       return content_error(c, result->position,
@@ -82,6 +84,11 @@ Result<AppliedChanges> Bank::apply_changes(const BankChanges& changes) {
   int64_t removed = 0;
   auto result = impl_->store->apply_changes(changes, removed, impl_->options.add_progress);
   if (!result) return result.status();
+  if (result->outcome == AddOutcome::kCheckpointMoved) {
+    AppliedChanges moved;
+    moved.outcome = ChangesOutcome::kCheckpointMoved;
+    return moved;
+  }
   if (result->outcome == AddOutcome::kDuplicateExternalId) {
     const NewContent& c = changes.add[result->position];
     return impl_->content_error(c, result->position,
@@ -92,7 +99,7 @@ Result<AppliedChanges> Bank::apply_changes(const BankChanges& changes) {
     Status st = impl_->index().sync();
     if (!st.is_ok()) spdlog::warn("refresh after changes: {}", st.to_string());
   }
-  return AppliedChanges{std::move(result->added), removed};
+  return AppliedChanges{ChangesOutcome::kCommitted, std::move(result->added), removed};
 }
 
 Result<std::optional<std::string>> Bank::checkpoint(const std::string& name) const {

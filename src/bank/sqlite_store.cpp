@@ -183,6 +183,14 @@ Result<AddContentsResult> SqliteBankStore::add_transaction(std::span<const NewCo
   auto gen = sqlite_read_generation(writer_);
   if (!gen) return gen.status();
   const int64_t generation = *gen + 1;
+  if (changes && changes->expected_checkpoint) {
+    auto stored = sqlite_find_meta_value(writer_, "checkpoint:" + changes->checkpoint_name);
+    if (!stored) return stored.status();
+    if (*stored != *changes->expected_checkpoint) {
+      result.outcome = AddOutcome::kCheckpointMoved;
+      return result;  // the transaction rolls back: nothing was written
+    }
+  }
   if (changes && !changes->remove_external_ids.empty()) {
     auto u = writer_.prepare(
         "UPDATE contents SET removed_at = ?, removed_generation = ?, removed_reason = ? "

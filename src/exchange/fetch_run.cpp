@@ -162,13 +162,16 @@ FetchSummary run_fetch(Bank& bank, ExchangeFeed& feed, const ExchangeSettings& s
     summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return summary;
   };
-  if (!options.from_start) {
+  // What the bank holds now: each page commits only over it (BankChanges::expected_checkpoint).
+  std::optional<std::string> stored_checkpoint;
+  {
     auto stored = bank.checkpoint(summary.checkpoint_name);
     if (!stored) {
       summary.errors.push_back(stored.status().to_string());
       return finish();
     }
-    summary.checkpoint = stored->value_or("");
+    stored_checkpoint = *stored;
+    if (!options.from_start) summary.checkpoint = stored->value_or("");
   }
   while (true) {
     if (options.stop_requested && options.stop_requested()) break;
@@ -197,11 +200,18 @@ FetchSummary run_fetch(Bank& bank, ExchangeFeed& feed, const ExchangeSettings& s
     if (!options.dry_run) {
       plan->changes.checkpoint_name = summary.checkpoint_name;
       plan->changes.checkpoint_value = page->checkpoint_after;
+      plan->changes.expected_checkpoint = stored_checkpoint;
       auto applied = bank.apply_changes(plan->changes);
       if (!applied) {
         fail(page->name + ": " + applied.status().to_string());
         break;
       }
+      if (applied->outcome == ChangesOutcome::kCheckpointMoved) {
+        fail(page->name + ": another run of " + summary.checkpoint_name +
+             " moved its checkpoint meanwhile (one run of a feed at a time); nothing of this page was applied");
+        break;
+      }
+      stored_checkpoint = page->checkpoint_after;
     }
     summary.pages += 1;
     summary.added += plan->added;

@@ -99,6 +99,35 @@ TEST(BankChanges, ARefusedAdditionLeavesEverythingAsItWas) {
   EXPECT_FALSE(bank->checkpoint("fetch:test").value().has_value());
 }
 
+TEST(BankChanges, AnExpectedCheckpointThatMovedWritesNothing) {
+  TempBankDir dir;
+  ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
+  std::mt19937_64 rng(8);
+  auto bank = open_ok(dir.bank());
+  BankChanges first;
+  first.add = {video("a", rng)};
+  first.checkpoint_name = "fetch:test";
+  first.checkpoint_value = "page-1";
+  first.expected_checkpoint = std::optional<std::string>();  // none stored yet
+  auto one = bank->apply_changes(first);
+  ASSERT_TRUE(one.is_ok()) << one.status().to_string();
+  EXPECT_EQ(one->outcome, ChangesOutcome::kCommitted);
+  // A second run that read no checkpoint either, as if it had started alongside.
+  BankChanges late = first;
+  late.add = {video("b", rng)};
+  auto two = bank->apply_changes(late);
+  ASSERT_TRUE(two.is_ok()) << two.status().to_string();
+  EXPECT_EQ(two->outcome, ChangesOutcome::kCheckpointMoved);
+  EXPECT_EQ(live_count(*bank), 1);
+  EXPECT_EQ(*bank->checkpoint("fetch:test").value(), "page-1");
+  late.expected_checkpoint = std::optional<std::string>("page-1");
+  late.checkpoint_value = "page-2";
+  auto three = bank->apply_changes(late);
+  ASSERT_TRUE(three.is_ok());
+  EXPECT_EQ(three->outcome, ChangesOutcome::kCommitted);
+  EXPECT_EQ(live_count(*bank), 2);
+}
+
 TEST(BankChanges, AKillInsideTheTransactionLeavesTheLastCommit) {
   TempBankDir dir;
   ASSERT_TRUE(Bank::create(dir.bank()).is_ok());
