@@ -382,6 +382,14 @@ class Bank {
 
   // Its whole-content signal values, in the order they were added.
   Result<std::vector<ContentSignal>> content_signals(int64_t id) const;
+  // The live content of each external id with its frames and signals (nullopt where no
+  // live content has it), all from one snapshot: what vhm fetch compares a page with.
+  struct HeldContent {
+    ContentInfo info;
+    std::vector<FrameHash> frames;
+    std::vector<ContentSignal> signals;
+  };
+  Result<std::vector<std::optional<HeldContent>>> live_contents(std::span<const std::string> external_ids) const;
   // for_each_content with each content's whole-content signals too (export).
   Status for_each_content_with_signals(bool include_removed,
                                        const std::function<Status(const ContentInfo&, std::span<const FrameHash>,

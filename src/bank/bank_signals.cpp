@@ -145,6 +145,29 @@ Result<std::vector<ContentSignal>> Bank::content_signals(int64_t id) const {
   return signals;
 }
 
+Result<std::vector<std::optional<Bank::HeldContent>>> Bank::live_contents(
+    std::span<const std::string> external_ids) const {
+  // A connection of its own: a page's worth of reads must not hold up a daemon's lookups.
+  auto reader = impl_->store->begin_read(BankStore::ReadKind::kLong);
+  if (!reader) return reader.status();
+  std::vector<std::optional<HeldContent>> held(external_ids.size());
+  for (size_t i = 0; i < external_ids.size(); ++i) {
+    auto c = (*reader)->find_content(ContentRef::by_external_id(external_ids[i]));
+    if (!c) {
+      if (c.status().code() == StatusCode::kNotFound) continue;
+      return c.status();
+    }
+    if (c->removed()) continue;
+    HeldContent h;
+    h.info = std::move(c).value();
+    VHM_RETURN_IF_ERROR((*reader)->read_frames(h.info, h.frames));
+    VHM_RETURN_IF_ERROR((*reader)->read_content_signals(h.info.id, h.signals));
+    held[i] = std::move(h);
+  }
+  VHM_RETURN_IF_ERROR((*reader)->finish());
+  return held;
+}
+
 Status Bank::for_each_content_with_signals(bool include_removed,
                                            const std::function<Status(const ContentInfo&, std::span<const FrameHash>,
                                                                       std::span<const ContentSignal>)>& fn) const {

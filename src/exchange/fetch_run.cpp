@@ -81,29 +81,22 @@ struct PagePlan {
   int64_t added = 0, updated = 0, removed = 0, unchanged = 0, deletions_not_held = 0;
 };
 
-// The live content of this external id, if any.
-Result<std::optional<ContentInfo>> live_content(const Bank& bank, const std::string& external_id) {
-  auto held = bank.content(ContentRef::by_external_id(external_id));
-  if (!held) {
-    if (held.status().code() == StatusCode::kNotFound) return std::optional<ContentInfo>();
-    return held.status();
-  }
-  if (held->removed()) return std::optional<ContentInfo>();
-  return std::optional<ContentInfo>(std::move(held).value());
-}
-
 Result<PagePlan> plan_page(const Bank& bank, FeedPage& page, const std::string& exchange, FetchSummary& summary) {
   PagePlan plan;
   plan.changes.remove_reason = "withdrawn by " + exchange;
   std::vector<Entry> entries = last_entry_per_id(page.list.records, summary);
-  for (Entry& entry : entries) {
-    const std::string id = entry.records.front().external_id;
+  std::vector<std::string> ids;
+  for (const Entry& entry : entries) ids.push_back(entry.records.front().external_id);
+  // One snapshot for the whole page (a read per record costs more than the page's commit).
+  auto held_contents = bank.live_contents(ids);
+  if (!held_contents) return held_contents.status();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Entry& entry = entries[i];
+    const std::optional<Bank::HeldContent>& held = (*held_contents)[i];
     summary.records += static_cast<int64_t>(entry.records.size());
-    auto held = live_content(bank, id);
-    if (!held) return held.status();
     if (entry.deleted()) {
-      if (*held) {
-        plan.changes.remove_external_ids.push_back(id);
+      if (held) {
+        plan.changes.remove_external_ids.push_back(ids[i]);
         ++plan.removed;
       } else {
         ++plan.deletions_not_held;
@@ -120,16 +113,12 @@ Result<PagePlan> plan_page(const Bank& bank, FeedPage& page, const std::string& 
     NewContent content = std::move(made.contents.front());
     content.meta.source = "vhm fetch " + exchange;
     content.origin = {};
-    if (*held) {
-      auto frames = bank.content_frames((*held)->id);
-      if (!frames) return frames.status();
-      auto signals = bank.content_signals((*held)->id);
-      if (!signals) return signals.status();
-      if (same_content(**held, *frames, *signals, content)) {
+    if (held) {
+      if (same_content(held->info, held->frames, held->signals, content)) {
         ++plan.unchanged;
         continue;
       }
-      plan.changes.remove_external_ids.push_back(id);
+      plan.changes.remove_external_ids.push_back(ids[i]);
       ++plan.updated;
     } else {
       ++plan.added;
