@@ -16,6 +16,8 @@ packages=(
   libcpp-httplib-dev
   # HTTPS client of vhm fetch and vhm feedback (the exchanges' APIs; the system CA store)
   libcurl4-openssl-dev ca-certificates
+  # GET /metrics of vhm serve: the Prometheus text format (prometheus-cpp's core)
+  prometheus-cpp-dev
   # Redis client of vhm serve --redis (the Streams workers), and the server its tests
   # start (7.0: XAUTOCLAIM)
   libhiredis-dev redis-server

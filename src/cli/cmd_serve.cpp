@@ -56,6 +56,7 @@ Endpoints (JSON responses):
                     per hash], ...}
   GET  /v1/health   {"ok": true, "bank", "generation", "index"}
   GET  /v1/stats    requests served, errors, in flight, uptime, bank statistics
+  GET  /metrics     the same and request latencies, in the Prometheus text format
 An empty body is a 400, a body over --max-body-mb a 413 (from its Content-Length,
 before the body is read); the daemon stays up after any bad request. An upload is
 decoded from its own bytes only: playlists, concat lists and other formats that name
@@ -95,6 +96,7 @@ Examples:
   curl --data-binary @photo.jpg 'http://127.0.0.1:8080/v1/match?kind=image&with_hashes=1'
   curl --data-binary @batch.txt http://127.0.0.1:8080/v1/lookup
   curl http://127.0.0.1:8080/v1/health
+  curl http://127.0.0.1:8080/metrics                 # for a Prometheus scrape job
   vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --workers 4
   vhm serve --bank banks/known --redis redis://queue:6379/2 --no-http --consumer box7
   vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --allow-paths /data/uploads

@@ -22,6 +22,8 @@
 #include "pipeline/inputs.h"
 #include "serve/http_connections.h"
 #include "serve/media_input.h"
+#include "serve/serve_metrics.h"
+#include "signal/signal_registry.h"
 
 namespace vhm::serve {
 namespace {
@@ -30,6 +32,10 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kJson = "application/json";
+
+// When the request this connection's thread is handling had its headers in (httplib
+// runs a request's routing, handler and logger on one thread); unset before that.
+thread_local std::optional<Clock::time_point> request_started;
 
 void reply(httplib::Response& res, int status, const json& body) {
   res.status = status;
@@ -46,7 +52,7 @@ const char* status_text(int status) {
     case 400:
       return "bad request";
     case 404:
-      return "no such endpoint (see GET /v1/health, POST /v1/match, POST /v1/lookup, GET /v1/stats)";
+      return "no such endpoint (see GET /v1/health, POST /v1/match, POST /v1/lookup, GET /v1/stats, GET /metrics)";
     case 405:
       return "method not allowed";
     case 413:
@@ -71,6 +77,14 @@ std::optional<bool> flag_param(const httplib::Request& req, const char* key, boo
   return std::nullopt;
 }
 
+// Per whole-content signal: the live contents holding it and the values stored.
+json signal_counts_json(const BankStats& st) {
+  json j = json::object();
+  for (const BankStats::SignalCount& c : st.signals)
+    j[std::string(signal_name(c.signal))] = {{"contents", c.contents}, {"values", c.values}};
+  return j;
+}
+
 json bank_stats_json(const BankStats& st) {
   return {{"path", st.path},
           {"generation", st.generation},
@@ -84,6 +98,7 @@ json bank_stats_json(const BankStats& st) {
           {"database_bytes", st.database_bytes},
           {"index_cache_bytes", st.index_cache_bytes},
           {"index", index_info_json(st.index)},
+          {"signals", signal_counts_json(st)},
           {"checkpoints", st.checkpoints}};
 }
 
@@ -132,6 +147,7 @@ struct Server::Impl {
   std::atomic<int64_t> requests{0}, match_requests{0}, lookup_requests{0}, health_requests{0}, stats_requests{0};
   std::atomic<int64_t> client_errors{0}, server_errors{0};
   std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
+  ServeMetrics metrics;
 
   Impl(Bank& b, const MatchConfig& config, const ServerOptions& o)
       : bank(b),
@@ -152,6 +168,7 @@ struct Server::Impl {
     // The request's headers are in: from here body reads get the read timeout each,
     // and the header deadline no longer applies.
     http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+      request_started = Clock::now();
       GuardedHttpServer::headers_received();
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -171,6 +188,11 @@ struct Server::Impl {
     http.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) { handle_health(res); });
     // Not counted in flight: in_flight would then always count the request reading it.
     http.Get("/v1/stats", [this](const httplib::Request&, httplib::Response& res) { reply(res, 200, stats_json()); });
+    // The same numbers and the request families, for Prometheus (serve/serve_metrics.h).
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      res.status = 200;
+      res.set_content(metrics.render(stats_json()), "text/plain; version=0.0.4; charset=utf-8");
+    });
     // Whatever httplib answers by itself (404, a malformed request, a body over the
     // limit) still gets a JSON body.
     http.set_error_handler([](const httplib::Request&, httplib::Response& res) {
@@ -192,6 +214,10 @@ struct Server::Impl {
   }
 
   void count(const httplib::Request& req, const httplib::Response& res) {
+    const double seconds =
+        request_started ? std::chrono::duration<double>(Clock::now() - *request_started).count() : -1.0;
+    request_started.reset();
+    metrics.observe_request(req.path, res.status, seconds);
     ++requests;
     if (req.path == "/v1/match") ++match_requests;
     else if (req.path == "/v1/lookup") ++lookup_requests;

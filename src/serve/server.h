@@ -14,6 +14,9 @@
 //                     cannot be read
 //   GET  /v1/stats    -> 200 {requests, errors, in_flight, uptime_s, frames_hashed, bank,
 //                     and with --redis: redis {jobs_done, jobs_failed, ...}}
+//   GET  /metrics     -> 200 the Prometheus text format: requests by route and status,
+//                     latency histograms, and every number of /v1/stats as a gauge
+//                     (serve/serve_metrics.h)
 //   empty body 400, body over the limit 413, unknown route 404: always {"error": ...}.
 //
 // Threading. Each connection has a thread of its own (at most
@@ -31,7 +34,8 @@
 //     config and call the Bank); each request hashes with decoders and hashers of its
 //     own;
 //   - the counters below are atomics.
-// So a reader/writer lock would add nothing: this process never writes to the bank.
+// So a reader/writer lock would add nothing: no request handler writes to the bank (the
+// --fetch thread does, through the Bank's own serialisation, as another process would).
 #pragma once
 
 #include <cstddef>

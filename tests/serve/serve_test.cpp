@@ -12,8 +12,11 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <random>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -299,6 +302,50 @@ TEST_F(Serve, HealthAndStats) {
   EXPECT_EQ(stats.body["in_flight"], 0);
   EXPECT_GE(stats.body["uptime_s"].get<double>(), 0.0);
   EXPECT_EQ(stats.body["bank"]["contents_live"], 1);
+}
+
+TEST_F(Serve, MetricsAreThePrometheusTextFormat) {
+  const std::string hash = a_bank_frame_hash(bank_);
+  ASSERT_FALSE(hash.empty());
+  ASSERT_EQ(post(*server_, "/v1/lookup", hash).status, 200);
+  EXPECT_EQ(get(*server_, "/no/such/route").status, 404);
+  httplib::Client client(server_->host(), server_->port());
+  // Requests are counted once answered: asked until both show, within a bound.
+  std::string text, type;
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < until;) {
+    auto res = client.Get("/metrics");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200);
+    text = res->body;
+    type = res->get_header_value("Content-Type");
+    if (text.find("vhm_http_requests_total{route=\"other\",status=\"404\"}") != std::string::npos &&
+        text.find("vhm_http_requests_total{route=\"/v1/lookup\",status=\"200\"}") != std::string::npos)
+      break;
+  }
+  EXPECT_EQ(type, "text/plain; version=0.0.4; charset=utf-8");
+  // Every sample line is `name{labels} value`, every family declared by # TYPE first.
+  static const std::regex kSample(R"(^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (-?[0-9.e+-]+|NaN|[+-]Inf)$)");
+  std::set<std::string> declared;
+  std::istringstream lines(text);
+  int samples = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# TYPE ", 0) == 0) declared.insert(line.substr(7, line.find(' ', 7) - 7));
+    if (line.empty() || line[0] == '#') continue;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, kSample)) << line;
+    std::string family = m[1].str();
+    for (const char* suffix : {"_bucket", "_sum", "_count"})
+      if (!declared.count(family) && family.size() > std::strlen(suffix) &&
+          family.compare(family.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+        family.resize(family.size() - std::strlen(suffix));
+    EXPECT_TRUE(declared.count(family)) << line;
+    ++samples;
+  }
+  EXPECT_GT(samples, 20);
+  EXPECT_NE(text.find("vhm_http_request_duration_seconds_count{route=\"/v1/lookup\"}"), std::string::npos);
+  EXPECT_NE(text.find("\nvhm_bank_contents_live 1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nvhm_bank_signals_video_md5_contents 1\n"), std::string::npos) << text;
 }
 
 // `vhm bank remove` and `vhm bank add` in other processes are seen by the very next request.
