@@ -200,13 +200,16 @@ struct BankChanges {
 
 enum class ChangesOutcome {
   kCommitted,
-  kCheckpointMoved,  // expected_checkpoint was not the stored one: nothing was written
+  kCheckpointMoved,      // expected_checkpoint was not the stored one: nothing was written
+  kDuplicateExternalId,  // an addition's external id is a live content's not removed: nothing written
 };
 
 struct AppliedChanges {
   ChangesOutcome outcome = ChangesOutcome::kCommitted;
   std::vector<AddedContent> added;  // kCommitted: one per BankChanges::add, in order
   int64_t removed = 0;              // live contents tombstoned
+  size_t refused = 0;               // kDuplicateExternalId: the addition refused
+  int64_t existing_content_id = 0;  //   and the live content holding its external id
 };
 
 struct BankCreateOptions {

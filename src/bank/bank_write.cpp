@@ -90,10 +90,11 @@ Result<AppliedChanges> Bank::apply_changes(const BankChanges& changes) {
     return moved;
   }
   if (result->outcome == AddOutcome::kDuplicateExternalId) {
-    const NewContent& c = changes.add[result->position];
-    return impl_->content_error(c, result->position,
-                                "external id '" + c.meta.external_id + "' is already content " +
-                                    std::to_string(result->existing_content_id) + " of bank " + impl_->dir);
+    AppliedChanges refused;
+    refused.outcome = ChangesOutcome::kDuplicateExternalId;
+    refused.refused = result->position;
+    refused.existing_content_id = result->existing_content_id;
+    return refused;
   }
   if (impl_->index().current()) {
     Status st = impl_->index().sync();

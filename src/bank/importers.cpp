@@ -420,6 +420,15 @@ ImportResult exchange_list_to_import(ExchangeList list, const std::string& name,
   return r;
 }
 
+namespace {
+
+// One input's contents once its format is known: `text` for the text formats, `media`
+// for kMedia (a file or URL, or bytes in memory); `path` is what sources and errors name.
+Result<ImportResult> import_content(ImportFormat format, const std::string& path, std::string_view text,
+                                    const Input& media, const ImportOptions& options);
+
+}  // namespace
+
 Result<ImportResult> import_file(const std::string& path, const ImportOptions& options) {
   ImportFormat format = options.format;
   std::string text;
@@ -430,7 +439,24 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
     text = std::move(t).value();
   }
   if (format == ImportFormat::kAuto) format = detect_import_format(path, std::string_view(text).substr(0, 4096));
+  const Input media{path, is_url(path) ? InputKind::kVideo : kind_of(path), fs::path(path).stem().string()};
+  return import_content(format, path, text, media, options);
+}
 
+Result<ImportResult> import_bytes(std::span<const uint8_t> bytes, const std::string& name, InputKind media_kind,
+                                  const ImportOptions& options) {
+  const std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  ImportFormat format = options.format;
+  if (format == ImportFormat::kAuto) format = detect_import_format(name, text.substr(0, 4096));
+  Input media{name, media_kind, fs::path(name).stem().string()};
+  media.bytes = bytes;
+  return import_content(format, name, text, media, options);
+}
+
+namespace {
+
+Result<ImportResult> import_content(ImportFormat format, const std::string& path, std::string_view text,
+                                    const Input& media, const ImportOptions& options) {
   Result<ImportResult> result = Status(StatusCode::kInternal, "no importer ran", path);
   switch (format) {
     case ImportFormat::kVpdq:
@@ -443,8 +469,8 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
       result = parse_pdq_list(text, path, options.skip_unsupported);
       break;
     case ImportFormat::kMedia: {
-      Input input{path, is_url(path) ? InputKind::kVideo : kind_of(path), fs::path(path).stem().string()};
-      InputHash h = hash_input(input, options.hashing);
+      if (media.bytes.empty() && media.url.empty()) return Status(StatusCode::kInvalidArgument, "no media", path);
+      InputHash h = hash_input(media, options.hashing);
       if (!h.status.is_ok()) return h.status.with_subject(path);
       ImportResult r;
       r.format = ImportFormat::kMedia;
@@ -511,6 +537,8 @@ Result<ImportResult> import_file(const std::string& path, const ImportOptions& o
   }
   return result;
 }
+
+}  // namespace
 
 nlohmann::json content_to_json(const ContentInfo& c, std::span<const FrameHash> frames,
                                std::span<const ContentSignal> signals) {

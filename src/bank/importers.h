@@ -88,6 +88,11 @@ struct ImportResult {
 
 // Reads one file (or, for media, any URL FFmpeg opens).
 Result<ImportResult> import_file(const std::string& path, const ImportOptions& options = {});
+// The same from bytes already in memory (vhm serve's POST /v1/banks/{bank}/contents):
+// `name` is what sources and errors name and what "auto" reads an extension from;
+// media (of `media_kind`) is hashed from the bytes, never written to disk.
+Result<ImportResult> import_bytes(std::span<const uint8_t> bytes, const std::string& name, InputKind media_kind,
+                                  const ImportOptions& options = {});
 
 // The parsers, on text already read; errors are kCorrupt "line N: ..." naming `name`.
 Result<ImportResult> parse_vpdq_content(std::string_view text, const std::string& name);

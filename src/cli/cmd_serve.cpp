@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -82,6 +83,11 @@ killed the workers that took it) is moved to the --dead-letter stream with an er
 result. Losing Redis logs a line and reconnects; the daemon stays up.
 Before the workers start it logs "redis workers: N on redis://...".
 
+Bank routes: GET /v1/banks, GET|DELETE /v1/banks/{bank}/contents/{external_id},
+POST /v1/banks/{bank}/contents (media, or a hash list: ?format= as vhm bank add takes;
+?external_id=, ?label=). Writes need "Authorization: Bearer TOKEN", the first line of
+--token-file (else VHM_SERVE_TOKEN); without one configured writes are off (403).
+
 Exchange feeds (--fetch EXCHANGE, repeatable): the bank is kept current from StopNCII,
 NCMEC, ThreatExchange or TCAP as 'vhm fetch' does, at start and then every
 --fetch-every, on a thread of its own; each run logs "fetch EXCHANGE: {summary}" and
@@ -97,6 +103,9 @@ Examples:
   curl --data-binary @batch.txt http://127.0.0.1:8080/v1/lookup
   curl http://127.0.0.1:8080/v1/health
   curl http://127.0.0.1:8080/metrics                 # for a Prometheus scrape job
+  vhm serve --bank banks/known --token-file /etc/vhm/token
+  curl -H "Authorization: Bearer $(cat /etc/vhm/token)" --data-binary @list.txt \
+       'http://127.0.0.1:8080/v1/banks/known/contents?format=pdq'
   vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --workers 4
   vhm serve --bank banks/known --redis redis://queue:6379/2 --no-http --consumer box7
   vhm serve --bank banks/known --redis redis://127.0.0.1:6379 --allow-paths /data/uploads
@@ -145,7 +154,27 @@ struct ServeFlags {
   std::vector<std::string> fetch;
   std::string fetch_every = "5m";
   std::string fetch_config;
+  // Bank writes over HTTP (serve/bank_routes.h).
+  std::string token_file;
+  bool token_for_reads = false;
+  std::string bank_name;
 };
+
+// The writers' token: the first line of --token-file, else VHM_SERVE_TOKEN; empty when
+// neither is given (writes off). A file that cannot be read is the caller's error.
+Result<std::string> read_write_token(const std::string& path) {
+  std::string token;
+  if (!path.empty()) {
+    std::ifstream in(path);
+    if (!in || !std::getline(in, token)) return Status(StatusCode::kNotFound, "cannot read a token", path);
+  } else if (const char* env = std::getenv("VHM_SERVE_TOKEN")) {
+    token = env;
+  }
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (!path.empty() && token.size() < 16)
+    return Status(StatusCode::kInvalidArgument, "a token shorter than 16 characters is too easy to guess", path);
+  return token;
+}
 
 // "90s", "5m", "1h", "500ms": at least 1 s, at most a week.
 std::optional<std::chrono::milliseconds> parse_interval(const std::string& text) {
@@ -233,6 +262,10 @@ int cmd_serve(int argc, char** argv) {
       ("dead-letter", po::value(&opt.dead_letter)->default_value(opt.dead_letter),
        "--redis: the stream jobs that killed workers are moved to")
       ("no-http", po::bool_switch(&opt.no_http), "--redis: run the workers only, no HTTP server")
+      ("token-file", po::value(&opt.token_file),
+       "the bank routes' bearer token (its first line; else VHM_SERVE_TOKEN): without one, bank writes are off")
+      ("token-for-reads", po::bool_switch(&opt.token_for_reads), "GET /v1/banks... need the token too")
+      ("bank-name", po::value(&opt.bank_name), "the bank's name in /v1/banks/{bank}/... (default: its directory's name)")
       ("fetch", po::value(&opt.fetch)->composing(),
        "keep the bank current from this exchange (stopncii, ncmec, threatexchange, tcap; repeatable), as vhm fetch does")
       ("fetch-every", po::value(&opt.fetch_every)->default_value(opt.fetch_every),
@@ -259,6 +292,9 @@ int cmd_serve(int argc, char** argv) {
   if (auto bad = match_thresholds_error(opt.thresholds, opt.signal_lookup)) return usage_error(*bad);
   if (auto probe = make_vector_index(opt.tmk_index, 256); !probe)
     return usage_error("--tmk-index: " + probe.status().message());
+  auto write_token = read_write_token(opt.token_file);
+  if (!write_token) return usage_error("--token-file: " + write_token.status().to_string());
+  if (opt.token_for_reads && write_token->empty()) return usage_error("--token-for-reads needs a token (--token-file)");
   const auto fetch_every = parse_interval(opt.fetch_every);
   if (!fetch_every) return usage_error("--fetch-every must be a duration from 1s to 168h (90s, 5m, 1h)");
   std::vector<ExchangeSettings> feeds;
@@ -404,6 +440,14 @@ int cmd_serve(int argc, char** argv) {
       std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.header_timeout * 1000)));
   server_options.connections.read_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(std::llround(opt.read_timeout * 1000)));
+  server_options.bank_name = opt.bank_name;
+  server_options.write_token = *write_token;
+  server_options.reads_need_token = opt.token_for_reads;
+  // Uploads added to the bank are hashed as `vhm bank add` hashes them (every frame, the
+  // bars), within the daemon's media limits.
+  server_options.bank_hashing = hashing_preset(HashingPreset::kBank);
+  server_options.bank_hashing.video.media = config.hashing.video.media;
+  server_options.bank_hashing.video.threads = config.hashing.video.threads;
   server_options.extra_stats = [w = redis_workers.get(), f = scheduled_fetch.get()] {
     nlohmann::json extra = nlohmann::json::object();
     if (w) extra.update(w->stats_json());

@@ -195,6 +195,12 @@ FetchSummary run_fetch(Bank& bank, ExchangeFeed& feed, const ExchangeSettings& s
         fail(page->name + ": " + applied.status().to_string());
         break;
       }
+      if (applied->outcome == ChangesOutcome::kDuplicateExternalId) {
+        fail(page->name + ": external id '" + plan->changes.add[applied->refused].meta.external_id +
+             "' is already content " + std::to_string(applied->existing_content_id) +
+             " (added meanwhile by another writer); nothing of this page was applied");
+        break;
+      }
       if (applied->outcome == ChangesOutcome::kCheckpointMoved) {
         fail(page->name + ": another run of " + summary.checkpoint_name +
              " moved its checkpoint meanwhile (one run of a feed at a time); nothing of this page was applied");

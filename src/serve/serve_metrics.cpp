@@ -50,8 +50,11 @@ ServeMetrics::ServeMetrics()
                      .Register(*registry_)) {}
 
 std::string ServeMetrics::route_of(std::string_view path) {
-  for (std::string_view known : {"/v1/match", "/v1/lookup", "/v1/health", "/v1/stats", "/metrics"})
+  for (std::string_view known : {"/v1/match", "/v1/lookup", "/v1/health", "/v1/stats", "/metrics", "/v1/banks"})
     if (path == known) return std::string(known);
+  // The bank routes by their shape, not their names: a label per bank and id would grow
+  // without bound.
+  if (path.rfind("/v1/banks/", 0) == 0) return "/v1/banks/{bank}/contents";
   return "other";
 }
 

@@ -20,7 +20,9 @@
 #include "match/hash_list.h"
 #include "match/match_json.h"
 #include "pipeline/inputs.h"
+#include "serve/bank_routes.h"
 #include "serve/http_connections.h"
+#include "serve/http_reply.h"
 #include "serve/media_input.h"
 #include "serve/serve_metrics.h"
 #include "signal/signal_registry.h"
@@ -31,20 +33,9 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kJson = "application/json";
-
 // When the request this connection's thread is handling had its headers in (httplib
 // runs a request's routing, handler and logger on one thread); unset before that.
 thread_local std::optional<Clock::time_point> request_started;
-
-void reply(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(json_text(body), kJson);
-}
-
-void reply_error(httplib::Response& res, int status, const std::string& error) {
-  reply(res, status, {{"error", error}});
-}
 
 // Reason phrases for the statuses httplib answers by itself (before any route runs).
 const char* status_text(int status) {
@@ -52,7 +43,8 @@ const char* status_text(int status) {
     case 400:
       return "bad request";
     case 404:
-      return "no such endpoint (see GET /v1/health, POST /v1/match, POST /v1/lookup, GET /v1/stats, GET /metrics)";
+      return "no such endpoint (see GET /v1/health, POST /v1/match, POST /v1/lookup, GET /v1/stats, GET /metrics, "
+             "GET /v1/banks)";
     case 405:
       return "method not allowed";
     case 413:
@@ -148,13 +140,20 @@ struct Server::Impl {
   std::atomic<int64_t> client_errors{0}, server_errors{0};
   std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
   ServeMetrics metrics;
+  BankRoutes bank_routes;
 
   Impl(Bank& b, const MatchConfig& config, const ServerOptions& o)
       : bank(b),
         matcher(b, config),
         options(o),
         http(o.connections),
-        hashing_slots(static_cast<std::ptrdiff_t>(std::max(1, o.threads))) {
+        hashing_slots(static_cast<std::ptrdiff_t>(std::max(1, o.threads))),
+        bank_routes(b,
+                    {o.bank_name.empty() ? std::filesystem::path(b.path()).filename().string() : o.bank_name,
+                     o.write_token, o.reads_need_token, o.bank_hashing},
+                    hashing_slots,
+                    [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+                           std::string& body) { return read_body(req, res, reader, body); }) {
     http.set_payload_max_length(options.max_body_bytes);
     // httplib writes a response's headers and body separately: with Nagle's algorithm
     // the body waits for the client's delayed ACK of the headers (40 ms on Linux).
@@ -188,6 +187,7 @@ struct Server::Impl {
     http.Get("/v1/health", [this](const httplib::Request&, httplib::Response& res) { handle_health(res); });
     // Not counted in flight: in_flight would then always count the request reading it.
     http.Get("/v1/stats", [this](const httplib::Request&, httplib::Response& res) { reply(res, 200, stats_json()); });
+    bank_routes.install(http);
     // The same numbers and the request families, for Prometheus (serve/serve_metrics.h).
     http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
       res.status = 200;

@@ -49,6 +49,7 @@
 #include "bank/bank.h"
 #include "bank/bank_json.h"
 #include "core/status.h"
+#include "hash/input_hasher.h"
 #include "match/matcher.h"
 #include "serve/connection_limits.h"
 
@@ -68,6 +69,13 @@ struct ServerOptions {
   // Merged into GET /v1/stats: what else the daemon runs reports here (the Redis
   // workers' job counters), without the server knowing about it.
   std::function<nlohmann::json()> extra_stats;
+  // The bank routes (serve/bank_routes.h): the bank's name in them (empty: the bank
+  // directory's name), the writers' token (empty: writes off), whether reads need it,
+  // and how uploaded media is hashed for the bank.
+  std::string bank_name;
+  std::string write_token;
+  bool reads_need_token = false;
+  InputHashConfig bank_hashing;
 };
 
 class Server {
