@@ -17,5 +17,7 @@ int cmd_bank(int argc, char** argv);
 int cmd_serve(int argc, char** argv);
 int cmd_fetch(int argc, char** argv);
 int cmd_feedback(int argc, char** argv);
+int cmd_enqueue(int argc, char** argv);
+int cmd_results(int argc, char** argv);
 
 }  // namespace vhm::cli

@@ -22,6 +22,8 @@ Commands:
   serve   HTTP daemon: POST uploads (matched from memory) or raw hashes, JSON verdicts
   fetch   keep a bank current from an exchange (StopNCII, NCMEC, ThreatExchange, TCAP)
   feedback  tell an exchange what was done about a matched hash (StopNCII, ThreatExchange)
+  enqueue jobs for the Redis Streams workers of 'vhm serve --redis' (one id per line)
+  results the workers' results as JSON Lines (--ids: wait for those jobs)
   bench   benchmarks: hash, decode, sampling, search, match, accuracy, serve (every figure printed)
 
 Run 'vhm COMMAND --help' for a command's options and examples.
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return vhm::cli::cmd_serve(argc - 1, argv + 1);
     if (command == "fetch") return vhm::cli::cmd_fetch(argc - 1, argv + 1);
     if (command == "feedback") return vhm::cli::cmd_feedback(argc - 1, argv + 1);
+    if (command == "enqueue") return vhm::cli::cmd_enqueue(argc - 1, argv + 1);
+    if (command == "results") return vhm::cli::cmd_results(argc - 1, argv + 1);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "vhm %s: internal error: %s\n", command.c_str(), e.what());
     return vhm::cli::kExitInternal;
