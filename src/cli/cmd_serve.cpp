@@ -131,6 +131,7 @@ struct ServeFlags {
   bool with_hashes = false;
   bool verbose = false;
   int max_body_mb = 512;
+  int max_queue = serve::ServerOptions{}.max_queue;
   int max_connections = serve::ConnectionLimits{}.max_connections;
   double header_timeout = 10;
   double read_timeout = 10;
@@ -240,6 +241,8 @@ int cmd_serve(int argc, char** argv) {
        "return the upload's frame hashes unless a request says ?with_hashes=0")
       ("max-body-mb", po::value(&opt.max_body_mb)->default_value(opt.max_body_mb),
        "largest request body accepted (MiB); a larger Content-Length is refused (413) before the body is read")
+      ("max-queue", po::value(&opt.max_queue)->default_value(opt.max_queue),
+       "uploads and lookups waiting for a --threads slot; more are answered 429 with Retry-After at once")
       ("max-connections", po::value(&opt.max_connections)->default_value(opt.max_connections),
        "connections served at once, apart from --threads; more are answered 503 at once")
       ("header-timeout", po::value(&opt.header_timeout)->default_value(opt.header_timeout),
@@ -282,6 +285,7 @@ int cmd_serve(int argc, char** argv) {
   if (opt.threads < 1 || opt.threads > 1024) return usage_error("--threads must be 1..1024");
   if (opt.hash_threads < 0 || opt.hash_threads > 1024) return usage_error("--hash-threads must be 0..1024");
   if (opt.max_body_mb < 1 || opt.max_body_mb > 65536) return usage_error("--max-body-mb must be 1..65536");
+  if (opt.max_queue < 0 || opt.max_queue > 100000) return usage_error("--max-queue must be 0..100000");
   if (opt.max_connections < 1 || opt.max_connections > 900)
     return usage_error("--max-connections must be 1..900 (each is a file descriptor below 1024)");
   if (!(opt.header_timeout > 0 && opt.header_timeout <= 3600) || !(opt.read_timeout > 0 && opt.read_timeout <= 3600))
@@ -434,6 +438,7 @@ int cmd_serve(int argc, char** argv) {
   server_options.port = opt.port;
   server_options.threads = opt.threads;
   server_options.max_body_bytes = static_cast<size_t>(opt.max_body_mb) << 20;
+  server_options.max_queue = opt.max_queue;
   server_options.with_hashes = opt.with_hashes;
   server_options.connections.max_connections = opt.max_connections;
   server_options.connections.header_timeout =

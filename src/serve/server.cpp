@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -108,16 +109,47 @@ class InFlight {
 
 }  // namespace
 
-// Holds one of the server's hashing slots while it lives.
+// Holds one of the server's hashing slots while it lives, counted in `busy`.
 class HashingSlot {
  public:
-  explicit HashingSlot(std::counting_semaphore<>& slots) : slots_(slots) { slots_.acquire(); }
-  ~HashingSlot() { slots_.release(); }
+  HashingSlot(std::counting_semaphore<>& slots, std::atomic<int64_t>& busy) : slots_(slots), busy_(busy) {
+    slots_.acquire();
+    ++busy_;
+  }
+  ~HashingSlot() {
+    --busy_;
+    slots_.release();
+  }
   HashingSlot(const HashingSlot&) = delete;
   HashingSlot& operator=(const HashingSlot&) = delete;
 
  private:
   std::counting_semaphore<>& slots_;
+  std::atomic<int64_t>& busy_;
+};
+
+// A request admitted to /v1/match or /v1/lookup (ServerOptions::max_queue): counted in
+// `admitted` for its whole life (taken by the admission check itself, so two requests
+// cannot both take the last place), and in `waiting` until it is in a hashing slot.
+class QueuePlace {
+ public:
+  QueuePlace(std::atomic<int64_t>& admitted, std::atomic<int64_t>& waiting) : admitted_(admitted), waiting_(&waiting) {
+    ++*waiting_;
+  }
+  ~QueuePlace() {
+    leave();
+    --admitted_;
+  }
+  QueuePlace(const QueuePlace&) = delete;
+  QueuePlace& operator=(const QueuePlace&) = delete;
+  void leave() {
+    if (waiting_) --*waiting_;
+    waiting_ = nullptr;
+  }
+
+ private:
+  std::atomic<int64_t>& admitted_;
+  std::atomic<int64_t>* waiting_;
 };
 
 struct Server::Impl {
@@ -139,6 +171,9 @@ struct Server::Impl {
   std::atomic<int64_t> requests{0}, match_requests{0}, lookup_requests{0}, health_requests{0}, stats_requests{0};
   std::atomic<int64_t> client_errors{0}, server_errors{0};
   std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
+  // Slots in use, requests waiting for one, requests turned away (429), and the time
+  // slots were held (for Retry-After).
+  std::atomic<int64_t> admitted{0}, hashing{0}, queued{0}, busy_refusals{0}, slot_uses{0}, slot_ns{0};
   ServeMetrics metrics;
   BankRoutes bank_routes;
 
@@ -294,8 +329,43 @@ struct Server::Impl {
     return true;
   }
 
+  // A place in the queue for a hashing slot, or null with the 429 answered: full. The
+  // Retry-After is the queue's expected wait (mean slot time x queued / slots), >= 1 s.
+  std::unique_ptr<QueuePlace> admit(httplib::Response& res) {
+    // Admitted: in a slot or waiting for one; at most --threads + --max-queue at once.
+    const int64_t capacity = std::max(1, options.threads) + static_cast<int64_t>(options.max_queue);
+    if (admitted.fetch_add(1) >= capacity) {
+      --admitted;
+      ++busy_refusals;
+      const int64_t uses = slot_uses.load();
+      const double mean_s = uses > 0 ? static_cast<double>(slot_ns.load()) / 1e9 / static_cast<double>(uses) : 1.0;
+      const double wait = mean_s * static_cast<double>(queued.load() + 1) / std::max(1, options.threads);
+      res.set_header("Retry-After", std::to_string(std::max<int64_t>(1, std::llround(std::ceil(wait)))));
+      reply_error(res, 429,
+                  "busy: " + std::to_string(hashing.load()) + " hashing, " + std::to_string(queued.load()) +
+                      " waiting (--max-queue " + std::to_string(options.max_queue) + "); retry after Retry-After");
+      GuardedHttpServer::close_after_response();  // its body is not read
+      return nullptr;
+    }
+    return std::make_unique<QueuePlace>(admitted, queued);
+  }
+
+  // Runs fn in a hashing slot, leaving the queue once in it, and times the slot.
+  template <typename Fn>
+  auto in_slot(QueuePlace& place, Fn&& fn) {
+    HashingSlot slot(hashing_slots, hashing);
+    place.leave();
+    const auto started = Clock::now();
+    auto result = fn();
+    slot_ns += std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - started).count();
+    ++slot_uses;
+    return result;
+  }
+
   void handle_match(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     InFlight counted(in_flight);
+    auto place = admit(res);
+    if (!place) return;
     const std::string kind_param = req.get_param_value("kind");
     bool kind_ok = true;
     const std::optional<InputKind> kind = parse_kind(kind_param, kind_ok);
@@ -308,10 +378,7 @@ struct Server::Impl {
     // read_body() refused an empty body, which media_input() requires.
     const Input input = media_input(std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size()),
                                     req.has_param("name") ? req.get_param_value("name") : "upload", kind);
-    const InputMatch m = [&] {
-      HashingSlot slot(hashing_slots);
-      return matcher.match_input(input);
-    }();
+    const InputMatch m = in_slot(*place, [&] { return matcher.match_input(input); });
     frames_hashed += static_cast<int64_t>(m.frames.size());
     codes_searched += static_cast<int64_t>(m.codes_searched);
     // An upload that cannot be hashed is the client's error; a failed lookup the bank's.
@@ -321,6 +388,8 @@ struct Server::Impl {
 
   void handle_lookup(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     InFlight counted(in_flight);
+    auto place = admit(res);
+    if (!place) return;
     std::string body;
     if (!read_body(req, res, reader, body)) return;
     const size_t first = body.find_first_not_of(" \t\r\n");
@@ -346,10 +415,7 @@ struct Server::Impl {
       return reply_error(res, 400,
                          "no hashes in the body (a hash or '<signal> <value>' per line, or a JSON array of them)");
     const auto started = Clock::now();
-    auto results = [&] {
-      HashingSlot slot(hashing_slots);
-      return matcher.match_hash_list(list);
-    }();
+    auto results = in_slot(*place, [&] { return matcher.match_hash_list(list); });
     if (!results) return reply_error(res, 500, "lookup failed: " + results.status().to_string());
     hashes_looked_up += static_cast<int64_t>(list.entries());
     json out = json::array();
@@ -384,6 +450,10 @@ struct Server::Impl {
              {"client", client_errors.load()},
              {"server", server_errors.load()}}},
            {"in_flight", in_flight.load()},
+           {"hashing", hashing.load()},
+           {"queued", queued.load()},
+           {"busy_refusals", busy_refusals.load()},
+           {"max_queue", options.max_queue},
            {"frames_hashed", frames_hashed.load()},
            {"codes_searched", codes_searched.load()},
            {"hashes_looked_up", hashes_looked_up.load()},

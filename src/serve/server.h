@@ -59,6 +59,11 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;  // 0: any free port (port() says which after bind())
   int threads = 8;  // uploads hashed (and lookups searched) at once: the hashing slots
+  // Requests admitted to /v1/match and /v1/lookup beyond the hashing slots, waiting for
+  // one (their bodies arriving included): at most threads + max_queue are admitted, the
+  // rest get 429 with Retry-After at once, so a burst is pushed back to the clients
+  // instead of queueing without bound.
+  int max_queue = 64;
   size_t max_body_bytes = size_t{512} << 20;
   bool with_hashes = false;  // /v1/match's default for ?with_hashes
   // Connections, apart from the hashing slots: how many at once, and how long a

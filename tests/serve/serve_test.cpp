@@ -348,6 +348,37 @@ TEST_F(Serve, MetricsAreThePrometheusTextFormat) {
   EXPECT_NE(text.find("\nvhm_bank_signals_video_md5_contents 1\n"), std::string::npos) << text;
 }
 
+// Admission: with one slot and no queue, a request while an upload hashes is turned
+// away at once with 429 and a Retry-After, and the daemon serves the next one.
+TEST(ServeBusy, AFullQueueIs429WithRetryAfter) {
+  VHM_REQUIRE_CORPUS(corpus);
+  ::signal(SIGPIPE, SIG_IGN);
+  const std::string bank = test::make_doorknob_bank(corpus, "busy");
+  ASSERT_FALSE(bank.empty());
+  auto daemon = test::start_serve(bank, {"--threads", "1", "--max-queue", "0", "--sample", "every-frame"});
+  ASSERT_TRUE(daemon);
+  const std::string video = test::read_text_file(test::sample_videos(corpus) + "/doorknob-hd-no-bar.mp4");
+  int first = 0;
+  std::thread upload([&] { first = post(*daemon, "/v1/match", video).status; });
+  // The upload holds the one slot once /v1/stats says so (asked until it does).
+  bool hashing = false;
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       !hashing && std::chrono::steady_clock::now() < until;)
+    hashing = get(*daemon, "/v1/stats").body.value("hashing", 0) == 1;
+  ASSERT_TRUE(hashing);
+  httplib::Client client(daemon->host(), daemon->port());
+  const std::string hash = a_bank_frame_hash(bank);
+  auto busy = client.Post("/v1/lookup", hash, "text/plain");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 429) << busy->body;
+  EXPECT_GE(std::atoi(busy->get_header_value("Retry-After").c_str()), 1);
+  upload.join();
+  EXPECT_EQ(first, 200);
+  EXPECT_EQ(post(*daemon, "/v1/lookup", hash).status, 200);  // the slot is free again
+  EXPECT_GE(get(*daemon, "/v1/stats").body["busy_refusals"].get<int64_t>(), 1);
+  fs::remove_all(bank);
+}
+
 // `vhm bank remove` and `vhm bank add` in other processes are seen by the very next request.
 TEST(ServeLive, BankChangesAreSeenByTheNextRequest) {
   VHM_REQUIRE_CORPUS(corpus);
