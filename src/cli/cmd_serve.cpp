@@ -29,6 +29,7 @@ extern "C" {
 #include "exchange/exchange_settings.h"
 #include "index/vector_index.h"
 #include "match/matcher.h"
+#include "serve/json_log.h"
 #include "serve/redis_worker.h"
 #include "serve/scheduled_fetch.h"
 #include "serve/server.h"
@@ -130,6 +131,7 @@ struct ServeFlags {
   bool dihedral = false;
   bool with_hashes = false;
   bool verbose = false;
+  std::string log_format = "text";
   int max_body_mb = 512;
   int max_queue = serve::ServerOptions{}.max_queue;
   int max_connections = serve::ConnectionLimits{}.max_connections;
@@ -250,6 +252,8 @@ int cmd_serve(int argc, char** argv) {
       ("read-timeout", po::value(&opt.read_timeout)->default_value(opt.read_timeout),
        "seconds a request body may pause between bytes")
       ("verbose,v", po::bool_switch(&opt.verbose), "show FFmpeg's warnings")
+      ("log-format", po::value(&opt.log_format)->default_value(opt.log_format),
+       "text, or json: one object per line (time, level, msg, request_id)")
       ("redis", po::value(&opt.redis), "run Redis Streams workers on redis://HOST[:PORT][/DB]")
       ("stream", po::value(&opt.stream)->default_value(opt.stream), "--redis: the jobs stream")
       ("group", po::value(&opt.group)->default_value(opt.group), "--redis: the consumer group (created if missing)")
@@ -281,6 +285,8 @@ int cmd_serve(int argc, char** argv) {
   if (auto stop = parse_command_line(argc, argv, visible, positional, "serve")) return *stop;
   if (!positional.empty()) return usage_error("unexpected argument '" + positional.front() + "'");
   if (opt.bank.empty()) return usage_error("--bank is required");
+  if (opt.log_format != "text" && opt.log_format != "json") return usage_error("--log-format is text or json");
+  if (opt.log_format == "json") serve::use_json_log_lines();
   if (opt.port < 0 || opt.port > 65535) return usage_error("--port must be 0..65535");
   if (opt.threads < 1 || opt.threads > 1024) return usage_error("--threads must be 1..1024");
   if (opt.hash_threads < 0 || opt.hash_threads > 1024) return usage_error("--hash-threads must be 0..1024");

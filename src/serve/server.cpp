@@ -24,6 +24,7 @@
 #include "serve/bank_routes.h"
 #include "serve/http_connections.h"
 #include "serve/http_reply.h"
+#include "serve/json_log.h"
 #include "serve/media_input.h"
 #include "serve/serve_metrics.h"
 #include "signal/signal_registry.h"
@@ -173,6 +174,7 @@ struct Server::Impl {
   std::atomic<int64_t> frames_hashed{0}, codes_searched{0}, hashes_looked_up{0}, bytes_received{0};
   // Slots in use, requests waiting for one, requests turned away (429), and the time
   // slots were held (for Retry-After).
+  std::atomic<int64_t> request_ids{0};
   std::atomic<int64_t> admitted{0}, hashing{0}, queued{0}, busy_refusals{0}, slot_uses{0}, slot_ns{0};
   ServeMetrics metrics;
   BankRoutes bank_routes;
@@ -201,8 +203,12 @@ struct Server::Impl {
     });
     // The request's headers are in: from here body reads get the read timeout each,
     // and the header deadline no longer applies.
-    http.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       request_started = Clock::now();
+      std::string id = usable_request_id(req.get_header_value("X-Request-Id"));
+      if (id.empty()) id = "r-" + std::to_string(++request_ids);
+      res.set_header("X-Request-Id", id);
+      set_current_request_id(std::move(id));
       GuardedHttpServer::headers_received();
       return httplib::Server::HandlerResponse::Unhandled;
     });
@@ -249,6 +255,9 @@ struct Server::Impl {
   }
 
   void count(const httplib::Request& req, const httplib::Response& res) {
+    struct ClearId {
+      ~ClearId() { set_current_request_id({}); }
+    } clear_id;  // after this request's last log line
     const double seconds =
         request_started ? std::chrono::duration<double>(Clock::now() - *request_started).count() : -1.0;
     request_started.reset();
@@ -264,7 +273,7 @@ struct Server::Impl {
     const json body = json::parse(res.body, nullptr, false);
     if (body.is_object() && body.contains("error") && body["error"].is_string()) why = body["error"].get<std::string>();
     if (why.size() > 300) why = why.substr(0, 300) + "...";
-    spdlog::warn("{} {} -> {}: {}", req.method, req.path, res.status, why);
+    spdlog::warn("[{}] {} {} -> {}: {}", current_request_id(), req.method, req.path, res.status, why);
   }
 
   // The Content-Length a request declares (0 when none or unreadable).

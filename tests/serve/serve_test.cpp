@@ -379,6 +379,40 @@ TEST(ServeBusy, AFullQueueIs429WithRetryAfter) {
   fs::remove_all(bank);
 }
 
+// --log-format json: every line the daemon writes is one JSON object, and a request's
+// lines carry its id (the client's X-Request-Id, echoed on the reply).
+TEST(ServeLogs, JsonLinesCarryTheRequestId) {
+  VHM_REQUIRE_CORPUS(corpus);
+  const std::string bank = test::make_doorknob_bank(corpus, "logs");
+  ASSERT_FALSE(bank.empty());
+  auto daemon = test::start_serve(bank, {"--log-format", "json"});
+  ASSERT_TRUE(daemon);
+  httplib::Client client(daemon->host(), daemon->port());
+  auto bad = client.Post("/v1/lookup", httplib::Headers{{"X-Request-Id", "test-42"}}, "not a hash", "text/plain");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(bad->get_header_value("X-Request-Id"), "test-42");
+  auto made = client.Get("/v1/health");
+  ASSERT_TRUE(made);
+  EXPECT_EQ(made->get_header_value("X-Request-Id").rfind("r-", 0), 0u);  // one of the daemon's
+  ASSERT_TRUE(daemon->stop());
+  std::istringstream lines(daemon->output());
+  int objects = 0;
+  bool tagged = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty()) continue;
+    const json j = json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_TRUE(j.contains("time") && j.contains("level") && j.contains("msg")) << line;
+    ++objects;
+    tagged = tagged || (j.value("request_id", "") == "test-42" && j["level"] == "warning");
+  }
+  EXPECT_GE(objects, 2);  // the start line, the 400, the stop
+  EXPECT_TRUE(tagged) << daemon->output();
+  EXPECT_EQ(test::run_vhm("serve --bank " + bank + " --log-format xml").exit_code, 2);
+  fs::remove_all(bank);
+}
+
 // `vhm bank remove` and `vhm bank add` in other processes are seen by the very next request.
 TEST(ServeLive, BankChangesAreSeenByTheNextRequest) {
   VHM_REQUIRE_CORPUS(corpus);
