@@ -143,11 +143,19 @@ void BankRoutes::add_contents(const httplib::Request& req, httplib::Response& re
   const auto bytes = std::span(reinterpret_cast<const uint8_t*>(body.data()), body.size());
   const Input sniffed = media_input(bytes, name, kind);
   auto imported = [&] {
-    // Media is hashed here: it takes a hashing slot, as an upload to match does.
-    hashing_slots_.acquire();
-    auto r = import_bytes(bytes, name, sniffed.kind, import);
-    hashing_slots_.release();
-    return r;
+    // Media is hashed here: it takes a hashing slot, as an upload to match does (held
+    // by RAII, so nothing can leave it taken); a hash list needs none.
+    struct Slot {
+      std::counting_semaphore<>* held = nullptr;
+      ~Slot() {
+        if (held) held->release();
+      }
+    } slot;
+    if (import.format == ImportFormat::kMedia || import.format == ImportFormat::kAuto) {
+      hashing_slots_.acquire();
+      slot.held = &hashing_slots_;
+    }
+    return import_bytes(bytes, name, sniffed.kind, import);
   }();
   if (!imported) return reply_error(res, http_status_of(imported.status()), imported.status().to_string());
   BankChanges changes;
@@ -167,11 +175,12 @@ void BankRoutes::add_contents(const httplib::Request& req, httplib::Response& re
     added.push_back({{"content_id", applied->added[i].id},
                      {"external_id", changes.add[i].meta.external_id},
                      {"frames_stored", applied->added[i].frames_stored}});
-  auto st = bank_.stats();
+  // The generation the commit made searchable (apply_changes synced the index), not a
+  // whole-bank stats() count on every write.
+  const int64_t generation = bank_.index_info().generation;
   spdlog::info("POST /v1/banks/{}/contents: {} added, {} removed", options_.bank_name, applied->added.size(),
                applied->removed);
-  reply(res, 201,
-        {{"added", std::move(added)}, {"removed", applied->removed}, {"generation", st ? st->generation : -1}});
+  reply(res, 201, {{"added", std::move(added)}, {"removed", applied->removed}, {"generation", generation}});
 }
 
 void BankRoutes::remove_content(const httplib::Request& req, httplib::Response& res) {
